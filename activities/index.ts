@@ -1,0 +1,24 @@
+/**
+ * Every activity a journey can ask for, built from the dependencies they need, so
+ * tests hand in real databases and mail servers without module mocking.
+ */
+import type { Database } from '../src/db/client.ts';
+import type { MailTransport } from '../src/mail/transport.ts';
+import { createRecordTransition } from './record-transition.ts';
+import { createSendEmail } from './send-email.ts';
+
+export interface ActivityDependencies {
+  db: Database;
+  mailer: MailTransport;
+  mailFrom: string;
+}
+
+export function createActivities(deps: ActivityDependencies) {
+  return {
+    sendEmail: createSendEmail(deps),
+    recordTransition: createRecordTransition(deps),
+  };
+}
+
+/** The activities' signatures, for `proxyActivities` in workflow code. */
+export type JourneyActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,49 @@
+/** The recordTransition activity: keeps the enrollment's row and history in step with the workflow. */
+import type { Database, Prisma } from '../src/db/client.ts';
+
+export interface RecordTransitionInput {
+  enrollmentId: string;
+  /** Position in the enrollment's history; recording the same one twice changes nothing. */
+  sequence: number;
+  fromState: string | null;
+  toState: string;
+  cause: string;
+  eventId?: string | undefined;
+  status: 'active' | 'completed' | 'converted';
+  snapshot: { value: unknown; context: Record<string, unknown> };
+  /** Workflow time of the transition (simulated time under the time-skipping test server). */
+  at: string;
+}
+
+export function createRecordTransition(deps: { db: Database }) {
+  const { db } = deps;
+
+  return async function recordTransition(input: RecordTransitionInput): Promise<void> {
+    const at = new Date(input.at);
+    await db.$transaction([
+      db.enrollmentTransition.createMany({
+        data: [
+          {
+            enrollmentId: input.enrollmentId,
+            sequence: input.sequence,
+            fromState: input.fromState,
+            toState: input.toState,
+            cause: input.cause,
+            eventId: input.eventId ?? null,
+            at,
+          },
+        ],
+        skipDuplicates: true,
+      }),
+      db.enrollment.update({
+        where: { id: input.enrollmentId },
+        data: {
+          currentState: input.toState,
+          status: input.status,
+          snapshot: input.snapshot as Prisma.InputJsonValue,
+          exitedAt: input.status === 'active' ? null : at,
+        },
+      }),
+    ]);
+  };
+}

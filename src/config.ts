@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Optional string variable: unset and empty both mean "not given". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+const port = z.coerce.number().int().min(0).max(65_535);
+
+/**
+ * Every setting Steward reads from the environment. Unset values fall back to the
+ * embedded single-machine mode: PGlite, a Temporal dev server, a local mail capture.
+ */
+export const ConfigSchema = z.object({
+  STEWARD_DATA_DIR: z.string().min(1).default('./.steward'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** PostgreSQL server; when unset Steward serves PGlite from the data directory. */
+  DATABASE_URL: optional(z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' })),
+  /** Port of the embedded PostgreSQL (PGlite) listener; 0 picks a free one. */
+  STEWARD_EMBEDDED_DB_PORT: port.default(0),
+  /** Temporal frontend (host:port); when unset Steward runs a Temporal dev server. */
+  TEMPORAL_ADDRESS: optional(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('steward'),
+  /** Ports of the embedded Temporal dev server and its Web UI. */
+  STEWARD_TEMPORAL_PORT: port.default(7233),
+  STEWARD_TEMPORAL_UI_PORT: port.default(8233),
+  STEWARD_TEMPORAL_CLI: optional(z.string()),
+  STEWARD_TEMPORAL_TEST_SERVER: optional(z.string()),
+  /** SMTP server for outgoing mail; when unset mail is captured as .eml files in <data dir>/outbox. */
+  SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
+  STEWARD_OUTBOX_SMTP_PORT: port.default(0),
+  MAIL_FROM: z.string().min(3).default('Steward <hello@steward.localhost>'),
+  /** Which processes this instance runs; a scaled deployment runs workers and API separately. */
+  STEWARD_ROLES: z
+    .string()
+    .default('api,worker')
+    .transform((value) => value.split(',').map((role) => role.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['api', 'worker'])).min(1)),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & { dataDir: string };
+
+/** Raised when the environment holds an invalid setting; names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      'Invalid configuration:\n' +
+        problems.map(({ variable, message }) => `  ${variable}: ${message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses configuration once from an environment (process.env by default). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        variable: issue.path.length > 0 ? String(issue.path[0]) : '(environment)',
+        message: issue.message,
+      })),
+    );
+  }
+  return { ...result.data, dataDir: path.resolve(result.data.STEWARD_DATA_DIR) };
+}

@@ -1,0 +1,58 @@
+/** The contract of an incoming interaction event (POST /events, imports). */
+import { z } from 'zod';
+
+const currencies = new Set(Intl.supportedValuesOf('currency'));
+const timeZones = new Set(Intl.supportedValuesOf('timeZone'));
+
+const ConstituentInput = z.object({
+  email: z.email().max(254).transform((email) => email.toLowerCase()),
+  firstName: z.string().trim().min(1).max(100).optional(),
+  lastName: z.string().trim().min(1).max(100).optional(),
+  phone: z
+    .string()
+    .trim()
+    .regex(/^\+?[0-9 ().-]{6,20}$/, 'must be a phone number, e.g. +15551234567')
+    .optional(),
+  timezone: z
+    .string()
+    .refine((zone) => timeZones.has(zone) || zone === 'UTC', 'must be an IANA time zone, e.g. America/New_York')
+    .optional(),
+  locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 locale, e.g. en-US').optional(),
+});
+
+const Money = {
+  amount: z
+    .number()
+    .positive()
+    .max(1_000_000_000)
+    .refine((amount) => Math.abs(amount * 100 - Math.round(amount * 100)) < 1e-6, 'must have at most two decimal places'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, { error: 'must be a three-letter ISO 4217 code, e.g. USD', abort: true })
+    .refine((code) => currencies.has(code), 'is not a known ISO 4217 currency'),
+};
+
+const base = {
+  /** The sender's idempotency key: the same id again is the same event. */
+  id: z.string().trim().min(1).max(200),
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  constituent: ConstituentInput,
+};
+
+export const InteractionEventInput = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('donation'), data: z.looseObject(Money) }),
+  z.object({
+    ...base,
+    type: z.literal('registration'),
+    data: z.looseObject({ program: z.string().min(1).max(200), startsAt: z.iso.datetime({ offset: true }).optional() }),
+  }),
+  z.object({ ...base, type: z.literal('drop-off'), data: z.looseObject({ kind: z.string().min(1).max(100) }) }),
+  z.object({ ...base, type: z.literal('custom'), data: z.looseObject({ name: z.string().min(1).max(100) }) }),
+]);
+
+export type InteractionEventInput = z.infer<typeof InteractionEventInput>;
+
+/** A zod error as the API's issue list: `{ path: "data.amount", message }`. */
+export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}

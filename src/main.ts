@@ -1,0 +1,56 @@
+/** `npm start`: every part of Steward in one process, on embedded defaults unless configured. */
+import { ConfigError, loadConfig } from './config.ts';
+import { startStack, type RunningStack } from './stack.ts';
+
+const log = (line: string) => console.log(`[steward] ${line}`);
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  log(`starting in ${config.dataDir}`);
+  let stack: RunningStack | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (code: number) => {
+    stopping ??= (async () => {
+      log('stopping…');
+      await stack?.stop();
+      log('stopped');
+      process.exit(code);
+    })();
+    return stopping;
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  stack = await startStack(config, {
+    log,
+    onFatal: (error) => {
+      console.error('[steward] fatal:', error);
+      void shutdown(1);
+    },
+  });
+
+  const rows: [string, string | undefined][] = [
+    ['API', stack.apiUrl && `${stack.apiUrl}  (POST /events, GET /health)`],
+    ['Database', `${stack.databaseUrl}${stack.databaseEmbedded ? '  (embedded PGlite)' : ''}`],
+    ['Temporal', stack.temporalAddress],
+    ['Temporal UI', stack.temporalUiUrl],
+    ['Outbox', stack.outboxDir && `${stack.outboxDir}  (each email as an .eml file)`],
+  ];
+  for (const [label, value] of rows) if (value) log(`${label.padEnd(12)} ${value}`);
+  log('ready — press Ctrl-C to stop');
+}
+
+main().catch((error: unknown) => {
+  console.error('[steward] failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

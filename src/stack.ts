@@ -1,0 +1,167 @@
+/**
+ * Starts the parts of Steward this process runs, on embedded defaults where the
+ * configuration names no external service, and stops them in reverse order.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { buildApi } from './api/server.ts';
+import type { Config } from './config.ts';
+import { applyMigrations } from './db/migrate.ts';
+import { createPrismaClient } from './db/client.ts';
+import { startEmbeddedPostgres } from './db/embedded.ts';
+import { createEventRouter } from './events/router.ts';
+import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
+import { startOutboxCapture } from './mail/outbox.ts';
+import { createMailTransport } from './mail/transport.ts';
+import { findTemporalCli } from './temporal/binaries.ts';
+import { startTemporalDevServer } from './temporal/devServer.ts';
+import { bundleWorkflows, createJourneyWorker } from './worker.ts';
+import { journeyCatalog } from '../journeys/index.ts';
+
+export interface RunningStack {
+  apiUrl?: string;
+  databaseUrl: string;
+  databaseEmbedded: boolean;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+  outboxDir?: string;
+  stop(): Promise<void>;
+}
+
+/** How often stored events that could not be routed are tried again. */
+const PENDING_ROUTE_INTERVAL_MS = 5_000;
+
+export interface StackOptions {
+  log: (line: string) => void;
+  /** Called when a part fails after start-up (the worker stopping on its own). */
+  onFatal: (error: unknown) => void;
+}
+
+export async function startStack(config: Config, { log, onFatal }: StackOptions): Promise<RunningStack> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      await stop().catch((error: unknown) => log(`error while stopping: ${String(error)}`));
+    }
+    stops.length = 0;
+  };
+
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres({
+        dataDir: path.join(config.dataDir, 'pglite'),
+        port: config.STEWARD_EMBEDDED_DB_PORT,
+      });
+      stops.push(embedded.stop);
+      databaseUrl = embedded.url;
+    }
+    const { applied } = await applyMigrations(databaseUrl, { log });
+    if (applied.length > 0) log(`database: applied ${applied.length} migration(s)`);
+    const db = createPrismaClient(databaseUrl, config.DATABASE_URL ? {} : { maxConnections: 1 });
+    stops.push(() => db.$disconnect());
+    await publishJourneyCatalog(db, journeyCatalog);
+
+    let temporalAddress = config.TEMPORAL_ADDRESS;
+    let temporalUiUrl: string | undefined;
+    if (!temporalAddress) {
+      const cliPath = findTemporalCli(config);
+      if (!cliPath) {
+        throw new Error(
+          'No Temporal CLI found for the embedded Temporal server: run `npm install` (it provisions .tools/), ' +
+            'set STEWARD_TEMPORAL_CLI to the `temporal` binary, or set TEMPORAL_ADDRESS to a running cluster.',
+        );
+      }
+      const server = await startTemporalDevServer({
+        cliPath,
+        dbFile: path.join(config.dataDir, 'temporal.sqlite'),
+        port: config.STEWARD_TEMPORAL_PORT,
+        uiPort: config.STEWARD_TEMPORAL_UI_PORT,
+        namespace: config.TEMPORAL_NAMESPACE,
+        log: (line) => log(`temporal: ${line}`),
+      });
+      stops.push(server.stop);
+      temporalAddress = server.address;
+      temporalUiUrl = server.uiUrl;
+    }
+
+    let smtpUrl = config.SMTP_URL;
+    let outboxDir: string | undefined;
+    if (!smtpUrl) {
+      outboxDir = path.join(config.dataDir, 'outbox');
+      const capture = await startOutboxCapture({ dir: outboxDir, port: config.STEWARD_OUTBOX_SMTP_PORT });
+      stops.push(capture.stop);
+      smtpUrl = capture.url;
+    }
+    const mailer = createMailTransport(smtpUrl);
+    stops.push(async () => mailer.close());
+
+    const connection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
+    if (config.STEWARD_ROLES.includes('worker')) {
+      const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+      stops.push(() => workerConnection.close());
+      const worker = await createJourneyWorker({
+        connection: workerConnection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowBundle: await bundleWorkflows(),
+        activities: { db, mailer, mailFrom: config.MAIL_FROM },
+      });
+      stops.push(runUntilStopped(worker, onFatal));
+    }
+
+    let apiUrl: string | undefined;
+    if (config.STEWARD_ROLES.includes('api')) {
+      const router = createEventRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
+      const pendingLoop = setInterval(() => {
+        router.routePending().catch((error: unknown) => log(`router: pending events wait for Temporal (${String(error)})`));
+      }, PENDING_ROUTE_INTERVAL_MS);
+      stops.push(async () => clearInterval(pendingLoop));
+      const api = buildApi({ db, router });
+      apiUrl = await api.listen({ host: config.HOST, port: config.PORT });
+      stops.push(() => api.close());
+    }
+
+    return {
+      apiUrl,
+      databaseUrl: redactPassword(databaseUrl),
+      databaseEmbedded: !config.DATABASE_URL,
+      temporalAddress,
+      temporalUiUrl,
+      outboxDir,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Runs the worker in the background; the returned stop drains it and waits for it to finish. */
+function runUntilStopped(worker: Worker, onFatal: (error: unknown) => void): () => Promise<void> {
+  let stopping = false;
+  const running = worker.run().then(
+    () => {
+      if (!stopping) onFatal(new Error('The Temporal worker stopped unexpectedly'));
+    },
+    (error: unknown) => onFatal(error),
+  );
+  return async () => {
+    stopping = true;
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
+}
+
+function redactPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,2 @@
+/** Entry point of the workflow bundle: every workflow the worker registers. */
+export { enrollmentWorkflow } from './enrollment.ts';
