@@ -120,10 +120,18 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     let apiUrl: string | undefined;
     if (config.STEWARD_ROLES.includes('api')) {
       const router = createEventRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
+      // Events stored while Temporal was unreachable are routed here, one pass at a time.
+      let pass: Promise<unknown> | undefined;
       const pendingLoop = setInterval(() => {
-        router.routePending().catch((error: unknown) => log(`router: pending events wait for Temporal (${String(error)})`));
+        pass ??= router
+          .routePending()
+          .catch((error: unknown) => log(`router: pending events wait for Temporal (${String(error)})`))
+          .finally(() => (pass = undefined));
       }, PENDING_ROUTE_INTERVAL_MS);
-      stops.push(async () => clearInterval(pendingLoop));
+      stops.push(async () => {
+        clearInterval(pendingLoop);
+        await pass;
+      });
       const api = buildApi({ db, router });
       apiUrl = await api.listen({ host: config.HOST, port: config.PORT });
       stops.push(() => api.close());

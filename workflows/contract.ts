@@ -13,12 +13,15 @@ export interface PendingTimer {
   fireAt: number;
 }
 
+/** An event waiting to be applied: a constituent's interaction, or a fired timer's event. */
+export type QueuedEvent = InteractionSignal | { type: string };
+
 /** Everything needed to carry an enrollment on in a fresh run after continue-as-new. */
 export interface CarriedState {
   snapshot: { value: unknown; context: Record<string, unknown> };
   step: number;
   timers: PendingTimer[];
-  queue: InteractionSignal[];
+  queue: QueuedEvent[];
   seenEventIds: string[];
 }
 

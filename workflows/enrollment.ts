@@ -14,13 +14,14 @@ import {
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { JourneyActivities } from '../activities/index.ts';
 import { findJourney } from '../journeys/index.ts';
-import { GOAL_TAG, type InteractionSignal } from '../journeys/vocabulary.ts';
+import { GOAL_TAG } from '../journeys/vocabulary.ts';
 import {
   enrollmentStateQuery,
   interactionSignal,
   type CarriedState,
   type EnrollmentOutcome,
   type EnrollmentWorkflowInput,
+  type QueuedEvent,
 } from './contract.ts';
 import { stateName } from './state-name.ts';
 import { JourneyTimers } from './timers.ts';
@@ -36,8 +37,6 @@ const { recordTransition } = proxyActivities<JourneyActivities>({
 
 /** How many processed event ids are remembered to drop redelivered signals. */
 const SEEN_EVENT_MEMORY = 500;
-
-type QueuedEvent = InteractionSignal | { type: string };
 
 export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promise<EnrollmentOutcome> {
   const journey = findJourney(input.journeyId, input.journeyVersion);

@@ -1,5 +1,5 @@
 /** Storing an incoming event: first thing done with it, so accepted data is never lost. */
-import type { Database, InteractionEvent } from '../db/client.ts';
+import type { Database, InteractionEvent, Prisma } from '../db/client.ts';
 import type { InteractionEventInput } from './schema.ts';
 
 export interface StoredEvent {
@@ -39,7 +39,7 @@ export async function storeEvent(db: Database, input: InteractionEventInput): Pr
           idempotencyKey: input.id,
           type: dbInteractionType[input.type],
           constituentId: constituent.id,
-          data: input.data,
+          data: input.data as Prisma.InputJsonObject,
           ...money,
           occurredAt: input.occurredAt ? new Date(input.occurredAt) : new Date(),
         },
