@@ -1,0 +1,65 @@
+/** Configuration: embedded defaults, and an error that names every bad variable. */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('loadConfig', () => {
+  it('falls back to the embedded single-machine mode when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'steward',
+      STEWARD_ROLES: ['api', 'worker'],
+      dataDir: path.resolve('.steward'),
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.TEMPORAL_ADDRESS).toBeUndefined();
+    expect(config.SMTP_URL).toBeUndefined();
+  });
+
+  it('reads external services and treats empty values as unset', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://steward@db.internal:5432/steward',
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      SMTP_URL: '',
+      PORT: '8080',
+      STEWARD_ROLES: 'worker',
+    });
+    expect(config).toMatchObject({
+      DATABASE_URL: 'postgresql://steward@db.internal:5432/steward',
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      PORT: 8080,
+      STEWARD_ROLES: ['worker'],
+    });
+    expect(config.SMTP_URL).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://db/steward'],
+    ['TEMPORAL_ADDRESS', 'http://temporal'],
+    ['SMTP_URL', 'mail.example.org'],
+    ['STEWARD_ROLES', 'api,scheduler'],
+  ])('rejects %s=%s, naming the variable', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      expect((error as ConfigError).problems.map((problem) => problem.variable)).toEqual([variable]);
+      expect((error as ConfigError).message).toContain(`${variable}: `);
+    }
+  });
+
+  it('names every bad variable at once', () => {
+    const attempt = () => loadConfig({ PORT: '-1', SMTP_URL: 'ftp://x', TEMPORAL_ADDRESS: 'nope' });
+    expect(attempt).toThrowError(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as ConfigError).problems.map((problem) => problem.variable).sort()).toEqual(['PORT', 'SMTP_URL', 'TEMPORAL_ADDRESS']);
+    }
+  });
+});
