@@ -1,0 +1,185 @@
+/**
+ * The HTTP API over real parts: PostgreSQL (or PGlite), the Temporal test server,
+ * an SMTP server. Requests go through Fastify's injector, the full request path.
+ */
+import { randomUUID } from 'node:crypto';
+import { Connection, Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.ts';
+import { journeyCatalog } from '../../journeys/index.ts';
+import { buildApi } from '../../src/api/server.ts';
+import type { Database } from '../../src/db/client.ts';
+import { createEventRouter } from '../../src/events/router.ts';
+import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
+import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
+import { testServerExecutable } from '../../src/temporal/binaries.ts';
+import { bundleWorkflows } from '../../src/worker.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { eventually } from '../support/wait.ts';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundle;
+let database: TestDatabase;
+let db: Database;
+let smtp: SmtpSink;
+let mailer: MailTransport;
+let api: FastifyInstance;
+let worker: Worker;
+const taskQueue = `api-test-${randomUUID()}`;
+
+beforeAll(async () => {
+  [env, bundle, database, smtp] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } }),
+    bundleWorkflows(),
+    createTestDatabase(),
+    startSmtpSink(),
+  ]);
+  db = database.prisma;
+  mailer = createMailTransport(smtp.url);
+  await publishJourneyCatalog(db, journeyCatalog);
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: createActivities({ db, mailer, mailFrom: 'Steward Test <test@steward.localhost>' }),
+  });
+  api = buildApi({ db, router: createEventRouter({ db, temporal: env.client, taskQueue }) });
+});
+
+afterAll(async () => {
+  await api?.close();
+  mailer?.close();
+  await Promise.all([env?.teardown(), database?.drop(), smtp?.stop()]);
+});
+
+function donationBody(overrides: Record<string, unknown> = {}) {
+  return {
+    id: `gift-${randomUUID()}`,
+    type: 'donation',
+    constituent: { email: `grace-${randomUUID()}@example.org`, firstName: 'Grace', lastName: 'Hopper' },
+    data: { amount: 42.5, currency: 'USD' },
+    ...overrides,
+  };
+}
+
+async function rowCounts() {
+  const [constituents, events, enrollments, messages] = await Promise.all([
+    db.constituent.count(),
+    db.interactionEvent.count(),
+    db.enrollment.count(),
+    db.message.count(),
+  ]);
+  return { constituents, events, enrollments, messages };
+}
+
+describe('POST /events', () => {
+  it('answers 400 naming the bad field, and writes nothing', async () => {
+    const before = await rowCounts();
+    const response = await api.inject({
+      method: 'POST',
+      url: '/events',
+      payload: donationBody({ data: { amount: 'lots', currency: 'USD' } }),
+    });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      error: { message: 'Invalid event', issues: [{ path: 'data.amount', message: expect.stringMatching(/number/) }] },
+    });
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('answers 400 with the same error shape for a body that is not JSON', async () => {
+    const response = await api.inject({
+      method: 'POST',
+      url: '/events',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"id": "x", ',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ error: { message: expect.stringMatching(/not valid JSON/) } });
+  });
+
+  it('stores a donation, enrolls the donor, and sends one thank-you even when the event is posted twice', async () => {
+    const body = donationBody();
+    const first = await api.inject({ method: 'POST', url: '/events', payload: body });
+    expect(first.statusCode).toBe(202);
+    const accepted = first.json();
+    expect(accepted).toEqual({
+      eventId: expect.any(String),
+      duplicate: false,
+      routing: 'routed',
+      enrollments: [expect.objectContaining({ journeyId: 'first-gift-thank-you', action: 'enrolled' })],
+    });
+
+    const again = await api.inject({ method: 'POST', url: '/events', payload: body });
+    expect(again.statusCode).toBe(202);
+    expect(again.json()).toEqual({ eventId: accepted.eventId, duplicate: true, routing: 'routed', enrollments: [] });
+
+    const enrollmentId: string = accepted.enrollments[0].enrollmentId;
+    const view = await worker.runUntil(async () => {
+      await smtp.waitForMessages(1);
+      return eventually(async () => {
+        const response = await api.inject({ method: 'GET', url: `/enrollments/${enrollmentId}` });
+        const enrollment = response.json();
+        return enrollment.messages?.[0]?.status === 'sent' ? enrollment : undefined;
+      }, 'the thank-you to be recorded as sent');
+    });
+
+    const mails = smtp.messages.filter((mail) => mail.subject === 'Thank you for your gift, Grace');
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.text).toContain('$42.50');
+    expect(view).toMatchObject({
+      id: enrollmentId,
+      status: 'active',
+      currentState: 'thanked',
+      journeyVersion: { journeyId: 'first-gift-thank-you', version: 1 },
+      transitions: [
+        { sequence: 0, fromState: null, toState: 'awaitingGift', cause: 'enrolled' },
+        { sequence: 1, fromState: 'awaitingGift', toState: 'thanked', cause: 'donation', eventId: accepted.eventId },
+      ],
+      messages: [{ channel: 'email', template: 'first-gift-thank-you', status: 'sent' }],
+    });
+    expect(view).not.toHaveProperty('snapshot');
+    expect(await db.interactionEvent.count({ where: { idempotencyKey: body.id } })).toBe(1);
+  });
+
+  it('keeps an event it could not route while Temporal is unreachable, and routes it later', async () => {
+    const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500ms' }) });
+    const offline = buildApi({ db, router: createEventRouter({ db, temporal: unreachable, taskQueue }) });
+    const body = donationBody();
+
+    const response = await offline.inject({ method: 'POST', url: '/events', payload: body });
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toMatchObject({ duplicate: false, routing: 'pending', enrollments: [] });
+    const stored = await db.interactionEvent.findUniqueOrThrow({ where: { idempotencyKey: body.id } });
+    expect(stored.routedAt).toBeNull();
+    await offline.close();
+
+    // Back online: the background pass routes what was left pending.
+    await createEventRouter({ db, temporal: env.client, taskQueue }).routePending();
+    expect((await db.interactionEvent.findUniqueOrThrow({ where: { idempotencyKey: body.id } })).routedAt).not.toBeNull();
+    const enrollment = await db.enrollment.findFirstOrThrow({ where: { triggerEventId: stored.id } });
+    expect(enrollment.journeyVersionId).toBeDefined();
+  });
+});
+
+describe('other routes', () => {
+  it('GET /health reports a reachable database', async () => {
+    const response = await api.inject({ method: 'GET', url: '/health' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers unknown enrollments and routes with 404 in the one error shape', async () => {
+    const missing = await api.inject({ method: 'GET', url: '/enrollments/nope' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: { message: 'Enrollment nope not found' } });
+    const unknown = await api.inject({ method: 'GET', url: '/nowhere' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({ error: { message: 'No route for GET /nowhere' } });
+  });
+});
