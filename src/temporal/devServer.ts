@@ -1,0 +1,117 @@
+/**
+ * The embedded Temporal server for single-machine use: `temporal server start-dev`
+ * as a child process, persisting to a SQLite file in the data directory so
+ * workflows and their timers survive a restart.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { Connection } from '@temporalio/client';
+
+export interface TemporalDevServerOptions {
+  cliPath: string;
+  /** SQLite file holding the server's state. */
+  dbFile: string;
+  /** Frontend gRPC port; 0 picks a free one. */
+  port: number;
+  /** Web UI port; 0 picks a free one. */
+  uiPort: number;
+  namespace: string;
+  log: (line: string) => void;
+  /** How long to wait for the server to answer. */
+  readyTimeoutMs?: number;
+}
+
+export interface TemporalDevServer {
+  address: string;
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+const STOP_GRACE_MS = 10_000;
+
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const port = options.port || (await freePort());
+  const uiPort = options.uiPort || (await freePort());
+  const args = [
+    'server', 'start-dev',
+    '--db-filename', options.dbFile,
+    '--ip', HOST,
+    '--port', String(port),
+    '--ui-port', String(uiPort),
+    '--ui-disable-news-fetch',
+    '--log-level', 'warn',
+  ];
+  if (options.namespace !== 'default') args.push('--namespace', options.namespace);
+
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const recent: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      options.log(line);
+    });
+  }
+  // A Steward that exits without stopping cleanly must not leave the server behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+
+  const stop = async () => {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const address = `${HOST}:${port}`;
+  try {
+    await Promise.race([
+      waitUntilServing(address, options.namespace, options.readyTimeoutMs ?? 60_000),
+      exited.then(([code, signal]) => {
+        throw new Error(`temporal server start-dev exited (${code ?? signal}) before it was ready:\n${recent.join('\n')}`);
+      }),
+    ]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { address, uiUrl: `http://${HOST}:${uiPort}`, stop };
+}
+
+/** Polls the frontend until the namespace answers: the server is then ready for clients and workers. */
+async function waitUntilServing(address: string, namespace: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '1s' });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`Temporal dev server at ${address} did not become ready in ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+/** A port nobody listens on right now; the server binds it moments later. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, HOST);
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
