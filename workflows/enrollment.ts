@@ -56,21 +56,20 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
 
   let snapshot: AnyMachineSnapshot;
   let step: number;
+  let initialActions: { type: string; params?: unknown }[] = [];
   if (input.carried) {
     snapshot = machine.resolveState(input.carried.snapshot as Parameters<typeof machine.resolveState>[0]);
     step = input.carried.step;
     for (const timer of input.carried.timers) timers.arm(timer);
   } else {
-    const [initial, actions] = initialTransition(machine, {
+    [snapshot, initialActions] = initialTransition(machine, {
       enrollmentId: input.enrollmentId,
       constituentId: input.constituentId,
     });
-    snapshot = initial;
     step = 0;
-    await record(null, 'enrolled', undefined);
-    await perform(actions);
   }
 
+  // Registered before the first await, so the state can be read from the very start.
   setHandler(enrollmentStateQuery, () => ({
     state: stateName(snapshot.value),
     status: statusOf(snapshot),
@@ -79,16 +78,24 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     timers: timers.pending(),
   }));
 
+  if (!input.carried) {
+    const at = Date.now();
+    await record(null, 'enrolled', undefined, at);
+    await perform(initialActions, at);
+  }
+
   while (snapshot.status === 'active') {
     await condition(() => queue.length > 0);
     const event = queue.shift()!;
     const before = stateName(snapshot.value);
+    // Workflow time (deterministic): the step's record and its timers share one instant.
+    const at = Date.now();
     const [next, actions] = transition(machine, snapshot, event);
     snapshot = next;
     if (stateName(snapshot.value) === before && actions.length === 0) continue;
     step += 1;
-    await record(before, causeOf(event), 'eventId' in event ? event.eventId : undefined);
-    await perform(actions);
+    await record(before, causeOf(event), 'eventId' in event ? event.eventId : undefined, at);
+    await perform(actions, at);
 
     if (snapshot.status === 'active' && workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
@@ -104,7 +111,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   }
   return statusOf(snapshot) as EnrollmentOutcome;
 
-  function record(fromState: string | null, cause: string, eventId: string | undefined) {
+  function record(fromState: string | null, cause: string, eventId: string | undefined, at: number) {
     return recordTransition({
       enrollmentId: input.enrollmentId,
       sequence: step,
@@ -114,12 +121,12 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       eventId,
       status: statusOf(snapshot),
       snapshot: { value: snapshot.value, context: snapshot.context },
-      at: new Date().toISOString(),
+      at: new Date(at).toISOString(),
     });
   }
 
   /** Carries out the actions of one step, in order; each effect's key is unique to its step. */
-  async function perform(actions: { type: string; params?: unknown }[]) {
+  async function perform(actions: { type: string; params?: unknown }[], at: number) {
     for (const [index, action] of actions.entries()) {
       const idempotencyKey = `${input.enrollmentId}:${step}:${index}`;
       switch (action.type) {
@@ -137,7 +144,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
         case 'xstate.raise': {
           const params = action.params as { id: string; event: { type: string }; delay?: number };
           if (params.delay === undefined) queue.unshift(params.event);
-          else timers.arm({ id: params.id, event: params.event, fireAt: Date.now() + params.delay });
+          else timers.arm({ id: params.id, event: params.event, fireAt: at + params.delay });
           break;
         }
         case 'xstate.cancel':

@@ -33,6 +33,11 @@ export interface EventRouterDependencies {
   temporal: Client;
   taskQueue: string;
   journeys?: readonly JourneyDefinition[];
+  /**
+   * Time budget for routing one event. When Temporal does not answer within it the
+   * event stays stored and unrouted, and the background pass routes it later.
+   */
+  routeTimeoutMs?: number;
 }
 
 export type EventRouter = ReturnType<typeof createEventRouter>;
@@ -40,9 +45,14 @@ export type EventRouter = ReturnType<typeof createEventRouter>;
 export function createEventRouter(deps: EventRouterDependencies) {
   const { db, temporal, taskQueue } = deps;
   const journeys = deps.journeys ?? journeyCatalog;
+  const routeTimeoutMs = deps.routeTimeoutMs ?? 5_000;
 
-  /** Routes one stored event and marks it routed; throws if Temporal cannot be reached. */
-  async function routeEvent(event: InteractionEvent): Promise<RoutedEnrollment[]> {
+  /** Routes one stored event and marks it routed; throws if Temporal cannot be reached in time. */
+  function routeEvent(event: InteractionEvent): Promise<RoutedEnrollment[]> {
+    return temporal.withDeadline(Date.now() + routeTimeoutMs, () => deliver(event));
+  }
+
+  async function deliver(event: InteractionEvent): Promise<RoutedEnrollment[]> {
     const signal = toSignal(event);
     const routed: RoutedEnrollment[] = [];
 

@@ -149,7 +149,7 @@ describe('POST /events', () => {
 
   it('keeps an event it could not route while Temporal is unreachable, and routes it later', async () => {
     const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500ms' }) });
-    const offline = buildApi({ db, router: createEventRouter({ db, temporal: unreachable, taskQueue }) });
+    const offline = buildApi({ db, router: createEventRouter({ db, temporal: unreachable, taskQueue, routeTimeoutMs: 1_000 }) });
     const body = donationBody();
 
     const response = await offline.inject({ method: 'POST', url: '/events', payload: body });
