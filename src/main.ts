@@ -1,4 +1,5 @@
 /** `npm start`: every part of Steward in one process, on embedded defaults unless configured. */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.ts';
 import { startStack, type RunningStack } from './stack.ts';
 
@@ -16,6 +17,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // The worker's routine state changes are not worth a line each; warnings and errors are.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   log(`starting in ${config.dataDir}`);
   let stack: RunningStack | undefined;
   let stopping: Promise<void> | undefined;

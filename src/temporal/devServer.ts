@@ -42,17 +42,19 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '--port', String(port),
     '--ui-port', String(uiPort),
     '--ui-disable-news-fetch',
-    '--log-level', 'warn',
+    '--log-level', 'error',
   ];
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
 
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const recent: string[] = [];
+  let stopping = false;
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       recent.push(line);
       if (recent.length > 20) recent.shift();
-      options.log(line);
+      // While shutting down the server reports its own connections closing: not news.
+      if (!stopping) options.log(line);
     });
   }
   // A Steward that exits without stopping cleanly must not leave the server behind.
@@ -61,6 +63,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 
   const stop = async () => {
+    stopping = true;
     process.removeListener('exit', killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
