@@ -72,7 +72,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number((await readFile(lockFile, 'utf8').catch(() => '')).trim());
-      if (owner && owner !== process.pid && isRunning(owner)) {
+      if (owner && isRunning(owner)) {
         throw new Error(`The embedded database in ${dataDir} is in use by process ${owner}; stop it first or use another STEWARD_DATA_DIR`);
       }
       await rm(lockFile, { force: true });
