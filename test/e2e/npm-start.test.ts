@@ -1,0 +1,142 @@
+/**
+ * End to end, as a user runs it: `npm start` on embedded defaults (Temporal dev
+ * server, PGlite, local outbox) in a fresh data directory, a donation posted over
+ * HTTP, then Ctrl-C and a second start that carries on where the first stopped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { simpleParser } from 'mailparser';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/wait.ts';
+
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+let dataDir: string;
+let current: ChildProcess | undefined;
+
+afterAll(async () => {
+  if (current && current.exitCode === null && current.signalCode === null) await stop(current);
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  apiUrl: string;
+  output: string[];
+}
+
+/** Runs `npm start` in its own process group, as a terminal would, and waits for "ready". */
+async function npmStart(): Promise<Started> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    STEWARD_DATA_DIR: dataDir,
+    PORT: '0',
+    STEWARD_TEMPORAL_PORT: '0',
+    STEWARD_TEMPORAL_UI_PORT: '0',
+  };
+  // The embedded defaults are under test, whatever the surrounding environment configures.
+  for (const variable of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'STEWARD_ROLES']) delete env[variable];
+  const child = spawn('npm', ['start'], { cwd: projectRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  current = child;
+  const output: string[] = [];
+  const ready = new Promise<string>((resolve, reject) => {
+    let apiUrl: string | undefined;
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        output.push(line);
+        apiUrl ??= /\[steward\] API\s+(http:\/\/\S+)/.exec(line)?.[1];
+        if (line.includes('[steward] ready') && apiUrl) resolve(apiUrl);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code} before ready:\n${output.join('\n')}`)));
+  });
+  return { child, apiUrl: await ready, output };
+}
+
+/**
+ * Ctrl-C: SIGINT to the whole process group, as a terminal sends it. Resolves once
+ * every process of the group (npm, Steward, the Temporal server) is gone.
+ */
+async function stop(child: ChildProcess): Promise<void> {
+  const closed = once(child, 'close');
+  process.kill(-child.pid!, 'SIGINT');
+  await closed;
+  await eventually(async () => (groupAlive(child.pid!) ? undefined : true), 'every process of npm start to exit');
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function outboxMail() {
+  const outbox = path.join(dataDir, 'outbox');
+  const files = (await readdir(outbox).catch(() => [])).filter((file) => file.endsWith('.eml')).sort();
+  return Promise.all(files.map(async (file) => simpleParser(await readFile(path.join(outbox, file)))));
+}
+
+async function postEvent(apiUrl: string, body: unknown) {
+  const response = await fetch(`${apiUrl}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+const firstGift = {
+  id: 'e2e-gift-1',
+  type: 'donation',
+  constituent: { email: 'ada@example.org', firstName: 'Ada', lastName: 'Lovelace' },
+  data: { amount: 25, currency: 'USD' },
+};
+
+describe('npm start', () => {
+  it('thanks a donation posted over HTTP, stops cleanly, and keeps every journey across a restart', async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'steward-e2e-'));
+
+    const first = await npmStart();
+    expect((await fetch(`${first.apiUrl}/health`)).status).toBe(200);
+    const posted = await postEvent(first.apiUrl, firstGift);
+    expect(posted.status).toBe(202);
+    expect(posted.body.enrollments).toEqual([expect.objectContaining({ journeyId: 'first-gift-thank-you', action: 'enrolled' })]);
+    const enrollmentId: string = posted.body.enrollments[0].enrollmentId;
+
+    const [thankYou] = await eventually(async () => {
+      const mail = await outboxMail();
+      return mail.length > 0 ? mail : undefined;
+    }, 'the thank-you .eml in the outbox');
+    expect(thankYou!.subject).toBe('Thank you for your gift, Ada');
+    expect(thankYou!.text).toContain('$25.00');
+    expect((await postEvent(first.apiUrl, firstGift)).body).toMatchObject({ duplicate: true });
+
+    await stop(first.child);
+    expect(first.output.join('\n')).toContain('[steward] stopped');
+
+    const second = await npmStart();
+    const before = await (await fetch(`${second.apiUrl}/enrollments/${enrollmentId}`)).json();
+    expect(before).toMatchObject({ status: 'active', currentState: 'thanked' });
+
+    // The workflow left running by the first process reacts to a second gift now.
+    const secondGift = await postEvent(second.apiUrl, { ...firstGift, id: 'e2e-gift-2', data: { amount: 40, currency: 'USD' } });
+    expect(secondGift.body.enrollments).toEqual([expect.objectContaining({ enrollmentId, action: 'signalled' })]);
+    const after = await eventually(async () => {
+      const view = (await (await fetch(`${second.apiUrl}/enrollments/${enrollmentId}`)).json()) as Record<string, any>;
+      return view.status === 'converted' ? view : undefined;
+    }, 'the enrollment to convert');
+    expect(after.transitions.map((step: { toState: string }) => step.toState)).toEqual(['awaitingGift', 'thanked', 'secondGift']);
+    expect(await outboxMail()).toHaveLength(1);
+
+    await stop(second.child);
+    expect(second.output.join('\n')).toContain('[steward] stopped');
+  });
+});
