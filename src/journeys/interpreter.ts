@@ -1,0 +1,197 @@
+/**
+ * Runs a journey machine one step at a time with XState's pure functions, and says
+ * what each step asks for: effects to perform, timers to arm or cancel. It owns no
+ * clock and performs nothing, so the Temporal workflow (durable timers, activities)
+ * and the simulator (a simulated clock) drive the very same logic.
+ */
+import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine, type StateValue } from 'xstate';
+import { journeyEffectTypes, type JourneyEffectParams, type JourneyEffectType, type JourneyMachineInput } from './compile.ts';
+import { EXIT_TAG, GOAL_TAG } from './vocabulary.ts';
+
+export type EnrollmentStatus = 'active' | 'completed' | 'converted' | 'exited';
+
+/** A timer the machine asked for: deliver `event` at `fireAt` (epoch ms) unless cancelled. */
+export interface PendingTimer {
+  id: string;
+  event: { type: string };
+  fireAt: number;
+}
+
+export type JourneyEffect = { [T in JourneyEffectType]: { type: T; params: JourneyEffectParams[T] } }[JourneyEffectType];
+
+/** One recorded step of an enrollment: where it went, why, and what it asked for. */
+export interface JourneyStep {
+  sequence: number;
+  fromState: string | null;
+  toState: string;
+  /** `enrolled`, the event type, or `timer`. */
+  cause: string;
+  eventId?: string | undefined;
+  at: number;
+  status: EnrollmentStatus;
+  effects: JourneyEffect[];
+  timersArmed: PendingTimer[];
+  timersCancelled: string[];
+}
+
+/** What carries a run over to a fresh workflow execution (continue-as-new). */
+export interface RunState {
+  snapshot: { value: StateValue; context: Record<string, unknown> };
+  sequence: number;
+  timers: PendingTimer[];
+}
+
+type AppliedEvent = { type: string; eventId?: string; at?: number };
+
+export class JourneyRun {
+  private constructor(
+    readonly machine: AnyStateMachine,
+    private current: AnyMachineSnapshot,
+    private sequence: number,
+    private readonly armed: Map<string, PendingTimer>,
+  ) {}
+
+  /** Enters the initial state. */
+  static start(machine: AnyStateMachine, input: JourneyMachineInput): { run: JourneyRun; step: JourneyStep } {
+    const [snapshot, actions] = initialTransition(machine, input);
+    const run = new JourneyRun(machine, snapshot, 0, new Map());
+    const step = run.record(null, 'enrolled', undefined, input.enrolledAt, actions);
+    return { run, step };
+  }
+
+  static resume(machine: AnyStateMachine, state: RunState): JourneyRun {
+    const snapshot = machine.resolveState(state.snapshot as Parameters<typeof machine.resolveState>[0]);
+    return new JourneyRun(machine, snapshot, state.sequence, new Map(state.timers.map((timer) => [timer.id, timer])));
+  }
+
+  get snapshot(): AnyMachineSnapshot {
+    return this.current;
+  }
+
+  get state(): string {
+    return stateName(this.current.value);
+  }
+
+  get status(): EnrollmentStatus {
+    return statusOf(this.current);
+  }
+
+  get step(): number {
+    return this.sequence;
+  }
+
+  /** Timers still to fire, soonest first. */
+  pendingTimers(): PendingTimer[] {
+    return [...this.armed.values()].sort((a, b) => a.fireAt - b.fireAt || a.id.localeCompare(b.id));
+  }
+
+  /** Takes a timer off the table when it fires; the event to apply is returned, with its time. */
+  fire(timerId: string): (AppliedEvent & { at: number }) | undefined {
+    const timer = this.armed.get(timerId);
+    if (!timer) return undefined;
+    this.armed.delete(timerId);
+    return { ...timer.event, at: timer.fireAt };
+  }
+
+  saveState(): RunState {
+    return {
+      snapshot: { value: this.current.value, context: this.current.context as Record<string, unknown> },
+      sequence: this.sequence,
+      timers: this.pendingTimers(),
+    };
+  }
+
+  /**
+   * Applies one event at time `at`. Returns the steps it caused: none when the machine
+   * ignored it, one normally, more when a step raised further events at once.
+   */
+  apply(event: AppliedEvent, at: number): JourneyStep[] {
+    if (this.current.status !== 'active') return [];
+    const queue: AppliedEvent[] = [{ ...event, at }];
+    const steps: JourneyStep[] = [];
+    while (queue.length > 0) {
+      const next = queue.shift()!;
+      const before = this.state;
+      const [snapshot, actions]: [AnyMachineSnapshot, { type: string; params?: unknown }[]] = transition(this.machine, this.current, next);
+      this.current = snapshot;
+      // Events that change nothing but context (facts updated) are not steps of the journey.
+      const moved = stateName(snapshot.value) !== before || snapshot.status !== 'active';
+      if (!moved && !actions.some(isStepAction)) continue;
+      this.sequence += 1;
+      const cause = next.type.startsWith('xstate.after.') ? 'timer' : next.type;
+      const step = this.record(before, cause, next.eventId, at, actions, queue);
+      steps.push(step);
+      if (this.current.status !== 'active') break;
+    }
+    return steps;
+  }
+
+  private record(
+    fromState: string | null,
+    cause: string,
+    eventId: string | undefined,
+    at: number,
+    actions: readonly { type: string; params?: unknown }[],
+    raised: AppliedEvent[] = [],
+  ): JourneyStep {
+    const step: JourneyStep = {
+      sequence: this.sequence,
+      fromState,
+      toState: this.state,
+      cause,
+      eventId,
+      at,
+      status: this.status,
+      effects: [],
+      timersArmed: [],
+      timersCancelled: [],
+    };
+    for (const action of actions) {
+      if ((journeyEffectTypes as readonly string[]).includes(action.type)) {
+        step.effects.push({ type: action.type, params: action.params } as JourneyEffect);
+      } else if (action.type === 'xstate.raise') {
+        const params = action.params as { id?: string; event: { type: string }; delay?: number };
+        if (params.delay === undefined) {
+          raised.push({ ...params.event, at });
+        } else {
+          const timer = { id: params.id ?? params.event.type, event: params.event, fireAt: at + params.delay };
+          this.armed.set(timer.id, timer);
+          step.timersArmed.push(timer);
+        }
+      } else if (action.type === 'xstate.cancel') {
+        const id = (action.params as { sendId: string }).sendId;
+        if (this.armed.delete(id)) step.timersCancelled.push(id);
+      } else if (!action.type.startsWith('xstate.')) {
+        // A journey asked for something no runtime can do; failing beats skipping a step a constituent should get.
+        throw new Error(`Journey ${this.machine.id} asked for unknown action "${action.type}"`);
+      }
+    }
+    // A journey that has ended keeps no timers.
+    if (this.current.status !== 'active') {
+      for (const id of this.armed.keys()) step.timersCancelled.push(id);
+      this.armed.clear();
+    }
+    return step;
+  }
+}
+
+function isStepAction(action: { type: string }): boolean {
+  return action.type !== 'xstate.assign' && action.type !== 'updateFacts' && action.type !== 'rememberAttribute';
+}
+
+export function statusOf(snapshot: AnyMachineSnapshot): EnrollmentStatus {
+  if (snapshot.status === 'active') return 'active';
+  if (snapshot.hasTag(GOAL_TAG)) return 'converted';
+  if (snapshot.hasTag(EXIT_TAG)) return 'exited';
+  return 'completed';
+}
+
+/** A readable name for a state value: `thanked`, `waiting.reminder`, or `a,b` for parallel regions. */
+export function stateName(value: StateValue): string {
+  if (typeof value === 'string') return value;
+  return Object.entries(value)
+    .map(([key, child]) =>
+      child === undefined || (typeof child === 'object' && Object.keys(child).length === 0) ? key : `${key}.${stateName(child)}`,
+    )
+    .join(',');
+}
