@@ -4,8 +4,10 @@
  */
 import type { Database } from '../src/db/client.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
+import { createJourneyRecords } from './journey-records.ts';
 import { createRecordTransition } from './record-transition.ts';
 import { createSendEmail } from './send-email.ts';
+import { createSendSms } from './send-sms.ts';
 
 export interface ActivityDependencies {
   db: Database;
@@ -15,7 +17,9 @@ export interface ActivityDependencies {
 
 export function createActivities(deps: ActivityDependencies) {
   return {
+    ...createJourneyRecords(deps),
     sendEmail: createSendEmail(deps),
+    sendSms: createSendSms(deps),
     recordTransition: createRecordTransition(deps),
   };
 }

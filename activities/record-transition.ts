@@ -9,7 +9,7 @@ export interface RecordTransitionInput {
   toState: string;
   cause: string;
   eventId?: string | undefined;
-  status: 'active' | 'completed' | 'converted';
+  status: 'active' | 'completed' | 'converted' | 'exited';
   snapshot: { value: unknown; context: Record<string, unknown> };
   /** Workflow time of the transition (simulated time under the time-skipping test server). */
   at: string;
@@ -42,6 +42,8 @@ export function createRecordTransition(deps: { db: Database }) {
           status: input.status,
           snapshot: input.snapshot as Prisma.InputJsonValue,
           exitedAt: input.status === 'active' ? null : at,
+          // An early exit (unsubscribed, bounced, removed) keeps the event that caused it.
+          exitReason: input.status === 'exited' ? input.cause : null,
         },
       }),
     ]);

@@ -1,26 +1,12 @@
-/** The catalog of journeys this Steward runs; the worker and the event router both read it. */
-import type { AnyStateMachine } from 'xstate';
+/**
+ * The journeys Steward ships. YAML files in this folder are read as they are;
+ * journeys written in TypeScript are listed here. Only the journeys named in
+ * `publishedOnStart` go live when Steward starts; the others arrive as drafts for
+ * an organisation to review, adapt and publish.
+ */
+import type { JourneyDefinitionInput } from '../src/journeys/definition.ts';
 import { firstGiftThankYou } from './first-gift-thank-you.ts';
-import type { InteractionType } from './vocabulary.ts';
 
-export interface JourneyTrigger {
-  eventType: InteractionType;
-  /** Only the constituent's first event of this type enrolls them (e.g. a first gift). */
-  firstOfType: boolean;
-}
+export const typescriptJourneys: readonly JourneyDefinitionInput[] = [firstGiftThankYou];
 
-export interface JourneyDefinition {
-  id: string;
-  version: number;
-  name: string;
-  description: string;
-  trigger: JourneyTrigger;
-  machine: AnyStateMachine;
-}
-
-export const journeyCatalog: readonly JourneyDefinition[] = [firstGiftThankYou];
-
-/** The journey with this id and version, or undefined when this build does not know it. */
-export function findJourney(id: string, version: number): JourneyDefinition | undefined {
-  return journeyCatalog.find((journey) => journey.id === id && journey.version === version);
-}
+export const publishedOnStart: readonly string[] = ['first-gift-thank-you'];

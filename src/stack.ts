@@ -12,13 +12,13 @@ import { applyMigrations } from './db/migrate.ts';
 import { createPrismaClient } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
 import { createEventRouter } from './events/router.ts';
+import { loadJourneyCatalog } from './journeys/catalog.ts';
 import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
 import { startOutboxCapture } from './mail/outbox.ts';
 import { createMailTransport } from './mail/transport.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
 import { startTemporalDevServer } from './temporal/devServer.ts';
 import { bundleWorkflows, createJourneyWorker } from './worker.ts';
-import { journeyCatalog } from '../journeys/index.ts';
 
 export interface RunningStack {
   apiUrl?: string;
@@ -64,7 +64,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     if (applied.length > 0) log(`database: applied ${applied.length} migration(s)`);
     const db = createPrismaClient(databaseUrl, config.DATABASE_URL ? {} : { maxConnections: 1 });
     stops.push(() => db.$disconnect());
-    await publishJourneyCatalog(db, journeyCatalog);
+    await publishJourneyCatalog(db, await loadJourneyCatalog());
 
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | undefined;

@@ -4,24 +4,16 @@
  * must stay free of I/O and Node APIs.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { InteractionSignal } from '../journeys/vocabulary.ts';
+import type { EnrollmentStatus, PendingTimer, RunState } from '../src/journeys/interpreter.ts';
+import type { JourneyEvent } from '../src/journeys/vocabulary.ts';
 
-/** A timer the machine asked for: fire `event` at `fireAt` (epoch ms) unless cancelled. */
-export interface PendingTimer {
-  id: string;
-  event: { type: string };
-  fireAt: number;
-}
-
-/** An event waiting to be applied: a constituent's interaction, or a fired timer's event. */
-export type QueuedEvent = InteractionSignal | { type: string };
+/** An item waiting to be applied: a constituent's event, or one of the journey's timers firing. */
+export type QueuedItem = { kind: 'event'; event: JourneyEvent } | { kind: 'timer'; timerId: string };
 
 /** Everything needed to carry an enrollment on in a fresh run after continue-as-new. */
 export interface CarriedState {
-  snapshot: { value: unknown; context: Record<string, unknown> };
-  step: number;
-  timers: PendingTimer[];
-  queue: QueuedEvent[];
+  run: RunState;
+  queue: QueuedItem[];
   seenEventIds: string[];
 }
 
@@ -29,26 +21,29 @@ export interface CarriedState {
 export interface EnrollmentWorkflowInput {
   enrollmentId: string;
   constituentId: string;
-  journeyId: string;
-  journeyVersion: number;
+  /** The journey version the constituent entered; it stays on it to the end. */
+  journeyVersionId: string;
   carried?: CarriedState;
 }
 
-export type EnrollmentOutcome = 'completed' | 'converted';
+export type EnrollmentOutcome = Exclude<EnrollmentStatus, 'active'>;
 
 /** What the state query answers. */
 export interface EnrollmentView {
   state: string;
-  status: 'active' | EnrollmentOutcome;
+  status: EnrollmentStatus;
   step: number;
   context: Record<string, unknown>;
   timers: PendingTimer[];
 }
 
-export const interactionSignal = defineSignal<[InteractionSignal]>('interaction');
-export const enrollmentStateQuery = defineQuery<EnrollmentView>('enrollmentState');
+export const interactionSignal = defineSignal<[JourneyEvent]>('interaction');
+export const enrollmentStateQuery = defineQuery<EnrollmentView | null>('enrollmentState');
 
-/** One workflow per journey and constituent: a second start for the pair is refused by Temporal. */
-export function enrollmentWorkflowId(journeyId: string, constituentId: string): string {
-  return `enrollment:${journeyId}:${constituentId}`;
+/**
+ * The workflow id of a constituent's n-th enrollment in a journey. Temporal refuses
+ * a second start with the same id, so one event can never enroll the same person twice.
+ */
+export function enrollmentWorkflowId(journeyId: string, constituentId: string, ordinal: number): string {
+  return `enrollment:${journeyId}:${constituentId}:${ordinal}`;
 }

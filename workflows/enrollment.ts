@@ -1,36 +1,31 @@
 /**
- * One constituent's journey, interpreted durably. The journey machine is pure: this
- * workflow applies each event with XState's `transition()`, turns delayed events into
- * Temporal timers, and performs every named action through an activity.
+ * One constituent's journey, interpreted durably. The journey's definition is
+ * loaded and compiled to a pure XState machine; the interpreter applies each event
+ * with XState's `transition()`; this workflow turns the timers it asks for into
+ * Temporal timers and performs every effect through an activity.
  */
-import {
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/index.ts';
-import { findJourney } from '../journeys/index.ts';
-import { GOAL_TAG } from '../journeys/vocabulary.ts';
+import { compileJourney } from '../src/journeys/compile.ts';
+import { JourneyDefinition } from '../src/journeys/definition.ts';
+import { JourneyRun, type JourneyStep } from '../src/journeys/interpreter.ts';
+import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
 import {
   enrollmentStateQuery,
   interactionSignal,
-  type CarriedState,
   type EnrollmentOutcome,
   type EnrollmentWorkflowInput,
-  type QueuedEvent,
+  type QueuedItem,
 } from './contract.ts';
-import { stateName } from './state-name.ts';
 import { JourneyTimers } from './timers.ts';
 
-const { sendEmail } = proxyActivities<JourneyActivities>({
+/** Sends and tasks: retried patiently (a mail server may be down for a while), never twice thanks to their keys. */
+const { sendEmail, sendSms, createTask, setAttribute, recordGoal } = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
-const { recordTransition } = proxyActivities<JourneyActivities>({
+/** Reads and records: quick database work, retried quickly. */
+const { recordTransition, loadJourney, loadConstituentFacts } = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -39,133 +34,121 @@ const { recordTransition } = proxyActivities<JourneyActivities>({
 const SEEN_EVENT_MEMORY = 500;
 
 export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promise<EnrollmentOutcome> {
-  const journey = findJourney(input.journeyId, input.journeyVersion);
-  if (!journey) throw new Error(`Unknown journey ${input.journeyId} v${input.journeyVersion}`);
-  const { machine } = journey;
-
-  const queue: QueuedEvent[] = [...(input.carried?.queue ?? [])];
+  const { enrollmentId, constituentId } = input;
+  const queue: QueuedItem[] = [...(input.carried?.queue ?? [])];
   const seen = new Set(input.carried?.seenEventIds ?? []);
-  const timers = new JourneyTimers((event) => queue.push(event));
+  const timers = new JourneyTimers((timerId) => queue.push({ kind: 'timer', timerId }));
+  let run: JourneyRun | undefined;
 
+  // Handlers first: signals and queries may arrive before the first activity returns.
   setHandler(interactionSignal, (event) => {
     // The router may deliver an event more than once (retries, re-routing): apply it once.
     if (seen.has(event.eventId)) return;
     seen.add(event.eventId);
-    queue.push(event);
+    queue.push({ kind: 'event', event });
   });
+  setHandler(enrollmentStateQuery, () =>
+    run
+      ? { state: run.state, status: run.status, step: run.step, context: run.snapshot.context as Record<string, unknown>, timers: run.pendingTimers() }
+      : null,
+  );
 
-  let snapshot: AnyMachineSnapshot;
-  let step: number;
-  let initialActions: { type: string; params?: unknown }[] = [];
+  const machine = compileJourney(JourneyDefinition.parse(await loadJourney({ journeyVersionId: input.journeyVersionId })));
+
   if (input.carried) {
-    snapshot = machine.resolveState(input.carried.snapshot as Parameters<typeof machine.resolveState>[0]);
-    step = input.carried.step;
-    for (const timer of input.carried.timers) timers.arm(timer);
+    run = JourneyRun.resume(machine, input.carried.run);
+    for (const timer of run.pendingTimers()) timers.arm(timer);
   } else {
-    [snapshot, initialActions] = initialTransition(machine, {
-      enrollmentId: input.enrollmentId,
-      constituentId: input.constituentId,
+    // The enrolling event arrives with the start (signal-with-start).
+    await condition(() => queue.some((item) => item.kind === 'event'));
+    const index = queue.findIndex((item) => item.kind === 'event');
+    const trigger = (queue.splice(index, 1)[0] as Extract<QueuedItem, { kind: 'event' }>).event;
+    const facts = await loadConstituentFacts({ constituentId });
+    const started = JourneyRun.start(machine, {
+      enrollmentId,
+      constituentId,
+      enrolledAt: Date.now(),
+      trigger: { eventId: trigger.eventId, type: trigger.type, occurredAt: trigger.occurredAt, data: trigger.data },
+      constituent: facts,
     });
-    step = 0;
+    run = started.run;
+    await carryOut(started.step);
   }
 
-  // Registered before the first await, so the state can be read from the very start.
-  setHandler(enrollmentStateQuery, () => ({
-    state: stateName(snapshot.value),
-    status: statusOf(snapshot),
-    step,
-    context: snapshot.context,
-    timers: timers.pending(),
-  }));
-
-  if (!input.carried) {
-    const at = Date.now();
-    await record(null, 'enrolled', undefined, at);
-    await perform(initialActions, at);
-  }
-
-  while (snapshot.status === 'active') {
+  while (run.status === 'active') {
     await condition(() => queue.length > 0);
-    const event = queue.shift()!;
-    const before = stateName(snapshot.value);
-    // Workflow time (deterministic): the step's record and its timers share one instant.
-    const at = Date.now();
-    const [next, actions] = transition(machine, snapshot, event);
-    snapshot = next;
-    if (stateName(snapshot.value) === before && actions.length === 0) continue;
-    step += 1;
-    await record(before, causeOf(event), 'eventId' in event ? event.eventId : undefined, at);
-    await perform(actions, at);
+    const item = queue.shift()!;
+    let steps: JourneyStep[];
+    if (item.kind === 'timer') {
+      const event = run.fire(item.timerId);
+      if (!event) continue;
+      steps = run.apply(event, Date.now());
+    } else {
+      // Conditions on consent and giving see the constituent as they are now.
+      const facts = await loadConstituentFacts({ constituentId });
+      if (!sameFacts(facts, (run.snapshot.context as { constituent: ConstituentFacts }).constituent)) {
+        run.apply({ type: 'facts.updated', constituent: facts } as never, Date.now());
+      }
+      steps = run.apply(item.event, Date.now());
+    }
+    for (const step of steps) await carryOut(step);
 
-    if (snapshot.status === 'active' && workflowInfo().continueAsNewSuggested) {
+    if (run.status === 'active' && workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      const carried: CarriedState = {
-        snapshot: { value: snapshot.value, context: snapshot.context },
-        step,
-        timers: timers.pending(),
-        queue,
-        seenEventIds: [...seen].slice(-SEEN_EVENT_MEMORY),
-      };
-      await continueAsNew<typeof enrollmentWorkflow>({ ...input, carried });
+      await continueAsNew<typeof enrollmentWorkflow>({
+        ...input,
+        carried: { run: run.saveState(), queue, seenEventIds: [...seen].slice(-SEEN_EVENT_MEMORY) },
+      });
     }
   }
-  return statusOf(snapshot) as EnrollmentOutcome;
+  return run.status as EnrollmentOutcome;
 
-  function record(fromState: string | null, cause: string, eventId: string | undefined, at: number) {
-    return recordTransition({
-      enrollmentId: input.enrollmentId,
-      sequence: step,
-      fromState,
-      toState: stateName(snapshot.value),
-      cause,
-      eventId,
-      status: statusOf(snapshot),
-      snapshot: { value: snapshot.value, context: snapshot.context },
-      at: new Date(at).toISOString(),
+  /** Records a step, then performs its effects in order; each effect's key is unique to its step. */
+  async function carryOut(step: JourneyStep): Promise<void> {
+    for (const id of step.timersCancelled) timers.cancel(id);
+    for (const timer of step.timersArmed) timers.arm(timer);
+    await recordTransition({
+      enrollmentId,
+      sequence: step.sequence,
+      fromState: step.fromState,
+      toState: step.toState,
+      cause: step.cause,
+      eventId: step.eventId,
+      status: step.status,
+      snapshot: { value: run!.snapshot.value, context: run!.snapshot.context as Record<string, unknown> },
+      at: new Date(step.at).toISOString(),
     });
-  }
-
-  /** Carries out the actions of one step, in order; each effect's key is unique to its step. */
-  async function perform(actions: { type: string; params?: unknown }[], at: number) {
-    for (const [index, action] of actions.entries()) {
-      const idempotencyKey = `${input.enrollmentId}:${step}:${index}`;
-      switch (action.type) {
-        case 'sendEmail': {
-          const params = action.params as { template: string; eventId?: string };
-          await sendEmail({
-            enrollmentId: input.enrollmentId,
-            constituentId: input.constituentId,
-            template: params.template,
-            eventId: params.eventId,
+    const triggerEventId = (run!.snapshot.context as { trigger: { eventId: string } | null }).trigger?.eventId;
+    for (const [index, effect] of step.effects.entries()) {
+      const idempotencyKey = `${enrollmentId}:${step.sequence}:${index}`;
+      switch (effect.type) {
+        case 'sendEmail':
+          await sendEmail({ enrollmentId, constituentId, template: effect.params.template, eventId: triggerEventId, idempotencyKey });
+          break;
+        case 'sendSms':
+          await sendSms({ enrollmentId, constituentId, template: effect.params.template, idempotencyKey });
+          break;
+        case 'createTask':
+          await createTask({
+            enrollmentId,
+            constituentId,
+            queue: effect.params.queue,
+            title: effect.params.title,
+            dueAt: effect.params.dueInMs === null ? null : new Date(step.at + effect.params.dueInMs).toISOString(),
             idempotencyKey,
           });
           break;
-        }
-        case 'xstate.raise': {
-          const params = action.params as { id: string; event: { type: string }; delay?: number };
-          if (params.delay === undefined) queue.unshift(params.event);
-          else timers.arm({ id: params.id, event: params.event, fireAt: at + params.delay });
+        case 'setAttribute':
+          await setAttribute({ constituentId, attribute: effect.params.attribute, value: effect.params.value });
           break;
-        }
-        case 'xstate.cancel':
-          timers.cancel((action.params as { sendId: string }).sendId);
+        case 'recordGoal':
+          await recordGoal({ enrollmentId, name: effect.params.name, at: new Date(step.at).toISOString() });
           break;
-        case 'xstate.assign':
-          break; // already applied to the snapshot by transition()
-        default:
-          // A journey asked for something this build cannot do: fail the workflow task
-          // (Temporal retries it) rather than skip a step a constituent should get.
-          throw new Error(`Journey ${journey!.id} asked for unknown action "${action.type}"`);
       }
     }
   }
 }
 
-function statusOf(snapshot: AnyMachineSnapshot): 'active' | EnrollmentOutcome {
-  if (snapshot.status === 'active') return 'active';
-  return snapshot.hasTag(GOAL_TAG) ? 'converted' : 'completed';
-}
-
-function causeOf(event: QueuedEvent): string {
-  return event.type.startsWith('xstate.after.') ? 'timer' : event.type;
+function sameFacts(a: ConstituentFacts, b: ConstituentFacts): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

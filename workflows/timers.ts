@@ -4,26 +4,26 @@
  * cancellation scope so that `xstate.cancel` (leaving the state) can stop it.
  */
 import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
-import type { PendingTimer } from './contract.ts';
+import type { PendingTimer } from '../src/journeys/interpreter.ts';
 
 export class JourneyTimers {
-  private readonly armed = new Map<string, { timer: PendingTimer; scope: CancellationScope }>();
+  private readonly armed = new Map<string, CancellationScope>();
 
-  constructor(private readonly onFire: (event: { type: string }) => void) {}
+  constructor(private readonly onFire: (timerId: string) => void) {}
 
   /** Starts (or restarts) the timer with this send id. */
   arm(timer: PendingTimer): void {
     this.cancel(timer.id);
     const scope = new CancellationScope();
-    this.armed.set(timer.id, { timer, scope });
+    this.armed.set(timer.id, scope);
     const delay = Math.max(0, timer.fireAt - Date.now());
     scope
       .run(() => sleep(delay))
       .then(
         () => {
-          if (this.armed.get(timer.id)?.scope !== scope) return;
+          if (this.armed.get(timer.id) !== scope) return;
           this.armed.delete(timer.id);
-          this.onFire(timer.event);
+          this.onFire(timer.id);
         },
         (error: unknown) => {
           if (!isCancellation(error)) throw error;
@@ -32,14 +32,9 @@ export class JourneyTimers {
   }
 
   cancel(id: string): void {
-    const entry = this.armed.get(id);
-    if (!entry) return;
+    const scope = this.armed.get(id);
+    if (!scope) return;
     this.armed.delete(id);
-    entry.scope.cancel();
-  }
-
-  /** Timers still to fire, soonest first: shown by the query and carried over continue-as-new. */
-  pending(): PendingTimer[] {
-    return [...this.armed.values()].map(({ timer }) => timer).sort((a, b) => a.fireAt - b.fireAt);
+    scope.cancel();
   }
 }

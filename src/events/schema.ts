@@ -40,14 +40,37 @@ const base = {
 };
 
 export const InteractionEventInput = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('donation'), data: z.looseObject(Money) }),
+  z.object({
+    ...base,
+    type: z.literal('donation'),
+    data: z.looseObject({
+      ...Money,
+      campaign: z.string().min(1).max(200).optional(),
+      fund: z.string().min(1).max(200).optional(),
+      /** Part of a recurring (monthly) gift. */
+      recurring: z.boolean().optional(),
+    }),
+  }),
   z.object({
     ...base,
     type: z.literal('registration'),
     data: z.looseObject({ program: z.string().min(1).max(200), startsAt: z.iso.datetime({ offset: true }).optional() }),
   }),
-  z.object({ ...base, type: z.literal('drop-off'), data: z.looseObject({ kind: z.string().min(1).max(100) }) }),
-  z.object({ ...base, type: z.literal('custom'), data: z.looseObject({ name: z.string().min(1).max(100) }) }),
+  z.object({
+    ...base,
+    type: z.literal('drop-off'),
+    data: z.looseObject({
+      /** lapsed, no-show, recurring-failed, recurring-cancelled, unengaged, or an organisation's own kind. */
+      kind: z.string().min(1).max(100),
+      days: z.number().int().nonnegative().optional(),
+      program: z.string().min(1).max(200).optional(),
+    }),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('custom'),
+    data: z.looseObject({ name: z.string().min(1).max(100), value: z.string().max(200).optional() }),
+  }),
 ]);
 
 export type InteractionEventInput = z.infer<typeof InteractionEventInput>;

@@ -84,8 +84,10 @@ export const journeySetup = setup({
   },
 });
 
-export function conditionScope(context: JourneyContext, event: { type: string; data?: unknown }): ConditionScope {
+export function conditionScope(context: JourneyContext, event: { type: string; data?: unknown; at?: number }): ConditionScope {
   return {
+    // Events carry the time they are applied; on entering the first state that is the enrollment.
+    now: event.at ?? (event.type === 'xstate.init' ? context.enrolledAt : undefined),
     event: (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>,
     trigger: context.trigger?.data ?? {},
     constituent: {

@@ -4,11 +4,14 @@
  * Pure and deterministic: it runs inside workflows and the simulator alike.
  */
 import type { Condition } from './definition.ts';
+import { parseDuration } from './duration.ts';
 
 export interface ConditionScope {
   event: Record<string, unknown>;
   trigger: Record<string, unknown>;
   constituent: Record<string, unknown>;
+  /** The moment of evaluation (epoch ms, workflow or simulated time), for date comparisons. */
+  now?: number;
 }
 
 export function holds(conditions: readonly Condition[] | undefined, scope: ConditionScope): boolean {
@@ -25,6 +28,11 @@ export function evaluate(condition: Condition, scope: ConditionScope): boolean {
   if (condition.in !== undefined) return condition.in.includes(actual as never);
   if (condition.notIn !== undefined) return !condition.notIn.includes(actual as never);
   if (condition.contains !== undefined) return typeof actual === 'string' && actual.includes(condition.contains);
+  if (condition.atLeastAhead !== undefined) {
+    const moment = typeof actual === 'string' ? Date.parse(actual) : Number.NaN;
+    const ahead = parseDuration(condition.atLeastAhead);
+    return scope.now !== undefined && !Number.isNaN(moment) && 'ms' in ahead && moment - scope.now >= ahead.ms;
+  }
   if (typeof actual !== 'number') return false;
   if (condition.gt !== undefined) return actual > condition.gt;
   if (condition.gte !== undefined) return actual >= condition.gte;
@@ -36,7 +44,8 @@ export function evaluate(condition: Condition, scope: ConditionScope): boolean {
 /** The value at `event.amount`, `constituent.consent.sms`; undefined when absent. */
 export function lookup(field: string, scope: ConditionScope): unknown {
   const [root, ...path] = field.split('.');
-  let value: unknown = scope[root as keyof ConditionScope];
+  if (root !== 'event' && root !== 'trigger' && root !== 'constituent') return undefined;
+  let value: unknown = scope[root];
   for (const key of path) {
     if (typeof value !== 'object' || value === null) return undefined;
     value = (value as Record<string, unknown>)[key];

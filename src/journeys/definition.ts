@@ -21,7 +21,7 @@ const FieldRef = z
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-export const comparisonOperators = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'notIn', 'exists', 'contains'] as const;
+export const comparisonOperators = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'notIn', 'exists', 'contains', 'atLeastAhead'] as const;
 export type ComparisonOperator = (typeof comparisonOperators)[number];
 
 /** `{ field: event.amount, gte: 100 }`: one field, one operator. */
@@ -38,6 +38,8 @@ const Comparison = z
     notIn: z.array(Scalar).min(1).optional(),
     exists: z.boolean().optional(),
     contains: z.string().optional(),
+    /** A date-time field at least this far in the future, e.g. an event starting in 7d or more. */
+    atLeastAhead: Duration.optional(),
   })
   .superRefine((comparison, ctx) => {
     const given = comparisonOperators.filter((op) => comparison[op] !== undefined);

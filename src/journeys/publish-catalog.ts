@@ -1,24 +1,42 @@
-/** Makes the database's journey records match the catalog this build runs. */
+/** Makes the database's journey records match the journeys this build ships. */
+import { isDeepStrictEqual } from 'node:util';
 import type { Database, Prisma } from '../db/client.ts';
-import type { JourneyDefinition } from '../../journeys/index.ts';
+import type { CatalogJourney } from './catalog.ts';
+
+export class JourneyVersionConflict extends Error {
+  override name = 'JourneyVersionConflict';
+}
 
 /**
- * Records each catalog journey and publishes its version. Idempotent, and safe for
- * several processes starting at once; a version paused or archived by an operator
- * keeps that status.
+ * Records each shipped journey and its version: published when the catalog says
+ * so, a draft otherwise. Idempotent, and safe for several processes starting at
+ * once. A version is immutable: enrollments run on it, so a definition changed
+ * without a new version number stops start-up. A version an operator paused or
+ * archived keeps that status.
  */
-export async function publishJourneyCatalog(db: Database, journeys: readonly JourneyDefinition[]): Promise<void> {
-  for (const journey of journeys) {
+export async function publishJourneyCatalog(db: Database, journeys: readonly CatalogJourney[]): Promise<void> {
+  for (const { definition, publishOnStart, source } of journeys) {
     await db.journey.upsert({
-      where: { id: journey.id },
-      create: { id: journey.id, name: journey.name, description: journey.description },
-      update: { name: journey.name, description: journey.description },
+      where: { id: definition.id },
+      create: { id: definition.id, name: definition.name, description: definition.description ?? '' },
+      update: { name: definition.name, description: definition.description ?? '' },
     });
-    const definition = JSON.parse(JSON.stringify(journey.machine.toJSON())) as Prisma.InputJsonValue;
-    await db.journeyVersion.upsert({
-      where: { journeyId_version: { journeyId: journey.id, version: journey.version } },
-      create: { journeyId: journey.id, version: journey.version, definition, status: 'published', publishedAt: new Date() },
+    const stored = JSON.parse(JSON.stringify(definition)) as Prisma.InputJsonValue;
+    const version = await db.journeyVersion.upsert({
+      where: { journeyId_version: { journeyId: definition.id, version: definition.version } },
+      create: {
+        journeyId: definition.id,
+        version: definition.version,
+        definition: stored,
+        status: publishOnStart ? 'published' : 'draft',
+        publishedAt: publishOnStart ? new Date() : null,
+      },
       update: {},
     });
+    if (!isDeepStrictEqual(version.definition, stored)) {
+      throw new JourneyVersionConflict(
+        `${source}: journey ${definition.id} version ${definition.version} differs from the one already stored; give the change a new version number`,
+      );
+    }
   }
 }

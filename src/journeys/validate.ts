@@ -99,6 +99,11 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
     if ('not' in condition) return checkCondition(condition.not, [...path, 'not'], eventType);
     const type = fieldType(condition.field, eventType, triggerType);
     if ('error' in type) return error([...path, 'field'], type.error);
+    if (condition.atLeastAhead !== undefined) {
+      const ahead = parseDuration(condition.atLeastAhead);
+      if ('error' in ahead) error([...path, 'atLeastAhead'], ahead.error);
+      if (type.type !== 'datetime' && type.type !== 'any') error([...path, 'atLeastAhead'], `${condition.field} is ${article(type.type)}, not a date`);
+    }
     const numeric = (['gt', 'gte', 'lt', 'lte'] as const).find((op) => condition[op] !== undefined);
     if (numeric && type.type !== 'number' && type.type !== 'any') {
       error([...path, numeric], `${condition.field} is ${article(type.type)}, not a number: "${numeric}" cannot compare it`);

@@ -9,10 +9,10 @@ import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
-import { journeyCatalog } from '../../journeys/index.ts';
 import { buildApi } from '../../src/api/server.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createEventRouter } from '../../src/events/router.ts';
+import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { testServerExecutable } from '../../src/temporal/binaries.ts';
@@ -40,7 +40,7 @@ beforeAll(async () => {
   ]);
   db = database.prisma;
   mailer = createMailTransport(smtp.url);
-  await publishJourneyCatalog(db, journeyCatalog);
+  await publishJourneyCatalog(db, await loadJourneyCatalog());
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -137,10 +137,8 @@ describe('POST /events', () => {
       status: 'active',
       currentState: 'thanked',
       journeyVersion: { journeyId: 'first-gift-thank-you', version: 1 },
-      transitions: [
-        { sequence: 0, fromState: null, toState: 'awaitingGift', cause: 'enrolled' },
-        { sequence: 1, fromState: 'awaitingGift', toState: 'thanked', cause: 'donation', eventId: accepted.eventId },
-      ],
+      triggerEventId: accepted.eventId,
+      transitions: [{ sequence: 0, fromState: null, toState: 'thanked', cause: 'enrolled' }],
       messages: [{ channel: 'email', template: 'first-gift-thank-you', status: 'sent' }],
     });
     expect(view).not.toHaveProperty('snapshot');

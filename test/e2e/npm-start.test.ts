@@ -133,7 +133,7 @@ describe('npm start', () => {
       const view = (await (await fetch(`${second.apiUrl}/enrollments/${enrollmentId}`)).json()) as Record<string, any>;
       return view.status === 'converted' ? view : undefined;
     }, 'the enrollment to convert');
-    expect(after.transitions.map((step: { toState: string }) => step.toState)).toEqual(['awaitingGift', 'thanked', 'secondGift']);
+    expect(after.transitions.map((step: { toState: string }) => step.toState)).toEqual(['thanked', 'goalReached']);
     expect(await outboxMail()).toHaveLength(1);
 
     await stop(second.child);

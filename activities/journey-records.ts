@@ -1,0 +1,70 @@
+/**
+ * Activities that read what a journey needs (its definition, the constituent's
+ * facts) and record what it did besides messages: staff tasks, attributes, goals.
+ * Each write is idempotent, so a retried activity changes nothing the second time.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { loadConstituentFacts } from '../src/constituents/facts.ts';
+import type { Database } from '../src/db/client.ts';
+import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
+
+export interface CreateTaskInput {
+  enrollmentId: string;
+  constituentId: string;
+  queue: string;
+  title: string;
+  dueAt: string | null;
+  idempotencyKey: string;
+}
+
+export function createJourneyRecords(deps: { db: Database }) {
+  const { db } = deps;
+
+  return {
+    /** The stored definition of a journey version: immutable, so safe to load on every run. */
+    async loadJourney(input: { journeyVersionId: string }): Promise<unknown> {
+      const version = await db.journeyVersion.findUnique({ where: { id: input.journeyVersionId } });
+      if (!version) throw ApplicationFailure.nonRetryable(`Journey version ${input.journeyVersionId} not found`, 'JourneyNotFound');
+      return version.definition;
+    },
+
+    async loadConstituentFacts(input: { constituentId: string }): Promise<ConstituentFacts> {
+      const facts = await loadConstituentFacts(db, input.constituentId);
+      if (!facts) throw ApplicationFailure.nonRetryable(`Constituent ${input.constituentId} not found`, 'ConstituentNotFound');
+      return facts;
+    },
+
+    async createTask(input: CreateTaskInput): Promise<{ taskId: string }> {
+      const task = await db.staffTask.upsert({
+        where: { idempotencyKey: input.idempotencyKey },
+        create: {
+          idempotencyKey: input.idempotencyKey,
+          enrollmentId: input.enrollmentId,
+          constituentId: input.constituentId,
+          queue: input.queue,
+          title: input.title,
+          dueAt: input.dueAt ? new Date(input.dueAt) : null,
+        },
+        update: {},
+      });
+      return { taskId: task.id };
+    },
+
+    /** Sets one attribute atomically, leaving the others as they are. */
+    async setAttribute(input: { constituentId: string; attribute: string; value: string | number | boolean }): Promise<void> {
+      await db.$executeRaw`
+        UPDATE "constituent"
+           SET "attributes" = "attributes" || jsonb_build_object(${input.attribute}::text, ${JSON.stringify(input.value)}::jsonb),
+               "updated_at" = now()
+         WHERE "id" = ${input.constituentId}`;
+    },
+
+    /** Marks the enrollment's goal; the first goal reached is the one kept. */
+    async recordGoal(input: { enrollmentId: string; name: string; at: string }): Promise<void> {
+      await db.enrollment.updateMany({
+        where: { id: input.enrollmentId, goalReachedAt: null },
+        data: { goalName: input.name, goalReachedAt: new Date(input.at) },
+      });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The journeys this build of Steward ships, read from `journeys/` and validated
+ * against the templates and task queues that exist. A shipped journey with an
+ * error stops start-up with the file, line and reason.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { publishedOnStart, typescriptJourneys } from '../../journeys/index.ts';
+import { taskQueueIds } from '../tasks/queues.ts';
+import { emailTemplateNames } from '../templates/email.ts';
+import { smsTemplateNames } from '../templates/sms.ts';
+import type { JourneyDefinition } from './definition.ts';
+import { formatDiagnostic, loadJourneyFile, type LocatedDiagnostic } from './source.ts';
+import { validateJourney, type ValidationCatalog } from './validate.ts';
+
+export const JOURNEYS_DIR = fileURLToPath(new URL('../../journeys', import.meta.url));
+
+export interface CatalogJourney {
+  definition: JourneyDefinition;
+  /** The file it came from. */
+  source: string;
+  publishOnStart: boolean;
+}
+
+/** The templates and task queues journeys may name. */
+export function productCatalog(): ValidationCatalog {
+  return {
+    emailTemplates: new Set(emailTemplateNames),
+    smsTemplates: new Set(smsTemplateNames),
+    taskQueues: taskQueueIds,
+  };
+}
+
+export class CatalogError extends Error {
+  constructor(readonly diagnostics: LocatedDiagnostic[]) {
+    super(`Shipped journeys have errors:\n${diagnostics.map((diagnostic) => `  ${formatDiagnostic(diagnostic)}`).join('\n')}`);
+    this.name = 'CatalogError';
+  }
+}
+
+export async function loadJourneyCatalog(dir = JOURNEYS_DIR, catalog = productCatalog()): Promise<CatalogJourney[]> {
+  const files = (await readdir(dir)).filter((file) => /\.(ya?ml|json)$/i.test(file)).sort();
+  const loaded: { definition?: JourneyDefinition; source: string; diagnostics: LocatedDiagnostic[] }[] = [];
+  for (const file of files) {
+    const result = await loadJourneyFile(path.join(dir, file), catalog);
+    loaded.push({ definition: result.definition, source: result.file, diagnostics: result.diagnostics });
+  }
+  for (const journey of typescriptJourneys) {
+    const source = path.join(dir, `${String(journey.id)}.ts`);
+    const result = validateJourney(journey, catalog);
+    loaded.push({ definition: result.ok ? result.definition : undefined, source, diagnostics: result.diagnostics.map((diagnostic) => ({ ...diagnostic, file: source })) });
+  }
+
+  const errors = loaded.flatMap((journey) => journey.diagnostics.filter((diagnostic) => diagnostic.severity === 'error'));
+  const ids = new Map<string, string>();
+  for (const journey of loaded) {
+    if (!journey.definition) continue;
+    const earlier = ids.get(journey.definition.id);
+    if (earlier) errors.push({ severity: 'error', path: ['id'], message: `journey id "${journey.definition.id}" is also used by ${earlier}`, file: journey.source });
+    ids.set(journey.definition.id, journey.source);
+  }
+  if (errors.length > 0) throw new CatalogError(errors);
+  return loaded.map((journey) => ({
+    definition: journey.definition!,
+    source: journey.source,
+    publishOnStart: publishedOnStart.includes(journey.definition!.id),
+  }));
+}

@@ -1,0 +1,97 @@
+/**
+ * Reading journey files (YAML or JSON) so that every finding can point at its
+ * line and column. Both are read with the YAML parser (JSON is a subset of YAML
+ * 1.2), which keeps each node's position in the source.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { formatPath, validateJourney, type Diagnostic, type DiagnosticPath, type ValidationCatalog } from './validate.ts';
+import type { JourneyDefinition } from './definition.ts';
+
+export interface LocatedDiagnostic extends Diagnostic {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+export interface LoadedJourney {
+  file: string;
+  definition?: JourneyDefinition;
+  diagnostics: LocatedDiagnostic[];
+}
+
+/** Parses and validates one journey source text. */
+export function readJourneySource(text: string, file: string, catalog: ValidationCatalog): LoadedJourney {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    return {
+      file,
+      diagnostics: document.errors.map((problem) => {
+        const position = problem.linePos?.[0];
+        return { severity: 'error', path: [], message: problem.message.split('\n')[0]!, file, line: position?.line, column: position?.col };
+      }),
+    };
+  }
+  const result = validateJourney(document.toJS(), catalog);
+  const diagnostics = result.diagnostics.map((diagnostic) => ({
+    ...diagnostic,
+    file,
+    ...position(document, lineCounter, diagnostic.path),
+  }));
+  return result.ok ? { file, definition: result.definition, diagnostics } : { file, diagnostics };
+}
+
+export async function loadJourneyFile(file: string, catalog: ValidationCatalog): Promise<LoadedJourney> {
+  const extension = path.extname(file).toLowerCase();
+  if (!['.yaml', '.yml', '.json'].includes(extension)) {
+    return { file, diagnostics: [{ severity: 'error', path: [], message: 'a journey file ends in .yaml, .yml or .json', file }] };
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return { file, diagnostics: [{ severity: 'error', path: [], message: `cannot read: ${(error as Error).message}`, file }] };
+  }
+  return readJourneySource(text, file, catalog);
+}
+
+/**
+ * Line and column of the node at `path`; of the nearest enclosing node when the
+ * path names something missing (a required field points at its parent).
+ */
+function position(document: Document, lineCounter: LineCounter, at: DiagnosticPath): { line?: number; column?: number } {
+  let node: unknown = document.contents;
+  let found: Node | undefined = isNode(node) ? node : undefined;
+  for (const key of at) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === key);
+      if (!pair) break;
+      node = pair.value;
+      found = isNode(pair.value) ? pair.value : isNode(pair.key) ? pair.key : found;
+    } else if (isSeq(node) && typeof key === 'number') {
+      const item = node.items[key];
+      if (!isNode(item)) break;
+      node = item;
+      found = item;
+    } else {
+      break;
+    }
+  }
+  const offset = found?.range?.[0];
+  if (offset === undefined) return {};
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && 'range' in value;
+}
+
+/** `journeys/welcome.yaml:12:7: error: states.thanked.entry[0].template: unknown email template "thanks"` */
+export function formatDiagnostic(diagnostic: LocatedDiagnostic): string {
+  const where = diagnostic.line ? `${diagnostic.file}:${diagnostic.line}:${diagnostic.column}` : diagnostic.file;
+  const field = diagnostic.path.length > 0 ? `${formatPath(diagnostic.path)}: ` : '';
+  return `${where}: ${diagnostic.severity}: ${field}${diagnostic.message}`;
+}
