@@ -24,7 +24,7 @@ export interface LoadedJourney {
 /** Parses and validates one journey source text. */
 export function readJourneySource(text: string, file: string, catalog: ValidationCatalog): LoadedJourney {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) {
     return {
       file,
