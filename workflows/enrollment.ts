@@ -37,7 +37,9 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   const { enrollmentId, constituentId } = input;
   const queue: QueuedItem[] = [...(input.carried?.queue ?? [])];
   const seen = new Set(input.carried?.seenEventIds ?? []);
-  const timers = new JourneyTimers((timerId) => queue.push({ kind: 'timer', timerId }));
+  const timers = new JourneyTimers((timerId, due) =>
+    due ? queue.unshift({ kind: 'timer', timerId }) : queue.push({ kind: 'timer', timerId }),
+  );
   let run: JourneyRun | undefined;
 
   // Handlers first: signals and queries may arrive before the first activity returns.

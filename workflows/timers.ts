@@ -9,21 +9,28 @@ import type { PendingTimer } from '../src/journeys/interpreter.ts';
 export class JourneyTimers {
   private readonly armed = new Map<string, CancellationScope>();
 
-  constructor(private readonly onFire: (timerId: string) => void) {}
+  /** `due` is true when the timer was due already when armed: it goes before anything queued. */
+  constructor(private readonly onFire: (timerId: string, due: boolean) => void) {}
 
-  /** Starts (or restarts) the timer with this send id. */
+  /** Starts (or restarts) the timer with this send id; one already due fires at once. */
   arm(timer: PendingTimer): void {
     this.cancel(timer.id);
+    const delay = timer.fireAt - Date.now();
+    if (delay <= 0) {
+      // A decision (zero-length timer) or a timer carried over past its time: no need
+      // to ask Temporal to wait for nothing.
+      this.onFire(timer.id, true);
+      return;
+    }
     const scope = new CancellationScope();
     this.armed.set(timer.id, scope);
-    const delay = Math.max(0, timer.fireAt - Date.now());
     scope
       .run(() => sleep(delay))
       .then(
         () => {
           if (this.armed.get(timer.id) !== scope) return;
           this.armed.delete(timer.id);
-          this.onFire(timer.id);
+          this.onFire(timer.id, false);
         },
         (error: unknown) => {
           if (!isCancellation(error)) throw error;

@@ -59,6 +59,9 @@ export const journeyEffectTypes: readonly JourneyEffectType[] = ['sendEmail', 's
 
 const inert = () => {};
 
+/** Delays named `<state>:decide` carry a decision state's branches; the interpreter reports them as `decision`. */
+export const DECISION_DELAY_SUFFIX = ':decide';
+
 /** The shared `setup()`: journeys written in TypeScript use it too, so they speak the same vocabulary. */
 export const journeySetup = setup({
   types: {} as { context: JourneyContext; input: JourneyMachineInput; events: JourneyMachineEvent },
@@ -196,12 +199,20 @@ export function compileJourney(definition: JourneyDefinition): AnyStateMachine {
       delays[delayName] = compileDelay(timed.delay);
       after[delayName] = { target: timed.to, actions: compileActions(timed.do) };
     }
-    const always = state.choose
+    // A decision (choose or split) is taken on a zero-length timer rather than as an
+    // eventless transition, so that the decision state is a step of its own: entered,
+    // recorded and counted like any other, not skipped inside one XState macrostep.
+    const branches = state.choose
       ? state.choose.map((branch) => ({ ...guardFor(branch.when), target: branch.to }))
       : state.split
         ? splitBranches(`${definition.id}:${name}`, state.split)
         : undefined;
-    states[name] = { entry, on, after, ...(always ? { always } : {}) };
+    if (branches) {
+      const delayName = `${name}${DECISION_DELAY_SUFFIX}`;
+      delays[delayName] = 0;
+      after[delayName] = branches;
+    }
+    states[name] = { entry, on, after };
   }
 
   if (goal) states[RESERVED_STATES.goal] = { type: 'final', tags: [GOAL_TAG] };

@@ -5,7 +5,7 @@
  * and the simulator (a simulated clock) drive the very same logic.
  */
 import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine, type StateValue } from 'xstate';
-import { journeyEffectTypes, type JourneyEffectParams, type JourneyEffectType, type JourneyMachineInput } from './compile.ts';
+import { DECISION_DELAY_SUFFIX, journeyEffectTypes, type JourneyEffectParams, type JourneyEffectType, type JourneyMachineInput } from './compile.ts';
 import { EXIT_TAG, GOAL_TAG } from './vocabulary.ts';
 
 export type EnrollmentStatus = 'active' | 'completed' | 'converted' | 'exited';
@@ -118,7 +118,7 @@ export class JourneyRun {
       const moved = stateName(snapshot.value) !== before || snapshot.status !== 'active';
       if (!moved && !actions.some(isStepAction)) continue;
       this.sequence += 1;
-      const cause = next.type.startsWith('xstate.after.') ? 'timer' : next.type;
+      const cause = !next.type.startsWith('xstate.after.') ? next.type : next.type.includes(`${DECISION_DELAY_SUFFIX}.`) ? 'decision' : 'timer';
       const step = this.record(before, cause, next.eventId, at, actions, queue);
       steps.push(step);
       if (this.current.status !== 'active') break;
