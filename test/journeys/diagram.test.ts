@@ -1,0 +1,112 @@
+/** Journey diagrams: the Mermaid text says exactly what the journey does; the SVG is well-formed and complete. */
+import { describe, expect, it } from 'vitest';
+import { JourneyDefinition } from '../../src/journeys/definition.ts';
+import { journeyToMermaid, journeyToSvg } from '../../src/journeys/diagram.ts';
+
+const welcome = JourneyDefinition.parse({
+  id: 'welcome',
+  name: 'Welcome <new> donors',
+  trigger: { event: 'donation', first: true, when: [{ field: 'event.amount', gte: 10 }] },
+  goal: { event: 'donation', name: 'second-gift' },
+  initial: 'thanked',
+  states: {
+    thanked: { entry: [{ do: 'email', template: 'thanks' }], after: [{ delay: '7d', to: 'decide' }] },
+    decide: { choose: [{ when: [{ field: 'constituent.consent.sms', eq: 'granted' }], to: 'texted' }, { to: 'call' }] },
+    texted: { entry: [{ do: 'sms', template: 'nudge' }], after: [{ delay: '1d', to: 'call' }] },
+    call: {
+      entry: [{ do: 'task', queue: 'stewardship', title: 'Call; say "thanks"', due: '48h' }],
+      on: { 'task-completed': [{ to: 'won', when: [{ field: 'event.outcome', in: ['pledged', 'gave'] }] }, 'done'] },
+      wait: { for: 'donation', to: 'won', timeout: '14d', then: 'done' },
+    },
+    won: { final: true, outcome: 'converted' },
+    done: { final: true },
+  },
+});
+
+describe('journeyToMermaid', () => {
+  it('draws every state, action and transition with its reason', () => {
+    expect(journeyToMermaid(welcome).split('\n')).toEqual([
+      'stateDiagram-v2',
+      '  direction LR',
+      '  state "thanked" as thanked',
+      '  thanked : ✉ email thanks',
+      '  state decide <<choice>>',
+      '  state "texted" as texted',
+      '  texted : 📱 sms nudge',
+      '  state "call" as call',
+      '  call : ☎ task stewardship#58; Call#59; say #34;thanks#34; (due 48h)',
+      '  state "won" as won',
+      '  state "done" as done',
+      '  [*] --> thanked : donation (first) [event.amount ≥ 10]',
+      '  thanked --> decide : after 7d',
+      '  decide --> texted : if consent.sms = granted',
+      '  decide --> call : otherwise',
+      '  texted --> call : after 1d',
+      '  call --> won : task-completed [event.outcome in pledged/gave]',
+      '  call --> done : task-completed',
+      '  call --> won : donation',
+      '  call --> done : no donation in 14d',
+      '  won --> [*] : converted',
+      '  done --> [*]',
+      '  state "goal reached" as goalReached',
+      '  goalReached --> [*] : converted',
+      '  note right of goalReached',
+      '    from any state: donation',
+      '  end note',
+      '  state "exited" as exited',
+      '  exited --> [*] : exited',
+      '  note right of exited',
+      '    from any state: unsubscribed, hard-bounced, removed',
+      '  end note',
+      '',
+    ]);
+  });
+
+  it('shows live counts in the states when given', () => {
+    const text = journeyToMermaid(welcome, { counts: { thanked: { current: 12, entered: 340 }, decide: { entered: 200 } } });
+    expect(text).toContain('state "thanked (12 now · 340 entered)" as thanked');
+    // A decision with counts is drawn as a state so its numbers can be shown.
+    expect(text).toContain('state "decide (200 entered)" as decide');
+  });
+});
+
+describe('journeyToSvg', () => {
+  const svg = journeyToSvg(welcome);
+
+  it('is well-formed XML with an accessible title', () => {
+    expect(isWellFormed(svg)).toBe(true);
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]* role="img" aria-label="Journey: Welcome &lt;new&gt; donors"/);
+    expect(svg).toContain('<title>Journey: Welcome &lt;new&gt; donors</title>');
+  });
+
+  it('has a box for every state, the goal and the exit, and an arrow for every transition', () => {
+    const boxes = svg.match(/<g><title>/g) ?? [];
+    expect(boxes).toHaveLength(Object.keys(welcome.states).length + 2);
+    const arrows = svg.match(/marker-end="url\(#arrow\)"/g) ?? [];
+    // Six distinct state-to-state edges (parallel ones share an arrow) and the trigger's.
+    expect(arrows).toHaveLength(6 + 1);
+    expect(svg).toContain('task-completed [event.outcome in pledged/gave] · donation');
+    expect(svg).toContain('task-completed · no donation in 14d');
+    expect(svg).toContain('Call; say &quot;thanks&quot; (due 48h)');
+  });
+
+  it('is deterministic', () => {
+    expect(journeyToSvg(welcome)).toBe(svg);
+  });
+});
+
+/** A small well-formedness check: every tag closes in order, attributes are quoted. */
+function isWellFormed(text: string): boolean {
+  const stack: string[] = [];
+  for (const match of text.matchAll(/<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/g)) {
+    const [, closing, name, , selfClosing] = match;
+    if (selfClosing) continue;
+    if (closing) {
+      if (stack.pop() !== name) return false;
+    } else {
+      stack.push(name!);
+    }
+  }
+  const stripped = text.replace(/<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/g, '');
+  return stack.length === 0 && !/[<>]/.test(stripped);
+}
