@@ -15,6 +15,8 @@ export interface PendingTimer {
   id: string;
   event: { type: string };
   fireAt: number;
+  /** Arming order: of timers due at the same moment, the one armed first fires first. */
+  seq: number;
 }
 
 export type JourneyEffect = { [T in JourneyEffectType]: { type: T; params: JourneyEffectParams[T] } }[JourneyEffectType];
@@ -44,6 +46,8 @@ export interface RunState {
 type AppliedEvent = { type: string; eventId?: string; at?: number };
 
 export class JourneyRun {
+  private lastSeq = -1;
+
   private constructor(
     readonly machine: AnyStateMachine,
     private current: AnyMachineSnapshot,
@@ -82,7 +86,7 @@ export class JourneyRun {
 
   /** Timers still to fire, soonest first. */
   pendingTimers(): PendingTimer[] {
-    return [...this.armed.values()].sort((a, b) => a.fireAt - b.fireAt || a.id.localeCompare(b.id));
+    return [...this.armed.values()].sort((a, b) => a.fireAt - b.fireAt || a.seq - b.seq);
   }
 
   /** Takes a timer off the table when it fires; the event to apply is returned, with its time. */
@@ -154,7 +158,9 @@ export class JourneyRun {
         if (params.delay === undefined) {
           raised.push({ ...params.event, at });
         } else {
-          const timer = { id: params.id ?? params.event.type, event: params.event, fireAt: at + params.delay };
+          const seq = Math.max(0, ...[...this.armed.values()].map((armed) => armed.seq + 1), this.lastSeq + 1);
+          this.lastSeq = seq;
+          const timer = { id: params.id ?? params.event.type, event: params.event, fireAt: at + params.delay, seq };
           this.armed.set(timer.id, timer);
           step.timersArmed.push(timer);
         }
