@@ -102,6 +102,16 @@ describe('steward journey forecast', () => {
   });
 });
 
+describe('steward journey schema', () => {
+  it('prints a JSON Schema editors can use for journey files', async () => {
+    const result = await steward('journey', 'schema');
+    const schema = JSON.parse(result.out);
+    expect(schema.type).toBe('object');
+    expect(schema.required).toEqual(expect.arrayContaining(['id', 'name', 'trigger', 'initial', 'states']));
+    expect(schema.properties.trigger.properties.event.enum).toEqual(['donation', 'registration', 'drop-off', 'custom']);
+  });
+});
+
 describe('the steward executable', () => {
   it('runs from bin/ without a build step', async () => {
     const { stdout } = await promisify(execFile)(path.join(root, 'bin', 'steward.js'), ['journey', 'validate', path.join(journeys, 'event-registration.yaml')]);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CatalogError, loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { compileJourney } from '../../src/journeys/compile.ts';
+import { journeyToMermaid, journeyToSvg } from '../../src/journeys/diagram.ts';
 
 describe('loadJourneyCatalog', () => {
   it('loads every shipped journey without errors, publishing only the first-gift journey on start', async () => {
@@ -18,6 +19,17 @@ describe('loadJourneyCatalog', () => {
       ['recurring-gift-recovery', false],
     ]);
     for (const { definition } of catalog) expect(compileJourney(definition).id).toBe(definition.id);
+  });
+
+  it('draws every shipped journey, with a box for each of its states', async () => {
+    for (const { definition } of await loadJourneyCatalog()) {
+      const mermaid = journeyToMermaid(definition);
+      const svg = journeyToSvg(definition);
+      for (const state of Object.keys(definition.states)) {
+        expect(mermaid, `${definition.id}: ${state}`).toMatch(new RegExp(`state (\\S+ <<choice>>|"${state}" as)`));
+        expect(svg, `${definition.id}: ${state}`).toContain(`<title>${state}`);
+      }
+    }
   });
 
   it('refuses to start with a shipped journey that has an error, naming file, line and reason', async () => {
