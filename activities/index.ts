@@ -5,6 +5,7 @@
 import type { Database } from '../src/db/client.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
 import { createJourneyRecords } from './journey-records.ts';
+import { createNotifyTaskQueue } from './notify-task-queue.ts';
 import { createRecordTransition } from './record-transition.ts';
 import { createSendEmail } from './send-email.ts';
 import { createSendSms } from './send-sms.ts';
@@ -13,6 +14,8 @@ export interface ActivityDependencies {
   db: Database;
   mailer: MailTransport;
   mailFrom: string;
+  /** Staff task queue addresses (queue id to email). */
+  taskQueueEmails?: Record<string, string>;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -20,6 +23,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createJourneyRecords(deps),
     sendEmail: createSendEmail(deps),
     sendSms: createSendSms(deps),
+    notifyTaskQueue: createNotifyTaskQueue(deps),
     recordTransition: createRecordTransition(deps),
   };
 }

@@ -32,6 +32,25 @@ export const ConfigSchema = z.object({
   SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
   STEWARD_OUTBOX_SMTP_PORT: port.default(0),
   MAIL_FROM: z.string().min(3).default('Steward <hello@steward.localhost>'),
+  /**
+   * Where each staff task queue is notified of new tasks: `queue=address` pairs,
+   * comma-separated. A queue not listed is notified at <queue>@tasks.steward.localhost.
+   */
+  STEWARD_TASK_QUEUE_EMAILS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const pairs: Record<string, string> = {};
+      for (const item of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+        const [queue, address] = item.split('=').map((part) => part.trim());
+        if (!queue || !address || !/^[^@\s]+@[^@\s]+$/.test(address)) {
+          ctx.addIssue({ code: 'custom', message: `"${item}" is not queue=address` });
+          return z.NEVER;
+        }
+        pairs[queue] = address;
+      }
+      return pairs;
+    }),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */
   STEWARD_ROLES: z
     .string()

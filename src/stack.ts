@@ -17,6 +17,7 @@ import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
 import { startOutboxCapture } from './mail/outbox.ts';
 import { createMailTransport } from './mail/transport.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
+import { createTaskService } from './tasks/service.ts';
 import { startTemporalDevServer } from './temporal/devServer.ts';
 import { bundleWorkflows, createJourneyWorker } from './worker.ts';
 
@@ -112,7 +113,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         workflowBundle: await bundleWorkflows(),
-        activities: { db, mailer, mailFrom: config.MAIL_FROM },
+        activities: { db, mailer, mailFrom: config.MAIL_FROM, taskQueueEmails: config.STEWARD_TASK_QUEUE_EMAILS },
       });
       stops.push(runUntilStopped(worker, onFatal));
     }
@@ -120,19 +121,22 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     let apiUrl: string | undefined;
     if (config.STEWARD_ROLES.includes('api')) {
       const router = createEventRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
-      // Events stored while Temporal was unreachable are routed here, one pass at a time.
+      const tasks = createTaskService({ db, temporal });
+      // Events stored and task outcomes recorded while Temporal was unreachable are
+      // delivered here, one pass at a time.
       let pass: Promise<unknown> | undefined;
       const pendingLoop = setInterval(() => {
         pass ??= router
           .routePending()
-          .catch((error: unknown) => log(`router: pending events wait for Temporal (${String(error)})`))
+          .then(() => tasks.deliverPendingOutcomes())
+          .catch((error: unknown) => log(`pending events and outcomes wait for Temporal (${String(error)})`))
           .finally(() => (pass = undefined));
       }, PENDING_ROUTE_INTERVAL_MS);
       stops.push(async () => {
         clearInterval(pendingLoop);
         await pass;
       });
-      const api = buildApi({ db, router });
+      const api = buildApi({ db, router, tasks, temporal });
       apiUrl = await api.listen({ host: config.HOST, port: config.PORT });
       stops.push(() => api.close());
     }

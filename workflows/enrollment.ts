@@ -20,7 +20,7 @@ import {
 import { JourneyTimers } from './timers.ts';
 
 /** Sends and tasks: retried patiently (a mail server may be down for a while), never twice thanks to their keys. */
-const { sendEmail, sendSms, createTask, setAttribute, recordGoal } = proxyActivities<JourneyActivities>({
+const { sendEmail, sendSms, createTask, notifyTaskQueue, setAttribute, recordGoal } = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
@@ -130,8 +130,8 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
         case 'sendSms':
           await sendSms({ enrollmentId, constituentId, template: effect.params.template, idempotencyKey });
           break;
-        case 'createTask':
-          await createTask({
+        case 'createTask': {
+          const { taskId } = await createTask({
             enrollmentId,
             constituentId,
             queue: effect.params.queue,
@@ -139,7 +139,9 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
             dueAt: effect.params.dueInMs === null ? null : new Date(step.at + effect.params.dueInMs).toISOString(),
             idempotencyKey,
           });
+          await notifyTaskQueue({ taskId, idempotencyKey: `${idempotencyKey}:notify` });
           break;
+        }
         case 'setAttribute':
           await setAttribute({ constituentId, attribute: effect.params.attribute, value: effect.params.value });
           break;

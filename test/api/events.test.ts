@@ -14,6 +14,7 @@ import type { Database } from '../../src/db/client.ts';
 import { createEventRouter } from '../../src/events/router.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
+import { createTaskService } from '../../src/tasks/service.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { testServerExecutable } from '../../src/temporal/binaries.ts';
 import { bundleWorkflows } from '../../src/worker.ts';
@@ -47,7 +48,12 @@ beforeAll(async () => {
     workflowBundle: bundle,
     activities: createActivities({ db, mailer, mailFrom: 'Steward Test <test@steward.localhost>' }),
   });
-  api = buildApi({ db, router: createEventRouter({ db, temporal: env.client, taskQueue }) });
+  api = buildApi({
+    db,
+    router: createEventRouter({ db, temporal: env.client, taskQueue }),
+    tasks: createTaskService({ db, temporal: env.client }),
+    temporal: env.client,
+  });
 });
 
 afterAll(async () => {
@@ -142,12 +148,20 @@ describe('POST /events', () => {
       messages: [{ channel: 'email', template: 'first-gift-thank-you', status: 'sent' }],
     });
     expect(view).not.toHaveProperty('snapshot');
+    // The next step the journey takes on its own: the end of the 30-day stewardship window.
+    const thankedAt = Date.parse(view.transitions[0].at);
+    expect(view.nextStep).toEqual({ state: 'thanked', at: new Date(thankedAt + 30 * 86_400_000).toISOString() });
     expect(await db.interactionEvent.count({ where: { idempotencyKey: body.id } })).toBe(1);
   });
 
   it('keeps an event it could not route while Temporal is unreachable, and routes it later', async () => {
     const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500ms' }) });
-    const offline = buildApi({ db, router: createEventRouter({ db, temporal: unreachable, taskQueue, routeTimeoutMs: 1_000 }) });
+    const offline = buildApi({
+      db,
+      router: createEventRouter({ db, temporal: unreachable, taskQueue, routeTimeoutMs: 1_000 }),
+      tasks: createTaskService({ db, temporal: unreachable }),
+      temporal: unreachable,
+    });
     const body = donationBody();
 
     const response = await offline.inject({ method: 'POST', url: '/events', payload: body });
@@ -162,6 +176,30 @@ describe('POST /events', () => {
     expect((await db.interactionEvent.findUniqueOrThrow({ where: { idempotencyKey: body.id } })).routedAt).not.toBeNull();
     const enrollment = await db.enrollment.findFirstOrThrow({ where: { triggerEventId: stored.id } });
     expect(enrollment.journeyVersionId).toBeDefined();
+  });
+});
+
+describe('POST /events/batch', () => {
+  it('rejects the whole batch when one event is malformed, naming it by index, and writes nothing', async () => {
+    const before = await rowCounts();
+    const response = await api.inject({
+      method: 'POST',
+      url: '/events/batch',
+      payload: { events: [donationBody(), donationBody({ data: { amount: 5, currency: 'dollars' } })] },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.issues).toEqual([{ path: 'events.1.data.currency', message: expect.stringMatching(/ISO 4217/) }]);
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('accepts a batch, each event idempotent on its own id', async () => {
+    const first = donationBody();
+    const response = await api.inject({ method: 'POST', url: '/events/batch', payload: { events: [first, donationBody(), first] } });
+    expect(response.statusCode).toBe(202);
+    const { accepted, results } = response.json();
+    expect(accepted).toBe(3);
+    expect(results.map((result: { duplicate: boolean }) => result.duplicate)).toEqual([false, false, true]);
+    expect(results[2].eventId).toBe(results[0].eventId);
   });
 });
 
