@@ -51,6 +51,8 @@ export const ConfigSchema = z.object({
       }
       return pairs;
     }),
+  /** Where the `steward` command reaches a running Steward (tasks, imports); default http://HOST:PORT. */
+  STEWARD_API_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */
   STEWARD_ROLES: z
     .string()

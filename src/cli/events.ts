@@ -1,0 +1,61 @@
+/**
+ * `steward events import <file>`: loads a CSV or JSON Lines file of events into a
+ * running Steward. The whole file is checked first (every problem with its line);
+ * then it is sent in batches, with progress. Event ids make it safe to run again
+ * after an interruption: events already accepted are recognised, not duplicated.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseEventFile } from '../events/import-file.ts';
+import type { ApiClient } from './api-client.ts';
+import { progressReporter, type Output } from './output.ts';
+
+export const EVENTS_USAGE = `Events:
+  steward events import <file.csv|file.jsonl> [--batch <n>]   check, then send every event to the running Steward`;
+
+export class EventsUsageError extends Error {}
+
+interface BatchResult {
+  accepted: number;
+  results: { duplicate: boolean; routing: 'routed' | 'pending' }[];
+}
+
+export async function eventsCommand(args: string[], output: Output, api: ApiClient): Promise<number> {
+  const [command, ...rest] = args;
+  if (command !== 'import') throw new EventsUsageError(command ? `unknown events command "${command}"` : 'which events command?');
+  const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { batch: { type: 'string', default: '500' } } });
+  const [file] = positionals;
+  if (!file || positionals.length > 1) throw new EventsUsageError('import needs one file');
+  const batchSize = Number(values.batch);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1_000) throw new EventsUsageError('--batch is a whole number from 1 to 1000');
+  const extension = path.extname(file).toLowerCase();
+  const format = extension === '.csv' ? 'csv' : extension === '.jsonl' || extension === '.ndjson' ? 'jsonl' : undefined;
+  if (!format) throw new EventsUsageError('the file must end in .csv, .jsonl or .ndjson');
+
+  const { rows, problems } = parseEventFile(await readFile(file, 'utf8'), format);
+  if (problems.length > 0) {
+    for (const problem of problems) output.err.write(`${file}:${problem.line}: ${problem.path ? `${problem.path}: ` : ''}${problem.message}\n`);
+    output.err.write(`${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was imported.\n`);
+    return 1;
+  }
+
+  const progress = progressReporter(output.err, 'importing');
+  const totals = { stored: 0, duplicates: 0, pending: 0 };
+  progress(0, rows.length);
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const batch = rows.slice(start, start + batchSize);
+    const { body } = await api.request<BatchResult>('POST', '/events/batch', { events: batch.map((row) => row.event) });
+    for (const result of body.results) {
+      if (result.duplicate) totals.duplicates += 1;
+      else totals.stored += 1;
+      if (result.routing === 'pending') totals.pending += 1;
+    }
+    progress(start + batch.length, rows.length);
+  }
+  output.out.write(
+    `Imported ${rows.length} event${rows.length === 1 ? '' : 's'} from ${file}: ${totals.stored} new, ${totals.duplicates} already known` +
+      `${totals.pending ? `, ${totals.pending} waiting for Temporal to be routed` : ''}.\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,137 @@
+/**
+ * `steward tasks` and `steward events import` against a running Steward API on a
+ * real port and database. Temporal is unreachable here on purpose: events and task
+ * outcomes are still accepted, and said to be waiting for it.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../../src/api/server.ts';
+import { main } from '../../src/cli/main.ts';
+import type { Database } from '../../src/db/client.ts';
+import { createEventRouter } from '../../src/events/router.ts';
+import { createTaskService } from '../../src/tasks/service.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+let database: TestDatabase;
+let db: Database;
+let api: FastifyInstance;
+let env: Record<string, string>;
+let dir: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = database.prisma;
+  const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '300ms' }) });
+  api = buildApi({
+    db,
+    router: createEventRouter({ db, temporal, taskQueue: 'unused', routeTimeoutMs: 500 }),
+    tasks: createTaskService({ db, temporal, signalTimeoutMs: 500 }),
+    temporal,
+  });
+  env = { STEWARD_API_URL: await api.listen({ host: '127.0.0.1', port: 0 }) };
+  dir = await mkdtemp(path.join(tmpdir(), 'steward-cli-api-'));
+});
+
+afterAll(async () => {
+  await api?.close();
+  await database?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function steward(...args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: { write: (text: string) => (out += text) }, err: { write: (text: string) => (err += text) } }, env);
+  return { code, out, err };
+}
+
+describe('steward events import', () => {
+  it('imports a CSV file in batches, and recognises the same events when run again', async () => {
+    const file = path.join(dir, 'gifts.csv');
+    const rows = Array.from({ length: 7 }, (_, index) => `gift-${index},donation,donor${index}@example.org,${10 + index},USD`);
+    await writeFile(file, ['id,type,email,amount,currency', ...rows].join('\n'));
+
+    const first = await steward('events', 'import', file, '--batch', '3');
+    expect(first.code).toBe(0);
+    // No journey is published here, so routing needs nothing from Temporal.
+    expect(first.out).toBe(`Imported 7 events from ${file}: 7 new, 0 already known.\n`);
+    expect(first.err).toContain('importing: 100% (7/7)');
+    expect(await db.interactionEvent.count({ where: { idempotencyKey: { startsWith: 'gift-' } } })).toBe(7);
+
+    const again = await steward('events', 'import', file);
+    expect(again.out).toContain('0 new, 7 already known');
+    expect(await db.interactionEvent.count({ where: { idempotencyKey: { startsWith: 'gift-' } } })).toBe(7);
+  });
+
+  it('imports nothing from a file with a bad row, and names its line', async () => {
+    const file = path.join(dir, 'bad.jsonl');
+    await writeFile(
+      file,
+      [
+        JSON.stringify({ id: 'ok-1', type: 'donation', constituent: { email: 'x@example.org' }, data: { amount: 5, currency: 'USD' } }),
+        JSON.stringify({ id: 'bad-2', type: 'donation', constituent: { email: 'y@example.org' }, data: { amount: 5, currency: 'usd' } }),
+      ].join('\n'),
+    );
+    const result = await steward('events', 'import', file);
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(`${file}:2: data.currency: must be a three-letter ISO 4217 code`);
+    expect(result.err).toContain('1 problem; nothing was imported.');
+    expect(await db.interactionEvent.count({ where: { idempotencyKey: 'ok-1' } })).toBe(0);
+  });
+});
+
+describe('steward tasks', () => {
+  it('lists a queue, claims a task and completes it with an outcome', async () => {
+    const constituent = await db.constituent.create({ data: { email: `${randomUUID()}@example.org` } });
+    const journey = await db.journey.create({ data: { id: `j-${randomUUID()}`, name: 'J' } });
+    const version = await db.journeyVersion.create({ data: { journeyId: journey.id, version: 1, definition: {}, status: 'published' } });
+    const enrollment = await db.enrollment.create({
+      data: { workflowId: `wf-${randomUUID()}`, constituentId: constituent.id, journeyVersionId: version.id, currentState: 'staffCall' },
+    });
+    const task = await db.staffTask.create({
+      data: {
+        idempotencyKey: randomUUID(),
+        enrollmentId: enrollment.id,
+        constituentId: constituent.id,
+        queue: 'stewardship',
+        title: 'Call a lapsed donor',
+        dueAt: new Date(Date.now() - 3_600_000),
+      },
+    });
+
+    const list = await steward('tasks', 'list', '--queue', 'stewardship');
+    expect(list.code).toBe(0);
+    expect(list.out.split('\n')[0]).toMatch(/^id\s+queue\s+status\s+due \(UTC\)\s+title$/);
+    expect(list.out).toMatch(new RegExp(`${task.id}\\s+stewardship\\s+open\\s+\\S+ \\S+ OVERDUE\\s+Call a lapsed donor`));
+
+    expect((await steward('tasks', 'claim', task.id, '--as', 'sam')).out).toBe(`Claimed ${task.id} for sam: Call a lapsed donor\n`);
+    const taken = await steward('tasks', 'claim', task.id, '--as', 'alex');
+    expect(taken).toMatchObject({ code: 1, err: `steward tasks: Task ${task.id} is already claimed by sam\n` });
+
+    const done = await steward('tasks', 'complete', task.id, '--outcome', 'no-answer', '--by', 'sam');
+    expect(done.code).toBe(0);
+    expect(done.out).toBe(`Completed ${task.id} with outcome "no-answer"; the journey gets it as soon as Temporal answers.\n`);
+    expect(await db.staffTask.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({ status: 'completed', outcome: 'no-answer', completedBy: 'sam', outcomeDeliveredAt: null });
+    expect((await steward('tasks', 'list', '--queue', 'stewardship')).out).toBe('No tasks.\n');
+  });
+
+  it('explains a bad outcome and an unknown task', async () => {
+    const bad = await steward('tasks', 'complete', 'whatever', '--outcome', 'No Answer!');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('outcome: must be a short lower-case word');
+    expect((await steward('tasks', 'complete', 'missing', '--outcome', 'done')).err).toBe('steward tasks: Task missing not found\n');
+  });
+
+  it('says plainly when no Steward is running', async () => {
+    const result = await main(['tasks', 'list'], { out: { write: () => true }, err: { write: (text: string) => ((message = text), true) } }, { STEWARD_API_URL: 'http://127.0.0.1:1' });
+    expect(result).toBe(1);
+    expect(message).toMatch(/cannot reach Steward at http:\/\/127.0.0.1:1 .*is it running\?/);
+  });
+});
+
+let message = '';
