@@ -21,11 +21,11 @@ export function createJourneyRecords(deps: { db: Database }) {
   const { db } = deps;
 
   return {
-    /** The stored definition of a journey version: immutable, so safe to load on every run. */
-    async loadJourney(input: { journeyVersionId: string }): Promise<unknown> {
+    /** The stored definition of a journey version (immutable, so safe to load on every run) and its status. */
+    async loadJourney(input: { journeyVersionId: string }): Promise<{ definition: unknown; status: string }> {
       const version = await db.journeyVersion.findUnique({ where: { id: input.journeyVersionId } });
       if (!version) throw ApplicationFailure.nonRetryable(`Journey version ${input.journeyVersionId} not found`, 'JourneyNotFound');
-      return version.definition;
+      return { definition: version.definition, status: version.status };
     },
 
     async loadConstituentFacts(input: { constituentId: string }): Promise<ConstituentFacts> {

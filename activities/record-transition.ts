@@ -10,6 +10,8 @@ export interface RecordTransitionInput {
   cause: string;
   eventId?: string | undefined;
   status: 'active' | 'completed' | 'converted' | 'exited';
+  /** Why an early exit happened, when the status is `exited`. */
+  exitReason?: string | undefined;
   snapshot: { value: unknown; context: Record<string, unknown> };
   /** Workflow time of the transition (simulated time under the time-skipping test server). */
   at: string;
@@ -43,7 +45,7 @@ export function createRecordTransition(deps: { db: Database }) {
           snapshot: input.snapshot as Prisma.InputJsonValue,
           exitedAt: input.status === 'active' ? null : at,
           // An early exit (unsubscribed, bounced, removed) keeps the event that caused it.
-          exitReason: input.status === 'exited' ? input.cause : null,
+          exitReason: input.status === 'exited' ? (input.exitReason ?? input.cause) : null,
         },
       }),
     ]);

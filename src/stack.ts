@@ -11,13 +11,12 @@ import type { Config } from './config.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { createPrismaClient } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
-import { createEventRouter } from './events/router.ts';
 import { loadJourneyCatalog } from './journeys/catalog.ts';
 import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
 import { startOutboxCapture } from './mail/outbox.ts';
 import { createMailTransport } from './mail/transport.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
-import { createTaskService } from './tasks/service.ts';
+import { createServices } from './services.ts';
 import { startTemporalDevServer } from './temporal/devServer.ts';
 import { bundleWorkflows, createJourneyWorker } from './worker.ts';
 
@@ -120,8 +119,8 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
 
     let apiUrl: string | undefined;
     if (config.STEWARD_ROLES.includes('api')) {
-      const router = createEventRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
-      const tasks = createTaskService({ db, temporal });
+      const services = createServices({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
+      const { router, tasks } = services;
       // Events stored and task outcomes recorded while Temporal was unreachable are
       // delivered here, one pass at a time.
       let pass: Promise<unknown> | undefined;
@@ -136,7 +135,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         clearInterval(pendingLoop);
         await pass;
       });
-      const api = buildApi({ db, router, tasks, temporal });
+      const api = buildApi(services);
       apiUrl = await api.listen({ host: config.HOST, port: config.PORT });
       stops.push(() => api.close());
     }

@@ -15,6 +15,7 @@ export interface CarriedState {
   run: RunState;
   queue: QueuedItem[];
   seenEventIds: string[];
+  paused: boolean;
 }
 
 /** Ids only: workflow input is kept in Temporal's history, which must hold no personal data. */
@@ -32,12 +33,16 @@ export type EnrollmentOutcome = Exclude<EnrollmentStatus, 'active'>;
 export interface EnrollmentView {
   state: string;
   status: EnrollmentStatus;
+  paused: boolean;
   step: number;
   context: Record<string, unknown>;
   timers: PendingTimer[];
 }
 
 export const interactionSignal = defineSignal<[JourneyEvent]>('interaction');
+/** Pausing a journey holds every enrollment's sends and tasks until it is resumed. */
+export const pauseSignal = defineSignal<[]>('pause');
+export const resumeSignal = defineSignal<[]>('resume');
 export const enrollmentStateQuery = defineQuery<EnrollmentView | null>('enrollmentState');
 
 /**

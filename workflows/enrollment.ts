@@ -13,6 +13,8 @@ import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
 import {
   enrollmentStateQuery,
   interactionSignal,
+  pauseSignal,
+  resumeSignal,
   type EnrollmentOutcome,
   type EnrollmentWorkflowInput,
   type QueuedItem,
@@ -41,6 +43,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     due ? queue.unshift({ kind: 'timer', timerId }) : queue.push({ kind: 'timer', timerId }),
   );
   let run: JourneyRun | undefined;
+  let paused = input.carried?.paused ?? false;
 
   // Handlers first: signals and queries may arrive before the first activity returns.
   setHandler(interactionSignal, (event) => {
@@ -49,13 +52,18 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     seen.add(event.eventId);
     queue.push({ kind: 'event', event });
   });
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
   setHandler(enrollmentStateQuery, () =>
     run
-      ? { state: run.state, status: run.status, step: run.step, context: run.snapshot.context as Record<string, unknown>, timers: run.pendingTimers() }
+      ? { state: run.state, status: run.status, paused, step: run.step, context: run.snapshot.context as Record<string, unknown>, timers: run.pendingTimers() }
       : null,
   );
 
-  const machine = compileJourney(JourneyDefinition.parse(await loadJourney({ journeyVersionId: input.journeyVersionId })));
+  const journey = await loadJourney({ journeyVersionId: input.journeyVersionId });
+  const machine = compileJourney(JourneyDefinition.parse(journey.definition));
+  // A journey paused before this enrollment started holds it from its first step.
+  if (!input.carried && journey.status === 'paused') paused = true;
 
   if (input.carried) {
     run = JourneyRun.resume(machine, input.carried.run);
@@ -93,20 +101,26 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       }
       steps = run.apply(item.event, Date.now());
     }
-    for (const step of steps) await carryOut(step);
+    // An exit says why: `removed: journey archived`, `unsubscribed`.
+    const reason = item.kind === 'event' && typeof item.event.data.reason === 'string' ? `${item.event.type}: ${item.event.data.reason}` : undefined;
+    for (const step of steps) await carryOut(step, reason);
 
     if (run.status === 'active' && workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof enrollmentWorkflow>({
         ...input,
-        carried: { run: run.saveState(), queue, seenEventIds: [...seen].slice(-SEEN_EVENT_MEMORY) },
+        carried: { run: run.saveState(), queue, seenEventIds: [...seen].slice(-SEEN_EVENT_MEMORY), paused },
       });
     }
   }
   return run.status as EnrollmentOutcome;
 
+  function removalPending(): boolean {
+    return queue.some(isRemoval);
+  }
+
   /** Records a step, then performs its effects in order; each effect's key is unique to its step. */
-  async function carryOut(step: JourneyStep): Promise<void> {
+  async function carryOut(step: JourneyStep, exitReason?: string): Promise<void> {
     for (const id of step.timersCancelled) timers.cancel(id);
     for (const timer of step.timersArmed) timers.arm(timer);
     await recordTransition({
@@ -115,6 +129,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       fromState: step.fromState,
       toState: step.toState,
       cause: step.cause,
+      exitReason: step.status === 'exited' ? (exitReason ?? step.cause) : undefined,
       eventId: step.eventId,
       status: step.status,
       snapshot: { value: run!.snapshot.value, context: run!.snapshot.context as Record<string, unknown> },
@@ -122,6 +137,9 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     });
     const triggerEventId = (run!.snapshot.context as { trigger: { eventId: string } | null }).trigger?.eventId;
     for (const [index, effect] of step.effects.entries()) {
+      // Paused: hold the send until the journey resumes, unless the enrollment is being removed.
+      await condition(() => !paused || removalPending());
+      if (paused) return;
       const idempotencyKey = `${enrollmentId}:${step.sequence}:${index}`;
       switch (effect.type) {
         case 'sendEmail':
@@ -151,6 +169,11 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       }
     }
   }
+}
+
+/** Removal ends an enrollment even while its journey is paused. */
+function isRemoval(item: QueuedItem): boolean {
+  return item.kind === 'event' && item.event.type === 'removed';
 }
 
 function sameFacts(a: ConstituentFacts, b: ConstituentFacts): boolean {

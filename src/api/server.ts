@@ -3,16 +3,19 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Database } from '../db/client.ts';
 import type { EventRouter } from '../events/router.ts';
+import type { JourneyLifecycle } from '../journeys/lifecycle.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { errorBody } from './errors.ts';
 import { registerEnrollmentRoutes } from './enrollment-routes.ts';
 import { registerEventRoutes } from './event-routes.ts';
+import { registerJourneyRoutes } from './journey-routes.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 
 export interface ApiDependencies {
   db: Database;
   router: EventRouter;
   tasks: TaskService;
+  lifecycle: JourneyLifecycle;
   temporal: Client;
   logger?: FastifyBaseLogger | boolean;
 }
@@ -46,5 +49,6 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   registerEventRoutes(app, deps);
   registerEnrollmentRoutes(app, deps);
   registerTaskRoutes(app, deps);
+  registerJourneyRoutes(app, deps);
   return app;
 }

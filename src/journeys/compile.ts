@@ -181,7 +181,8 @@ export function compileJourney(definition: JourneyDefinition): AnyStateMachine {
         actions: [{ type: 'recordGoal', params: { name: goal.name ?? definition.id } }],
       });
     }
-    for (const exit of definition.exits) add(exit, { target: RESERVED_STATES.exit });
+    // Manual removal (an operator, or archiving the journey) always ends an enrollment.
+    for (const exit of new Set([...definition.exits, 'removed' as const])) add(exit, { target: RESERVED_STATES.exit });
     for (const [event, spec] of Object.entries(state.on ?? {})) {
       for (const transition of transitionsOf(spec)) {
         add(event, { ...guardFor(transition.when), target: transition.to, actions: compileActions(transition.do) });

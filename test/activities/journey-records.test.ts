@@ -76,7 +76,7 @@ describe('journey records', () => {
 
   it('loads the stored definition of a journey version, and fails for good on an unknown one', async () => {
     const version = await db.journeyVersion.findFirstOrThrow({ where: { journeyId: 'j' } });
-    expect(await records.loadJourney({ journeyVersionId: version.id })).toEqual({});
+    expect(await records.loadJourney({ journeyVersionId: version.id })).toEqual({ definition: {}, status: 'published' });
     await expect(records.loadJourney({ journeyVersionId: 'missing' })).rejects.toMatchObject({ type: 'JourneyNotFound', nonRetryable: true });
   });
 });

@@ -14,7 +14,7 @@ import type { Database } from '../../src/db/client.ts';
 import { createEventRouter } from '../../src/events/router.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
-import { createTaskService } from '../../src/tasks/service.ts';
+import { createServices } from '../../src/services.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { testServerExecutable } from '../../src/temporal/binaries.ts';
 import { bundleWorkflows } from '../../src/worker.ts';
@@ -48,12 +48,7 @@ beforeAll(async () => {
     workflowBundle: bundle,
     activities: createActivities({ db, mailer, mailFrom: 'Steward Test <test@steward.localhost>' }),
   });
-  api = buildApi({
-    db,
-    router: createEventRouter({ db, temporal: env.client, taskQueue }),
-    tasks: createTaskService({ db, temporal: env.client }),
-    temporal: env.client,
-  });
+  api = buildApi(createServices({ db, temporal: env.client, taskQueue }));
 });
 
 afterAll(async () => {
@@ -156,12 +151,7 @@ describe('POST /events', () => {
 
   it('keeps an event it could not route while Temporal is unreachable, and routes it later', async () => {
     const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500ms' }) });
-    const offline = buildApi({
-      db,
-      router: createEventRouter({ db, temporal: unreachable, taskQueue, routeTimeoutMs: 1_000 }),
-      tasks: createTaskService({ db, temporal: unreachable }),
-      temporal: unreachable,
-    });
+    const offline = buildApi(createServices({ db, temporal: unreachable, taskQueue, temporalTimeoutMs: 1_000 }));
     const body = donationBody();
 
     const response = await offline.inject({ method: 'POST', url: '/events', payload: body });

@@ -13,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/api/server.ts';
 import { main } from '../../src/cli/main.ts';
 import type { Database } from '../../src/db/client.ts';
-import { createEventRouter } from '../../src/events/router.ts';
-import { createTaskService } from '../../src/tasks/service.ts';
+import { createServices } from '../../src/services.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 let database: TestDatabase;
@@ -27,12 +26,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = database.prisma;
   const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '300ms' }) });
-  api = buildApi({
-    db,
-    router: createEventRouter({ db, temporal, taskQueue: 'unused', routeTimeoutMs: 500 }),
-    tasks: createTaskService({ db, temporal, signalTimeoutMs: 500 }),
-    temporal,
-  });
+  api = buildApi(createServices({ db, temporal, taskQueue: 'unused', temporalTimeoutMs: 500 }));
   env = { STEWARD_API_URL: await api.listen({ host: '127.0.0.1', port: 0 }) };
   dir = await mkdtemp(path.join(tmpdir(), 'steward-cli-api-'));
 });

@@ -13,11 +13,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import { buildApi } from '../../src/api/server.ts';
 import type { Database } from '../../src/db/client.ts';
-import { createEventRouter } from '../../src/events/router.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
-import { createTaskService, type TaskService } from '../../src/tasks/service.ts';
+import { createServices } from '../../src/services.ts';
+import type { TaskService } from '../../src/tasks/service.ts';
 import { testServerExecutable } from '../../src/temporal/binaries.ts';
 import { bundleWorkflows } from '../../src/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -48,8 +48,9 @@ beforeAll(async () => {
   db = database.prisma;
   mailer = createMailTransport(smtp.url);
   await publishJourneyCatalog(db, await loadJourneyCatalog());
-  tasks = createTaskService({ db, temporal: env.client });
-  api = buildApi({ db, router: createEventRouter({ db, temporal: env.client, taskQueue }), tasks, temporal: env.client });
+  const services = createServices({ db, temporal: env.client, taskQueue });
+  tasks = services.tasks;
+  api = buildApi(services);
 });
 
 // A worker runs until its test's journey ends; each test starts its own.

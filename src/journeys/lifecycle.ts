@@ -1,0 +1,107 @@
+/**
+ * A journey's life after launch. Publishing a version affects new enrollments only;
+ * enrollments in flight finish on the version they entered. Pausing holds new
+ * enrollments and every enrollment's sends; resuming releases them. Archiving
+ * ends every enrollment of the version, with a reason; removing ends one.
+ * The database holds the status; the running enrollments are told by signal.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Database, Enrollment, JourneyVersion } from '../db/client.ts';
+import { interactionSignal, pauseSignal, resumeSignal } from '../../workflows/contract.ts';
+
+export class LifecycleError extends Error {
+  constructor(
+    message: string,
+    readonly status: 404 | 409,
+  ) {
+    super(message);
+    this.name = 'LifecycleError';
+  }
+}
+
+export type JourneyLifecycle = ReturnType<typeof createJourneyLifecycle>;
+
+export function createJourneyLifecycle(deps: { db: Database; temporal: Client; signalTimeoutMs?: number }) {
+  const { db, temporal } = deps;
+  const signalTimeoutMs = deps.signalTimeoutMs ?? 10_000;
+
+  async function version(journeyId: string, number: number): Promise<JourneyVersion> {
+    const found = await db.journeyVersion.findUnique({ where: { journeyId_version: { journeyId, version: number } } });
+    if (!found) throw new LifecycleError(`Journey ${journeyId} has no version ${number}`, 404);
+    return found;
+  }
+
+  /** Sends one signal to every active enrollment of a version; an enrollment already ended is skipped. */
+  async function tellEnrollments(versionId: string, send: (enrollment: Enrollment) => Promise<void>): Promise<number> {
+    const active = await db.enrollment.findMany({ where: { journeyVersionId: versionId, status: 'active' }, orderBy: { enteredAt: 'asc' } });
+    await temporal.withDeadline(Date.now() + signalTimeoutMs + active.length * 50, async () => {
+      for (const enrollment of active) {
+        try {
+          await send(enrollment);
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+        }
+      }
+    });
+    return active.length;
+  }
+
+  const handle = (enrollment: Enrollment) => temporal.workflow.getHandle(enrollment.workflowId);
+  const removal = (enrollment: Enrollment, reason: string) =>
+    handle(enrollment).signal(interactionSignal, {
+      type: 'removed',
+      eventId: `removed:${enrollment.id}`,
+      occurredAt: new Date().toISOString(),
+      data: { reason },
+    });
+
+  return {
+    /** New enrollments go to this version from now on; a paused or archived one cannot be published again. */
+    async publish(journeyId: string, number: number): Promise<JourneyVersion> {
+      const target = await version(journeyId, number);
+      if (target.status === 'archived') throw new LifecycleError(`Version ${number} of ${journeyId} is archived`, 409);
+      if (target.status === 'paused') throw new LifecycleError(`Version ${number} of ${journeyId} is paused; resume it instead`, 409);
+      return db.journeyVersion.update({
+        where: { id: target.id },
+        data: { status: 'published', publishedAt: target.publishedAt ?? new Date() },
+      });
+    },
+
+    async pause(journeyId: string, number: number): Promise<{ version: JourneyVersion; enrollments: number }> {
+      const target = await version(journeyId, number);
+      if (target.status !== 'published' && target.status !== 'paused') {
+        throw new LifecycleError(`Only a published journey can be paused; version ${number} is ${target.status}`, 409);
+      }
+      const updated = await db.journeyVersion.update({ where: { id: target.id }, data: { status: 'paused' } });
+      const enrollments = await tellEnrollments(target.id, (enrollment) => handle(enrollment).signal(pauseSignal));
+      return { version: updated, enrollments };
+    },
+
+    async resume(journeyId: string, number: number): Promise<{ version: JourneyVersion; enrollments: number }> {
+      const target = await version(journeyId, number);
+      if (target.status !== 'paused' && target.status !== 'published') {
+        throw new LifecycleError(`Only a paused journey can be resumed; version ${number} is ${target.status}`, 409);
+      }
+      const updated = await db.journeyVersion.update({ where: { id: target.id }, data: { status: 'published' } });
+      const enrollments = await tellEnrollments(target.id, (enrollment) => handle(enrollment).signal(resumeSignal));
+      return { version: updated, enrollments };
+    },
+
+    /** Ends the version for good: no new enrollments, and every active one exits with the reason. */
+    async archive(journeyId: string, number: number, reason: string): Promise<{ version: JourneyVersion; enrollments: number }> {
+      const target = await version(journeyId, number);
+      const updated = await db.journeyVersion.update({ where: { id: target.id }, data: { status: 'archived' } });
+      const enrollments = await tellEnrollments(target.id, (enrollment) => removal(enrollment, reason));
+      return { version: updated, enrollments };
+    },
+
+    /** Ends one enrollment at once, whatever state it is in. */
+    async remove(enrollmentId: string, reason: string): Promise<Enrollment> {
+      const enrollment = await db.enrollment.findUnique({ where: { id: enrollmentId } });
+      if (!enrollment) throw new LifecycleError(`Enrollment ${enrollmentId} not found`, 404);
+      if (enrollment.status !== 'active') throw new LifecycleError(`Enrollment ${enrollmentId} has already ended (${enrollment.status})`, 409);
+      await temporal.withDeadline(Date.now() + signalTimeoutMs, () => removal(enrollment, reason));
+      return enrollment;
+    },
+  };
+}
