@@ -21,9 +21,13 @@ import {
 } from './contract.ts';
 import { JourneyTimers } from './timers.ts';
 
-/** Sends and tasks: retried patiently (a mail server may be down for a while), never twice thanks to their keys. */
+/**
+ * Sends and tasks: retried patiently (a mail server may be down for a while), never
+ * twice thanks to their keys. A worker that dies mid-send is noticed when the
+ * attempt times out, so the timeout is just above the mail transport's own.
+ */
 const { sendEmail, sendSms, createTask, notifyTaskQueue, setAttribute, recordGoal } = proxyActivities<JourneyActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 /** Reads and records: quick database work, retried quickly. */

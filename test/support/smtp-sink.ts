@@ -10,15 +10,32 @@ export interface SmtpSink {
   stop(): Promise<void>;
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+export interface SmtpSinkOptions {
+  /**
+   * A slow server: wait this long after the message's data before accepting it. A
+   * message whose sender disconnects meanwhile is not accepted (nothing committed).
+   */
+  acceptDelayMs?: number;
+  /** Called when a message's data has arrived, before it is accepted. */
+  onReceiving?: () => void;
+}
+
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
+  const closed = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onData(stream, _session, callback) {
+    onClose(session) {
+      closed.add(session.id);
+    },
+    onData(stream, session, callback) {
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          options.onReceiving?.();
+          if (options.acceptDelayMs) await new Promise((resolve) => setTimeout(resolve, options.acceptDelayMs));
+          if (closed.has(session.id)) return;
           messages.push(mail);
           callback();
         })
