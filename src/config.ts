@@ -51,6 +51,12 @@ export const ConfigSchema = z.object({
       }
       return pairs;
     }),
+  /** Drop-off detection: a donor lapses after this many days without a gift. */
+  STEWARD_LAPSED_AFTER_DAYS: z.coerce.number().int().min(1).default(365),
+  /** A monthly donor has missed a gift when the last one is this many days old. */
+  STEWARD_RECURRING_GRACE_DAYS: z.coerce.number().int().min(1).default(35),
+  /** Staff task queue that overdue tasks move to. */
+  STEWARD_TASK_ESCALATION_QUEUE: z.string().min(1).default('stewardship'),
   /** Where the `steward` command reaches a running Steward (tasks, imports); default http://HOST:PORT. */
   STEWARD_API_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */

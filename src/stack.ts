@@ -18,6 +18,9 @@ import { createMailTransport } from './mail/transport.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
 import { createServices } from './services.ts';
 import { startTemporalDevServer } from './temporal/devServer.ts';
+import { ensureUpkeepSchedules } from './temporal/schedules.ts';
+import { createEventRouter } from './events/router.ts';
+import { taskQueueIds } from './tasks/queues.ts';
 import { bundleWorkflows, createJourneyWorker } from './worker.ts';
 
 export interface RunningStack {
@@ -112,9 +115,27 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         workflowBundle: await bundleWorkflows(),
-        activities: { db, mailer, mailFrom: config.MAIL_FROM, taskQueueEmails: config.STEWARD_TASK_QUEUE_EMAILS },
+        activities: {
+          db,
+          mailer,
+          mailFrom: config.MAIL_FROM,
+          taskQueueEmails: config.STEWARD_TASK_QUEUE_EMAILS,
+          router: createEventRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+        },
       });
       stops.push(runUntilStopped(worker, onFatal));
+      if (!taskQueueIds.has(config.STEWARD_TASK_ESCALATION_QUEUE)) {
+        throw new Error(`STEWARD_TASK_ESCALATION_QUEUE names "${config.STEWARD_TASK_ESCALATION_QUEUE}", which is not a task queue (${[...taskQueueIds].join(', ')})`);
+      }
+      await ensureUpkeepSchedules(temporal, {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        dropOffs: {
+          lapsedAfterDays: config.STEWARD_LAPSED_AFTER_DAYS,
+          recurringGraceDays: config.STEWARD_RECURRING_GRACE_DAYS,
+          noShowAfterDays: 1,
+        },
+        escalationQueue: config.STEWARD_TASK_ESCALATION_QUEUE,
+      });
     }
 
     let apiUrl: string | undefined;

@@ -1,2 +1,3 @@
 /** Entry point of the workflow bundle: every workflow the worker registers. */
 export { enrollmentWorkflow } from './enrollment.ts';
+export { dropOffScanWorkflow, taskEscalationWorkflow } from './maintenance.ts';

@@ -59,3 +59,37 @@ export async function storeEvent(db: Database, input: InteractionEventInput): Pr
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
 }
+
+/** An event Steward detected itself (a lapse, a no-show) for a constituent it already knows. */
+export interface DetectedEvent {
+  constituentId: string;
+  type: 'drop-off';
+  /** Deterministic: the same detection twice is one event. */
+  idempotencyKey: string;
+  data: Record<string, unknown>;
+  occurredAt: Date;
+}
+
+/** Stores a detected event once; returns it and whether it was new. */
+export async function storeDetectedEvent(db: Database, detected: DetectedEvent): Promise<StoredEvent> {
+  const existing = await db.interactionEvent.findUnique({ where: { idempotencyKey: detected.idempotencyKey } });
+  if (existing) return { event: existing, duplicate: true };
+  try {
+    const event = await db.interactionEvent.create({
+      data: {
+        idempotencyKey: detected.idempotencyKey,
+        type: 'drop_off',
+        constituentId: detected.constituentId,
+        data: detected.data as Prisma.InputJsonObject,
+        occurredAt: detected.occurredAt,
+      },
+    });
+    return { event, duplicate: false };
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      const winner = await db.interactionEvent.findUnique({ where: { idempotencyKey: detected.idempotencyKey } });
+      if (winner) return { event: winner, duplicate: true };
+    }
+    throw error;
+  }
+}

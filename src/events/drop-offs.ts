@@ -1,0 +1,97 @@
+/**
+ * Noticing silence. Steward looks for constituents who have dropped off (a donor
+ * who has not given in a year, a registrant who did not come, a monthly donor
+ * whose gift did not arrive) and records each as a drop-off event, with a key that
+ * makes the same lapse one event however often the scan runs. The router then
+ * hands them to the journeys that care, like any other event.
+ */
+import type { Database } from '../db/client.ts';
+import { storeDetectedEvent, type DetectedEvent } from './store.ts';
+
+const DAY = 86_400_000;
+
+export interface DropOffSettings {
+  /** A donor with no gift for this many days has lapsed. */
+  lapsedAfterDays: number;
+  /** A monthly donor with no recurring gift for this many days has missed one. */
+  recurringGraceDays: number;
+  /** Registrations whose event ended this many days ago without a check-in are no-shows. */
+  noShowAfterDays: number;
+}
+
+export const defaultDropOffSettings: DropOffSettings = { lapsedAfterDays: 365, recurringGraceDays: 35, noShowAfterDays: 1 };
+
+export type DropOffKind = 'lapsed' | 'no-show' | 'recurring-failed';
+
+/** Finds drop-offs as of a moment and stores each once; returns the new events' ids. */
+export async function detectDropOffs(db: Database, kind: DropOffKind, asOf: Date, settings = defaultDropOffSettings): Promise<string[]> {
+  const found = kind === 'lapsed' ? await lapsedDonors(db, asOf, settings) : kind === 'no-show' ? await noShows(db, asOf, settings) : await missedMonthlyGifts(db, asOf, settings);
+  const stored: string[] = [];
+  for (const detected of found) {
+    const { event, duplicate } = await storeDetectedEvent(db, detected);
+    if (!duplicate) stored.push(event.id);
+  }
+  return stored;
+}
+
+/** Each donor's latest gift, when it is older than the lapse threshold. */
+async function lapsedDonors(db: Database, asOf: Date, settings: DropOffSettings): Promise<DetectedEvent[]> {
+  const cutoff = new Date(asOf.getTime() - settings.lapsedAfterDays * DAY);
+  const rows = await db.$queryRaw<{ constituent_id: string; event_id: string; occurred_at: Date }[]>`
+    SELECT DISTINCT ON (constituent_id) constituent_id, id AS event_id, occurred_at
+      FROM interaction_event
+     WHERE type = 'donation' AND occurred_at <= ${asOf}
+     ORDER BY constituent_id, occurred_at DESC, received_at DESC`;
+  return rows
+    .filter((row) => row.occurred_at < cutoff)
+    .map((row) => ({
+      constituentId: row.constituent_id,
+      type: 'drop-off',
+      // One lapse per last gift: a donor who gives again and lapses again is signalled again.
+      idempotencyKey: `drop-off:lapsed:${row.event_id}`,
+      data: { kind: 'lapsed', days: Math.floor((asOf.getTime() - row.occurred_at.getTime()) / DAY) },
+      occurredAt: asOf,
+    }));
+}
+
+/** Registrations for events that ended without the registrant checking in. */
+async function noShows(db: Database, asOf: Date, settings: DropOffSettings): Promise<DetectedEvent[]> {
+  const until = new Date(asOf.getTime() - settings.noShowAfterDays * DAY);
+  const since = new Date(until.getTime() - 30 * DAY);
+  const rows = await db.$queryRaw<{ constituent_id: string; event_id: string; program: string }[]>`
+    SELECT r.constituent_id, r.id AS event_id, r.data->>'program' AS program
+      FROM interaction_event r
+     WHERE r.type = 'registration'
+       AND (r.data->>'startsAt') IS NOT NULL
+       AND (r.data->>'startsAt')::timestamptz BETWEEN ${since} AND ${until}
+       AND NOT EXISTS (
+             SELECT 1 FROM interaction_event c
+              WHERE c.constituent_id = r.constituent_id AND c.type = 'custom'
+                AND c.data->>'name' = 'checked-in' AND c.occurred_at >= r.occurred_at)`;
+  return rows.map((row) => ({
+    constituentId: row.constituent_id,
+    type: 'drop-off',
+    idempotencyKey: `drop-off:no-show:${row.event_id}`,
+    data: { kind: 'no-show', program: row.program },
+    occurredAt: asOf,
+  }));
+}
+
+/** Monthly donors whose latest recurring gift is older than a month and its grace. */
+async function missedMonthlyGifts(db: Database, asOf: Date, settings: DropOffSettings): Promise<DetectedEvent[]> {
+  const cutoff = new Date(asOf.getTime() - settings.recurringGraceDays * DAY);
+  const rows = await db.$queryRaw<{ constituent_id: string; event_id: string; occurred_at: Date }[]>`
+    SELECT DISTINCT ON (constituent_id) constituent_id, id AS event_id, occurred_at
+      FROM interaction_event
+     WHERE type = 'donation' AND (data->>'recurring')::boolean IS TRUE AND occurred_at <= ${asOf}
+     ORDER BY constituent_id, occurred_at DESC, received_at DESC`;
+  return rows
+    .filter((row) => row.occurred_at < cutoff)
+    .map((row) => ({
+      constituentId: row.constituent_id,
+      type: 'drop-off',
+      idempotencyKey: `drop-off:recurring-failed:${row.event_id}`,
+      data: { kind: 'recurring-failed', days: Math.floor((asOf.getTime() - row.occurred_at.getTime()) / DAY) },
+      occurredAt: asOf,
+    }));
+}
