@@ -1,7 +1,7 @@
 /** Drop-off detection on a real database: the right people, once per lapse. */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.ts';
+import type { Database, Prisma } from '../../src/db/client.ts';
 import { detectDropOffs } from '../../src/events/drop-offs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -24,7 +24,7 @@ async function constituent() {
 }
 
 async function event(constituentId: string, type: 'donation' | 'registration' | 'custom', occurredAt: Date, data: Record<string, unknown>) {
-  return db.interactionEvent.create({ data: { idempotencyKey: randomUUID(), type, constituentId, data, occurredAt, ...(type === 'donation' ? { amount: '25', currency: 'USD' } : {}) } });
+  return db.interactionEvent.create({ data: { idempotencyKey: randomUUID(), type, constituentId, data: data as Prisma.InputJsonObject, occurredAt, ...(type === 'donation' ? { amount: '25', currency: 'USD' } : {}) } });
 }
 
 const dropOffsFor = (constituentId: string) =>

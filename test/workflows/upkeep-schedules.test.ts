@@ -1,0 +1,120 @@
+/**
+ * Steward's upkeep on real Temporal Schedules (the dev server; the time-skipping
+ * server has no schedules): created once however often Steward starts, updated when
+ * settings change, and a run detects a lapsed donor and enrolls them in win-back.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.ts';
+import type { Database } from '../../src/db/client.ts';
+import { createEventRouter } from '../../src/events/router.ts';
+import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
+import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
+import { createMailTransport } from '../../src/mail/transport.ts';
+import { findTemporalCli } from '../../src/temporal/binaries.ts';
+import { startTemporalDevServer, type TemporalDevServer } from '../../src/temporal/devServer.ts';
+import { ensureUpkeepSchedules, type UpkeepSettings } from '../../src/temporal/schedules.ts';
+import { bundleWorkflows } from '../../src/worker.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { eventually } from '../support/wait.ts';
+
+let dir: string;
+let database: TestDatabase;
+let db: Database;
+let server: TemporalDevServer;
+let connection: Connection;
+let client: Client;
+let smtp: SmtpSink;
+
+const taskQueue = `upkeep-${randomUUID()}`;
+const settings: UpkeepSettings = {
+  taskQueue,
+  dropOffs: { lapsedAfterDays: 365, recurringGraceDays: 35, noShowAfterDays: 1 },
+  escalationQueue: 'stewardship',
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'steward-upkeep-'));
+  const cliPath = findTemporalCli({ STEWARD_TEMPORAL_CLI: process.env.STEWARD_TEMPORAL_CLI || undefined })!;
+  [database, server, smtp] = await Promise.all([
+    createTestDatabase(),
+    startTemporalDevServer({ cliPath, dbFile: path.join(dir, 'temporal.sqlite'), port: 0, uiPort: 0, namespace: 'default', log: () => {} }),
+    startSmtpSink(),
+  ]);
+  db = database.prisma;
+  connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection });
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await server?.stop();
+  await smtp?.stop();
+  await database?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('upkeep schedules', () => {
+  it('are created once, and follow changed settings', async () => {
+    const ids = await ensureUpkeepSchedules(client, settings);
+    expect(ids).toEqual(['steward-drop-off-lapsed', 'steward-drop-off-no-show', 'steward-drop-off-recurring-failed', 'steward-task-escalation']);
+    await ensureUpkeepSchedules(client, settings);
+    const listed = [];
+    for await (const schedule of client.schedule.list()) listed.push(schedule.scheduleId);
+    expect(listed.sort()).toEqual([...ids].sort());
+
+    await ensureUpkeepSchedules(client, { ...settings, dropOffs: { ...settings.dropOffs, lapsedAfterDays: 540 } });
+    const lapsed = await client.schedule.getHandle('steward-drop-off-lapsed').describe();
+    expect(lapsed.action).toMatchObject({ workflowType: 'dropOffScanWorkflow', args: [{ kind: 'lapsed', settings: { lapsedAfterDays: 540 } }] });
+    // Daily at 06:00 UTC.
+    expect(lapsed.spec.calendars).toEqual([expect.objectContaining({ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] })]);
+    // Back to the settings the next test runs with.
+    await ensureUpkeepSchedules(client, settings);
+  });
+
+  it('runs a lapse scan that enrolls a donor who has not given for a year in win-back', async () => {
+    await publishJourneyCatalog(db, await loadJourneyCatalog());
+    await db.journeyVersion.updateMany({ data: { status: 'draft' } });
+    await db.journeyVersion.updateMany({ where: { journeyId: 'lapsed-donor-winback' }, data: { status: 'published' } });
+    const donor = await db.constituent.create({ data: { email: `lapsed-${randomUUID()}@example.org`, firstName: 'Ada' } });
+    await db.interactionEvent.create({
+      data: { idempotencyKey: randomUUID(), type: 'donation', constituentId: donor.id, data: { amount: 50, currency: 'USD' }, amount: '50', currency: 'USD', occurredAt: new Date(Date.now() - 400 * 86_400_000) },
+    });
+
+    const workerConnection = await NativeConnection.connect({ address: server.address });
+    const mailer = createMailTransport(smtp.url);
+    try {
+      const worker = await Worker.create({
+        connection: workerConnection,
+        taskQueue,
+        workflowBundle: await bundleWorkflows(),
+        activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>', router: createEventRouter({ db, temporal: client, taskQueue }) }),
+      });
+      await worker.runUntil(async () => {
+        await client.schedule.getHandle('steward-drop-off-lapsed').trigger();
+        await eventually(
+          async () => ((await db.enrollment.findFirst({ where: { constituentId: donor.id } })) ?? undefined),
+          'the win-back enrollment',
+          60_000,
+        );
+        await eventually(async () => ((await db.message.count({ where: { constituentId: donor.id, status: 'sent' } })) === 1 ? true : undefined), 'the we-miss-you email', 30_000);
+      });
+    } finally {
+      mailer.close();
+      await workerConnection.close();
+    }
+    const [dropOff] = await db.interactionEvent.findMany({ where: { constituentId: donor.id, type: 'drop_off' } });
+    expect(dropOff).toMatchObject({ data: { kind: 'lapsed', days: 400 } });
+    expect(dropOff!.routedAt).not.toBeNull();
+    expect(await db.enrollment.findFirstOrThrow({ where: { constituentId: donor.id }, include: { journeyVersion: true } })).toMatchObject({
+      triggerEventId: dropOff!.id,
+      journeyVersion: { journeyId: 'lapsed-donor-winback' },
+    });
+  });
+});
