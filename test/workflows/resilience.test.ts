@@ -96,7 +96,7 @@ async function donate(email: string, id = randomUUID()) {
 }
 
 describe('resilience', () => {
-  it('sends every message exactly once when a worker is killed in the middle of sending', { timeout: 180_000 }, async () => {
+  it('sends every message exactly once when a worker is killed in the middle of sending', { timeout: 360_000 }, async () => {
     const taskQueue = `crash-${randomUUID()}`;
     services = createServices({ db, temporal: new Client({ connection }), taskQueue });
     api = buildApi(services);
@@ -119,7 +119,7 @@ describe('resilience', () => {
       await eventually(
         async () => ((await db.message.count({ where: { enrollmentId: { in: ids }, status: 'sent' } })) === 3 ? true : undefined),
         'every thank-you to be sent after the restart',
-        120_000,
+        240_000,
       );
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       const received = smtp.messages.map((mail) => (mail.to as { text: string }).text).sort();
