@@ -12,6 +12,8 @@ export interface RecordTransitionInput {
   status: 'active' | 'completed' | 'converted' | 'exited';
   /** Why an early exit happened, when the status is `exited`. */
   exitReason?: string | undefined;
+  /** Set when the step moved the enrollment onto another version of its journey. */
+  journeyVersionId?: string | undefined;
   snapshot: { value: unknown; context: Record<string, unknown> };
   /** Workflow time of the transition (simulated time under the time-skipping test server). */
   at: string;
@@ -46,6 +48,7 @@ export function createRecordTransition(deps: { db: Database }) {
           exitedAt: input.status === 'active' ? null : at,
           // An early exit (unsubscribed, bounced, removed) keeps the event that caused it.
           exitReason: input.status === 'exited' ? (input.exitReason ?? input.cause) : null,
+          ...(input.journeyVersionId ? { journeyVersionId: input.journeyVersionId } : {}),
         },
       }),
     ]);

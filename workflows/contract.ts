@@ -8,7 +8,17 @@ import type { EnrollmentStatus, PendingTimer, RunState } from '../src/journeys/i
 import type { JourneyEvent } from '../src/journeys/vocabulary.ts';
 
 /** An item waiting to be applied: a constituent's event, or one of the journey's timers firing. */
-export type QueuedItem = { kind: 'event'; event: JourneyEvent } | { kind: 'timer'; timerId: string };
+export type QueuedItem =
+  | { kind: 'event'; event: JourneyEvent }
+  | { kind: 'timer'; timerId: string }
+  | { kind: 'migrate'; migration: Migration };
+
+/** Moves an enrollment onto another version of its journey, mapping its current state. */
+export interface Migration {
+  journeyVersionId: string;
+  /** Current state name to the state in the new version. */
+  states: Record<string, string>;
+}
 
 /** Everything needed to carry an enrollment on in a fresh run after continue-as-new. */
 export interface CarriedState {
@@ -42,6 +52,7 @@ export interface EnrollmentView {
 export const interactionSignal = defineSignal<[JourneyEvent]>('interaction');
 /** Pausing a journey holds every enrollment's sends and tasks until it is resumed. */
 export const pauseSignal = defineSignal<[]>('pause');
+export const migrateSignal = defineSignal<[Migration]>('migrate');
 export const resumeSignal = defineSignal<[]>('resume');
 export const enrollmentStateQuery = defineQuery<EnrollmentView | null>('enrollmentState');
 

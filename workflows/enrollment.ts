@@ -13,6 +13,7 @@ import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
 import {
   enrollmentStateQuery,
   interactionSignal,
+  migrateSignal,
   pauseSignal,
   resumeSignal,
   type EnrollmentOutcome,
@@ -57,6 +58,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     queue.push({ kind: 'event', event });
   });
   setHandler(pauseSignal, () => void (paused = true));
+  setHandler(migrateSignal, (migration) => void queue.push({ kind: 'migrate', migration }));
   setHandler(resumeSignal, () => void (paused = false));
   setHandler(enrollmentStateQuery, () =>
     run
@@ -64,7 +66,8 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       : null,
   );
 
-  const journey = await loadJourney({ journeyVersionId: input.journeyVersionId });
+  let journeyVersionId = input.journeyVersionId;
+  const journey = await loadJourney({ journeyVersionId });
   const machine = compileJourney(JourneyDefinition.parse(journey.definition));
   // A journey paused before this enrollment started holds it from its first step.
   if (!input.carried && journey.status === 'paused') paused = true;
@@ -93,7 +96,15 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     await condition(() => queue.length > 0);
     const item = queue.shift()!;
     let steps: JourneyStep[];
-    if (item.kind === 'timer') {
+    if (item.kind === 'migrate') {
+      const target = item.migration.states[run.state];
+      if (!target) continue; // a state the migration does not map stays on its version
+      const next = await loadJourney({ journeyVersionId: item.migration.journeyVersionId });
+      journeyVersionId = item.migration.journeyVersionId;
+      const step = run.migrate(compileJourney(JourneyDefinition.parse(next.definition)), target, Date.now());
+      await carryOut(step);
+      continue;
+    } else if (item.kind === 'timer') {
       const event = run.fire(item.timerId);
       if (!event) continue;
       steps = run.apply(event, Date.now());
@@ -113,6 +124,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       await condition(allHandlersFinished);
       await continueAsNew<typeof enrollmentWorkflow>({
         ...input,
+        journeyVersionId,
         carried: { run: run.saveState(), queue, seenEventIds: [...seen].slice(-SEEN_EVENT_MEMORY), paused },
       });
     }
@@ -134,6 +146,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       toState: step.toState,
       cause: step.cause,
       exitReason: step.status === 'exited' ? (exitReason ?? step.cause) : undefined,
+      journeyVersionId: step.cause === 'migrated' ? journeyVersionId : undefined,
       eventId: step.eventId,
       status: step.status,
       snapshot: { value: run!.snapshot.value, context: run!.snapshot.context as Record<string, unknown> },

@@ -71,6 +71,21 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: { db: Database
     }
   });
 
+  const Migration = z.strictObject({
+    from: z.int().min(1),
+    to: z.int().min(1),
+    states: z.record(z.string().min(1), z.string().min(1)),
+  });
+  app.post<{ Params: { id: string } }>('/journeys/:id/migrate', async (request, reply) => {
+    const body = Migration.safeParse(request.body);
+    if (!body.success) return reply.status(400).send(errorBody('Invalid migration', describeIssues(body.error)));
+    try {
+      return reply.status(202).send(await lifecycle.migrate(request.params.id, body.data.from, body.data.to, body.data.states));
+    } catch (error) {
+      return fail(reply, error);
+    }
+  });
+
   app.post<{ Params: { id: string } }>('/enrollments/:id/remove', async (request, reply) => {
     const body = Reason.safeParse(request.body ?? { reason: 'removed by staff' });
     if (!body.success) return reply.status(400).send(errorBody('Invalid removal', describeIssues(body.error)));

@@ -49,7 +49,8 @@ export class JourneyRun {
   private lastSeq = -1;
 
   private constructor(
-    readonly machine: AnyStateMachine,
+    /** The machine this run follows; replaced when the enrollment migrates to another version. */
+    public machine: AnyStateMachine,
     private current: AnyMachineSnapshot,
     private sequence: number,
     private readonly armed: Map<string, PendingTimer>,
@@ -66,6 +67,45 @@ export class JourneyRun {
   static resume(machine: AnyStateMachine, state: RunState): JourneyRun {
     const snapshot = machine.resolveState(state.snapshot as Parameters<typeof machine.resolveState>[0]);
     return new JourneyRun(machine, snapshot, state.sequence, new Map(state.timers.map((timer) => [timer.id, timer])));
+  }
+
+  /**
+   * Moves an enrollment onto another version's machine: same context, the mapped
+   * state, and that state's timers started afresh from `at`. Nothing is sent on
+   * arrival; the state's entry actions belong to constituents who enter it normally.
+   */
+  migrate(machine: AnyStateMachine, target: string, at: number): JourneyStep {
+    const fromState = this.state;
+    const cancelled = [...this.armed.keys()];
+    this.armed.clear();
+    const context = { ...(this.current.context as Record<string, unknown>), journeyId: machine.id };
+    this.current = machine.resolveState({ value: target, context } as Parameters<typeof machine.resolveState>[0]);
+    this.machine = machine;
+    const node = machine.states[target];
+    const armed: PendingTimer[] = [];
+    for (const timed of (node?.after ?? []) as { delay: string | number; eventType: string }[]) {
+      const implementation = typeof timed.delay === 'number' ? timed.delay : (machine.implementations.delays[timed.delay] as unknown);
+      const delay =
+        typeof implementation === 'function'
+          ? (implementation as (args: { context: unknown; event: { type: string; at: number } }) => number)({ context, event: { type: 'migrated', at } })
+          : Number(implementation);
+      this.lastSeq += 1;
+      const timer = { id: timed.eventType, event: { type: timed.eventType }, fireAt: at + delay, seq: this.lastSeq };
+      this.armed.set(timer.id, timer);
+      armed.push(timer);
+    }
+    this.sequence += 1;
+    return {
+      sequence: this.sequence,
+      fromState,
+      toState: target,
+      cause: 'migrated',
+      at,
+      status: this.status,
+      effects: [],
+      timersArmed: armed,
+      timersCancelled: cancelled,
+    };
   }
 
   get snapshot(): AnyMachineSnapshot {

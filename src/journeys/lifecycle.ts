@@ -7,7 +7,8 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database, Enrollment, JourneyVersion } from '../db/client.ts';
-import { interactionSignal, pauseSignal, resumeSignal } from '../../workflows/contract.ts';
+import { interactionSignal, migrateSignal, pauseSignal, resumeSignal } from '../../workflows/contract.ts';
+import { JourneyDefinition, RESERVED_STATES } from './definition.ts';
 
 export class LifecycleError extends Error {
   constructor(
@@ -93,6 +94,31 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
       const updated = await db.journeyVersion.update({ where: { id: target.id }, data: { status: 'archived' } });
       const enrollments = await tellEnrollments(target.id, (enrollment) => removal(enrollment, reason));
       return { version: updated, enrollments };
+    },
+
+    /**
+     * Moves every active enrollment of version `from` onto version `to`, each to the
+     * state the mapping names for the state it is in. Every state of `from` a
+     * constituent can be waiting in must be mapped, to a state that exists in `to`.
+     */
+    async migrate(journeyId: string, from: number, to: number, states: Record<string, string>): Promise<{ enrollments: number }> {
+      const [source, target] = [await version(journeyId, from), await version(journeyId, to)];
+      if (target.status !== 'published') throw new LifecycleError(`Publish version ${to} before migrating enrollments to it`, 409);
+      const before = JourneyDefinition.parse(source.definition);
+      const after = JourneyDefinition.parse(target.definition);
+      const waiting = Object.entries(before.states).filter(([, state]) => !state.final).map(([name]) => name);
+      const problems = [
+        ...waiting.filter((name) => !(name in states)).map((name) => `state "${name}" of version ${from} is not mapped`),
+        ...Object.keys(states).filter((name) => !(name in before.states)).map((name) => `version ${from} has no state "${name}"`),
+        ...Object.values(states)
+          .filter((name) => !(name in after.states) || Object.values(RESERVED_STATES).includes(name as never))
+          .map((name) => `version ${to} has no state "${name}"`),
+      ];
+      if (problems.length > 0) throw new LifecycleError(`Migration refused: ${problems.join('; ')}`, 409);
+      const enrollments = await tellEnrollments(source.id, (enrollment) =>
+        handle(enrollment).signal(migrateSignal, { journeyVersionId: target.id, states }),
+      );
+      return { enrollments };
     },
 
     /** Ends one enrollment at once, whatever state it is in. */

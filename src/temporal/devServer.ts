@@ -21,6 +21,8 @@ export interface TemporalDevServerOptions {
   log: (line: string) => void;
   /** How long to wait for the server to answer. */
   readyTimeoutMs?: number;
+  /** Server dynamic configuration, e.g. history limits in tests. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface TemporalDevServer {
@@ -45,6 +47,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '--log-level', 'error',
   ];
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const recent: string[] = [];
