@@ -38,6 +38,8 @@ export async function startOutboxCapture(options: { dir: string; port?: number }
       });
     },
   });
+  // A sender that drops its connection (a worker killed mid-send) is its problem, not the capture's.
+  server.on('error', () => {});
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server.server, 'listening');
   const { port } = server.server.address() as { port: number };

@@ -36,3 +36,27 @@ describe('startOutboxCapture', () => {
     expect(parsed[1]!.html).toContain('<p>Two</p>');
   });
 });
+
+describe('the outbox under a sender that vanishes', () => {
+  it('keeps running when a client resets its connection mid-message', async () => {
+    const { connect } = await import('node:net');
+    const base = await mkdtemp(path.join(tmpdir(), 'steward-outbox-reset-'));
+    const capture = await startOutboxCapture({ dir: path.join(base, 'outbox'), port: 0 });
+    try {
+      const socket = connect(capture.port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('data', resolve));
+      socket.write('EHLO test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nSubject: half\r\n');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.resetAndDestroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Still accepting mail after the reset.
+      const mailer = createMailTransport(capture.url);
+      await mailer.sendMail({ from: 'a@example.org', to: 'b@example.org', subject: 'whole', text: 'ok' });
+      mailer.close();
+      expect((await readdir(path.join(base, 'outbox'))).filter((file) => file.endsWith('.eml'))).toHaveLength(1);
+    } finally {
+      await capture.stop();
+      await rm(base, { recursive: true, force: true });
+    }
+  });
+});
