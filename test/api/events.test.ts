@@ -4,57 +4,37 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Connection, Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
 import { buildApi } from '../../src/api/server.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createEventRouter } from '../../src/events/router.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createServices } from '../../src/services.ts';
-import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
-import { testServerExecutable } from '../../src/temporal/binaries.ts';
-import { bundleWorkflows } from '../../src/worker.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-let database: TestDatabase;
+let runtime: TestRuntime;
+let env: TestRuntime['env'];
 let db: Database;
-let smtp: SmtpSink;
-let mailer: MailTransport;
+let smtp: TestRuntime['smtp'];
 let api: FastifyInstance;
 let worker: Worker;
-const taskQueue = `api-test-${randomUUID()}`;
+let taskQueue: string;
 
 beforeAll(async () => {
-  [env, bundle, database, smtp] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } }),
-    bundleWorkflows(),
-    createTestDatabase(),
-    startSmtpSink(),
-  ]);
-  db = database.prisma;
-  mailer = createMailTransport(smtp.url);
+  runtime = await startTestRuntime();
+  ({ env, db, smtp, taskQueue } = runtime);
   await publishJourneyCatalog(db, await loadJourneyCatalog());
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: createActivities({ db, mailer, mailFrom: 'Steward Test <test@steward.localhost>' }),
-  });
+  worker = await runtime.worker();
   api = buildApi(createServices({ db, temporal: env.client, taskQueue }));
 });
 
 afterAll(async () => {
   await api?.close();
-  mailer?.close();
-  await Promise.all([env?.teardown(), database?.drop(), smtp?.stop()]);
+  await runtime?.stop();
 });
 
 function donationBody(overrides: Record<string, unknown> = {}) {

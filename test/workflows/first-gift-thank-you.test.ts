@@ -4,8 +4,7 @@
  * receives the thank-you email.
  */
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import type { Database } from '../../src/db/client.ts';
@@ -14,54 +13,33 @@ import { InteractionEventInput } from '../../src/events/schema.ts';
 import { storeEvent } from '../../src/events/store.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
-import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
-import { testServerExecutable } from '../../src/temporal/binaries.ts';
-import { bundleWorkflows } from '../../src/worker.ts';
 import { enrollmentStateQuery } from '../../workflows/contract.ts';
-import { createTestDatabase } from '../support/database.ts';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let runtime: TestRuntime;
+let env: TestRuntime['env'];
 let db: Database;
-let smtp: SmtpSink;
-let mailer: MailTransport;
+let smtp: TestRuntime['smtp'];
+let mailer: TestRuntime['mailer'];
 
 beforeAll(async () => {
-  [env, bundle, database, smtp] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } }),
-    bundleWorkflows(),
-    createTestDatabase(),
-    startSmtpSink(),
-  ]);
-  db = database.prisma;
-  mailer = createMailTransport(smtp.url);
+  runtime = await startTestRuntime();
+  ({ env, db, smtp, mailer } = runtime);
   await publishJourneyCatalog(db, await loadJourneyCatalog());
 });
 
-afterAll(async () => {
-  mailer?.close();
-  await Promise.all([env?.teardown(), database?.drop(), smtp?.stop()]);
-});
+afterAll(() => runtime?.stop());
 
 afterEach(() => {
   smtp.messages.length = 0;
 });
 
-/** A worker on a task queue of the test's own, and a router that starts workflows on it. */
+/** A fresh worker (one per run) and a router that starts workflows on its task queue. */
 async function journeyRuntime(): Promise<{ worker: Worker; router: EventRouter }> {
-  const taskQueue = `test-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: createActivities({ db, mailer, mailFrom: 'Steward Test <test@steward.localhost>' }),
-  });
-  return { worker, router: createEventRouter({ db, temporal: env.client, taskQueue }) };
+  return { worker: await runtime.worker(), router: createEventRouter({ db, temporal: env.client, taskQueue: runtime.taskQueue }) };
 }
 
 function donation(email: string, amount: number, id = randomUUID()) {
@@ -165,7 +143,7 @@ describe('first-gift thank-you journey', () => {
   });
 
   it('does not send again when the email activity is retried with the same key', async () => {
-    const router = createEventRouter({ db, temporal: env.client, taskQueue: `test-${randomUUID()}` });
+    const router = createEventRouter({ db, temporal: env.client, taskQueue: `unpolled-${randomUUID()}` });
     const { event } = await storeEvent(db, donation(`retry-${randomUUID()}@example.org`, 5));
     const [enrolled] = await router.routeEvent(event);
     const { sendEmail } = createActivities({ db, mailer, mailFrom: 'test@steward.localhost' });

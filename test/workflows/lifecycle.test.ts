@@ -4,64 +4,42 @@
  * removal end enrollments at once, with their reason.
  */
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
 import { buildApi } from '../../src/api/server.ts';
 import type { Database } from '../../src/db/client.ts';
 import type { CatalogJourney } from '../../src/journeys/catalog.ts';
 import { JourneyDefinition, type JourneyDefinitionInput } from '../../src/journeys/definition.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
-import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { createServices, type Services } from '../../src/services.ts';
-import { testServerExecutable } from '../../src/temporal/binaries.ts';
-import { bundleWorkflows } from '../../src/worker.ts';
 import { enrollmentStateQuery } from '../../workflows/contract.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
 
 const DAY = 86_400_000;
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-let database: TestDatabase;
+let runtime: TestRuntime;
+let env: TestRuntime['env'];
 let db: Database;
-let smtp: SmtpSink;
-let mailer: MailTransport;
 let services: Services;
 let api: FastifyInstance;
 let worker: Worker;
-const taskQueue = `lifecycle-${randomUUID()}`;
 
 beforeAll(async () => {
-  [env, bundle, database, smtp] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } }),
-    bundleWorkflows(),
-    createTestDatabase(),
-    startSmtpSink(),
-  ]);
-  db = database.prisma;
-  mailer = createMailTransport(smtp.url);
-  services = createServices({ db, temporal: env.client, taskQueue });
+  runtime = await startTestRuntime();
+  ({ env, db } = runtime);
+  services = createServices({ db, temporal: env.client, taskQueue: runtime.taskQueue });
   api = buildApi(services);
 });
 
 beforeEach(async () => {
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>' }),
-  });
+  worker = await runtime.worker();
 });
 
 afterAll(async () => {
   await api?.close();
-  mailer?.close();
-  await Promise.all([env?.teardown(), database?.drop(), smtp?.stop()]);
+  await runtime?.stop();
 });
 
 /** A two-email journey: `first`, then after `gap` the `second`, then done after another `gap`. */

@@ -6,67 +6,46 @@
  * messages, tasks and steps, including branches on task outcomes.
  */
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
 import { buildApi } from '../../src/api/server.ts';
 import type { Database } from '../../src/db/client.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
-import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { createServices } from '../../src/services.ts';
 import type { TaskService } from '../../src/tasks/service.ts';
-import { testServerExecutable } from '../../src/temporal/binaries.ts';
-import { bundleWorkflows } from '../../src/worker.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-let database: TestDatabase;
+let runtime: TestRuntime;
+let env: TestRuntime['env'];
 let db: Database;
-let smtp: SmtpSink;
-let mailer: MailTransport;
+let smtp: TestRuntime['smtp'];
 let api: FastifyInstance;
 let tasks: TaskService;
 let worker: Worker;
-const taskQueue = `journeys-${randomUUID()}`;
 
 beforeAll(async () => {
-  [env, bundle, database, smtp] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testServerExecutable() } }),
-    bundleWorkflows(),
-    createTestDatabase(),
-    startSmtpSink(),
-  ]);
-  db = database.prisma;
-  mailer = createMailTransport(smtp.url);
+  runtime = await startTestRuntime();
+  ({ env, db, smtp } = runtime);
   await publishJourneyCatalog(db, await loadJourneyCatalog());
-  const services = createServices({ db, temporal: env.client, taskQueue });
+  const services = createServices({ db, temporal: env.client, taskQueue: runtime.taskQueue });
   tasks = services.tasks;
   api = buildApi(services);
 });
 
 // A worker runs until its test's journey ends; each test starts its own.
 beforeEach(async () => {
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>', taskQueueEmails: { 'major-gifts': 'gifts@example.org' } }),
-  });
+  worker = await runtime.worker({ taskQueueEmails: { 'major-gifts': 'gifts@example.org' } });
 });
 
 afterAll(async () => {
   await api?.close();
-  mailer?.close();
-  await Promise.all([env?.teardown(), database?.drop(), smtp?.stop()]);
+  await runtime?.stop();
 });
 
 /** Only this journey is live, so each test sees one journey's behaviour. */
