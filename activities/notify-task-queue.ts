@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Database } from '../src/db/client.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
 import { taskQueues } from '../src/tasks/queues.ts';
+import { deliverOnce } from './deliver-email.ts';
 
 export interface NotifyTaskQueueInput {
   taskId: string;
@@ -18,7 +19,7 @@ export function queueAddress(queue: string, configured: Record<string, string>):
 }
 
 export function createNotifyTaskQueue(deps: { db: Database; mailer: MailTransport; mailFrom: string; taskQueueEmails?: Record<string, string> }) {
-  const { db, mailer, mailFrom } = deps;
+  const { db } = deps;
   return async function notifyTaskQueue(input: NotifyTaskQueueInput): Promise<{ messageId: string }> {
     const task = await db.staffTask.findUnique({ where: { id: input.taskId }, include: { constituent: true } });
     if (!task) throw ApplicationFailure.nonRetryable(`Task ${input.taskId} not found`, 'TaskNotFound');
@@ -39,23 +40,18 @@ export function createNotifyTaskQueue(deps: { db: Database; mailer: MailTranspor
     ].join('\n\n');
 
     const recipient = queueAddress(task.queue, deps.taskQueueEmails ?? {});
-    const message =
-      done ??
-      (await db.message.upsert({
-        where: { idempotencyKey: input.idempotencyKey },
-        create: {
-          idempotencyKey: input.idempotencyKey,
-          enrollmentId: task.enrollmentId,
-          constituentId: task.constituentId,
-          channel: 'email',
-          template: 'staff-task-notification',
-          recipient,
-          subject,
-        },
-        update: {},
-      }));
-    const info = await mailer.sendMail({ from: mailFrom, to: recipient, subject, text, messageId: `<${message.id}@steward>` });
-    await db.message.update({ where: { id: message.id }, data: { status: 'sent', sentAt: new Date(), providerMessageId: info.messageId ?? null } });
-    return { messageId: message.id };
+    const { messageId } = await deliverOnce(
+      deps,
+      {
+        idempotencyKey: input.idempotencyKey,
+        enrollmentId: task.enrollmentId,
+        constituentId: task.constituentId,
+        template: 'staff-task-notification',
+        recipient,
+        subject,
+      },
+      { text },
+    );
+    return { messageId };
   };
 }

@@ -5,6 +5,7 @@ import type { Constituent, Database } from '../src/db/client.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
 import { nextAsk } from '../src/templates/ask-ladder.ts';
 import { renderEmail, TemplateDataError, type EmailTemplateData } from '../src/templates/email.ts';
+import { deliverOnce } from './deliver-email.ts';
 
 export interface SendEmailInput {
   enrollmentId: string;
@@ -20,7 +21,7 @@ export interface SendEmailResult {
 }
 
 export function createSendEmail(deps: { db: Database; mailer: MailTransport; mailFrom: string }) {
-  const { db, mailer, mailFrom } = deps;
+  const { db } = deps;
 
   return async function sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
     const done = await db.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
@@ -46,43 +47,19 @@ export function createSendEmail(deps: { db: Database; mailer: MailTransport; mai
       throw error;
     }
 
-    const message =
-      done ??
-      (await db.message.upsert({
-        where: { idempotencyKey: input.idempotencyKey },
-        create: {
-          idempotencyKey: input.idempotencyKey,
-          enrollmentId: input.enrollmentId,
-          constituentId: constituent.id,
-          channel: 'email',
-          template: input.template,
-          recipient: constituent.email ?? '',
-          subject: rendered.subject,
-          status: suppression ? 'suppressed' : 'pending',
-          error: suppression ?? null,
-        },
-        update: {},
-      }));
-    if (message.status === 'suppressed' || message.status === 'sent') {
-      return { messageId: message.id, status: message.status };
-    }
-
-    // A crash between the SMTP hand-off and the update below makes Temporal retry the
-    // send; the Message-ID stays the same, so receiving systems can still tell it apart.
-    const info = await mailer.sendMail({
-      from: mailFrom,
-      to: message.recipient,
-      subject: rendered.subject,
-      text: rendered.text,
-      html: rendered.html,
-      messageId: `<${message.id}@steward>`,
-      headers: { 'X-Steward-Message-Id': message.id },
-    });
-    await db.message.update({
-      where: { id: message.id },
-      data: { status: 'sent', sentAt: new Date(), providerMessageId: info.messageId ?? null, error: null },
-    });
-    return { messageId: message.id, status: 'sent' };
+    return deliverOnce(
+      deps,
+      {
+        idempotencyKey: input.idempotencyKey,
+        enrollmentId: input.enrollmentId,
+        constituentId: constituent.id,
+        template: input.template,
+        recipient: constituent.email ?? '',
+        subject: rendered.subject,
+        suppression,
+      },
+      { text: rendered.text, html: rendered.html },
+    );
   };
 }
 
