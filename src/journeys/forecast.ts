@@ -4,6 +4,7 @@
  * how the enrollments end, and how many emails, texts and staff tasks each day
  * brings. Deterministic for a seed, so two forecasts can be compared.
  */
+import { compileJourney } from './compile.ts';
 import { transitionsOf, type Condition, type JourneyDefinition } from './definition.ts';
 import { simulateJourney, type TimelineInput } from './simulate.ts';
 import { eventFields, type ConstituentFacts, type JourneyEventType } from './vocabulary.ts';
@@ -72,9 +73,10 @@ export function forecastJourney(definition: JourneyDefinition, options: Forecast
   let enrolled = 0;
   const progressEvery = Math.max(1, Math.floor(options.constituents / 100));
 
+  const machine = compileJourney(definition);
   for (let index = 0; index < options.constituents; index += 1) {
     const timeline = syntheticTimeline(definition, options.days, next, profile, daily, listened, index);
-    const result = simulateJourney(definition, timeline);
+    const result = simulateJourney(definition, timeline, machine);
     for (const enrollment of result.enrollments) {
       enrolled += 1;
       outcomes[enrollment.status] += 1;

@@ -4,6 +4,7 @@
  * each event; timers fire when the simulated clock reaches them. Marketers see
  * exactly what a constituent would receive, and when, before anyone does.
  */
+import type { AnyStateMachine } from 'xstate';
 import { z } from 'zod';
 import { holds } from './conditions.ts';
 import { compileJourney } from './compile.ts';
@@ -53,7 +54,12 @@ export class TimelineError extends Error {
   override name = 'TimelineError';
 }
 
-export function simulateJourney(definition: JourneyDefinition, timelineInput: TimelineInput): SimulationResult {
+export function simulateJourney(
+  definition: JourneyDefinition,
+  timelineInput: TimelineInput,
+  /** The definition compiled already, when simulating many constituents. */
+  machine: AnyStateMachine = compileJourney(definition),
+): SimulationResult {
   const parsed = Timeline.safeParse(timelineInput);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -68,7 +74,6 @@ export function simulateJourney(definition: JourneyDefinition, timelineInput: Ti
   const lastEvent = events.at(-1)?.time ?? start;
   const until = timeline.until ? resolve(timeline.until, 'until') : lastEvent + DEFAULT_HORIZON_MS;
 
-  const machine = compileJourney(definition);
   const entries: SimulationEntry[] = [];
   const enrollments: SimulationResult['enrollments'] = [];
   let facts: ConstituentFacts = timeline.constituent;
