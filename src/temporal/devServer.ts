@@ -34,9 +34,23 @@ export interface TemporalDevServer {
 const HOST = '127.0.0.1';
 const STOP_GRACE_MS = 10_000;
 
+/** Ports picked here can be taken by another process before the server binds them; then it tries again. */
+const PORT_ATTEMPTS = 4;
+
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
-  const port = options.port || (await freePort());
-  const uiPort = options.uiPort || (await freePort());
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options, options.port || (await freePort()), options.uiPort || (await freePort()));
+    } catch (error) {
+      const pickedHere = !options.port || !options.uiPort;
+      if (!(pickedHere && error instanceof PortTakenError && attempt < PORT_ATTEMPTS)) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(options: TemporalDevServerOptions, port: number, uiPort: number): Promise<TemporalDevServer> {
   const args = [
     'server', 'start-dev',
     '--db-filename', options.dbFile,
@@ -80,7 +94,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     await Promise.race([
       waitUntilServing(address, options.namespace, options.readyTimeoutMs ?? 60_000),
       exited.then(([code, signal]) => {
-        throw new Error(`temporal server start-dev exited (${code ?? signal}) before it was ready:\n${recent.join('\n')}`);
+        const message = `temporal server start-dev exited (${code ?? signal}) before it was ready:\n${recent.join('\n')}`;
+        throw recent.some((line) => line.includes('address already in use')) ? new PortTakenError(message) : new Error(message);
       }),
     ]);
   } catch (error) {
