@@ -1,6 +1,41 @@
 /** Storing an incoming event: first thing done with it, so accepted data is never lost. */
+import { createHash } from 'node:crypto';
 import type { Database, InteractionEvent, Prisma } from '../db/client.ts';
 import type { InteractionEventInput } from './schema.ts';
+
+/** The same event id sent again with different content: accepting it would lose the new content silently. */
+export class IdempotencyConflictError extends Error {
+  constructor(readonly eventId: string) {
+    super(`Event id "${eventId}" was already used for a different event; give this event its own id`);
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+/** A fingerprint of an event as received: key order does not matter, content does. */
+export function payloadHash(input: InteractionEventInput): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]))
+        : value;
+  return createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
+}
+
+/** Ids among `inputs` already stored with different content. */
+export async function findConflicts(db: Database, inputs: readonly InteractionEventInput[]): Promise<Set<string>> {
+  const stored = await db.interactionEvent.findMany({
+    where: { idempotencyKey: { in: inputs.map((input) => input.id) } },
+    select: { idempotencyKey: true, payloadHash: true },
+  });
+  const hashes = new Map(stored.map((event) => [event.idempotencyKey, event.payloadHash]));
+  return new Set(
+    inputs.filter((input) => {
+      const hash = hashes.get(input.id);
+      return hash !== undefined && hash !== null && hash !== payloadHash(input);
+    }).map((input) => input.id),
+  );
+}
 
 export interface StoredEvent {
   event: InteractionEvent;
@@ -20,8 +55,9 @@ const dbInteractionType = {
  * or neither. The event's id is its idempotency key; a repeat returns the first copy.
  */
 export async function storeEvent(db: Database, input: InteractionEventInput): Promise<StoredEvent> {
+  const hash = payloadHash(input);
   const existing = await db.interactionEvent.findUnique({ where: { idempotencyKey: input.id } });
-  if (existing) return { event: existing, duplicate: true };
+  if (existing) return sameEvent(existing, hash, input.id);
 
   try {
     const event = await db.$transaction(async (tx) => {
@@ -37,6 +73,7 @@ export async function storeEvent(db: Database, input: InteractionEventInput): Pr
       return tx.interactionEvent.create({
         data: {
           idempotencyKey: input.id,
+          payloadHash: hash,
           type: dbInteractionType[input.type],
           constituentId: constituent.id,
           data: input.data as Prisma.InputJsonObject,
@@ -50,10 +87,15 @@ export async function storeEvent(db: Database, input: InteractionEventInput): Pr
     // Two requests with the same id raced; the other one stored it first.
     if (isUniqueViolation(error)) {
       const winner = await db.interactionEvent.findUnique({ where: { idempotencyKey: input.id } });
-      if (winner) return { event: winner, duplicate: true };
+      if (winner) return sameEvent(winner, hash, input.id);
     }
     throw error;
   }
+}
+
+function sameEvent(stored: InteractionEvent, hash: string, id: string): StoredEvent {
+  if (stored.payloadHash !== null && stored.payloadHash !== hash) throw new IdempotencyConflictError(id);
+  return { event: stored, duplicate: true };
 }
 
 function isUniqueViolation(error: unknown): boolean {

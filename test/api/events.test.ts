@@ -149,6 +149,45 @@ describe('POST /events', () => {
   });
 });
 
+describe('event ids', () => {
+  it('refuses an id reused for a different event, keeping the first one as it was', async () => {
+    const body = donationBody();
+    expect((await api.inject({ method: 'POST', url: '/events', payload: body })).statusCode).toBe(202);
+    // Key order is not content: the same event written differently is still a duplicate.
+    const reordered = { data: body.data, constituent: body.constituent, type: body.type, id: body.id };
+    expect((await api.inject({ method: 'POST', url: '/events', payload: reordered })).json()).toMatchObject({ duplicate: true });
+
+    const changed = await api.inject({ method: 'POST', url: '/events', payload: { ...body, data: { amount: 99, currency: 'USD' } } });
+    expect(changed.statusCode).toBe(409);
+    expect(changed.json()).toEqual({
+      error: {
+        message: `Event id "${body.id}" was already used for a different event; give this event its own id`,
+        issues: [{ path: 'id', message: 'already used for a different event' }],
+      },
+    });
+    const stored = await db.interactionEvent.findUniqueOrThrow({ where: { idempotencyKey: body.id } });
+    expect(stored.amount?.toString()).toBe('42.5');
+  });
+
+  it('refuses a batch with a reused id before storing any of it', async () => {
+    const stored = donationBody();
+    await api.inject({ method: 'POST', url: '/events', payload: stored });
+    const before = await rowCounts();
+    const fresh = donationBody();
+    const response = await api.inject({
+      method: 'POST',
+      url: '/events/batch',
+      payload: { events: [fresh, { ...stored, data: { amount: 1, currency: 'USD' } }, { ...fresh, data: { amount: 2, currency: 'USD' } }] },
+    });
+    expect(response.statusCode).toBe(409);
+    expect(response.json().error.issues).toEqual([
+      { path: 'events.1.id', message: 'already used for a different event' },
+      { path: 'events.2.id', message: 'already used for a different event' },
+    ]);
+    expect(await rowCounts()).toEqual(before);
+  });
+});
+
 describe('POST /events/batch', () => {
   it('rejects the whole batch when one event is malformed, naming it by index, and writes nothing', async () => {
     const before = await rowCounts();

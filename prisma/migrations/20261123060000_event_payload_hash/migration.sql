@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "interaction_event" ADD COLUMN     "payload_hash" CHAR(64);
