@@ -8,8 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { publishedOnStart, typescriptJourneys } from '../../journeys/index.ts';
 import { taskQueueIds } from '../tasks/queues.ts';
-import { emailTemplateNames } from '../templates/email.ts';
-import { smsTemplateNames } from '../templates/sms.ts';
+import { checkTemplate, templateLibrary } from '../templates/library.ts';
 import type { JourneyDefinition } from './definition.ts';
 import { formatDiagnostic, loadJourneyFile, type LocatedDiagnostic } from './source.ts';
 import { validateJourney, type ValidationCatalog } from './validate.ts';
@@ -25,10 +24,12 @@ export interface CatalogJourney {
 
 /** The templates and task queues journeys may name. */
 export function productCatalog(): ValidationCatalog {
+  const library = templateLibrary();
   return {
-    emailTemplates: new Set(emailTemplateNames),
-    smsTemplates: new Set(smsTemplateNames),
+    emailTemplates: new Set(library.email.keys()),
+    smsTemplates: new Set(library.sms.keys()),
     taskQueues: taskQueueIds,
+    templateProblems: (channel, template, trigger) => checkTemplate(library, channel, template, trigger),
   };
 }
 

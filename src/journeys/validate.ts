@@ -16,7 +16,7 @@ import {
   type State,
 } from './definition.ts';
 import { parseDuration } from './duration.ts';
-import { constituentFields, eventFields, type FieldType, type JourneyEventType } from './vocabulary.ts';
+import { constituentFields, eventFields, type FieldType, type InteractionType, type JourneyEventType } from './vocabulary.ts';
 
 export type DiagnosticPath = (string | number)[];
 
@@ -31,6 +31,8 @@ export interface ValidationCatalog {
   emailTemplates: ReadonlySet<string>;
   smsTemplates: ReadonlySet<string>;
   taskQueues: ReadonlySet<string>;
+  /** Why a template cannot be sent by a journey with this trigger (variables it cannot fill); empty when it can. */
+  templateProblems?: (channel: 'email' | 'sms', template: string, trigger: InteractionType) => string[];
 }
 
 export type ValidationResult =
@@ -122,9 +124,11 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
       const at = [...path, index];
       if (action.do === 'email' && !catalog.emailTemplates.has(action.template)) {
         error([...at, 'template'], `unknown email template "${action.template}"${suggest(action.template, catalog.emailTemplates)}`);
-      }
-      if (action.do === 'sms' && !catalog.smsTemplates.has(action.template)) {
+      } else if (action.do === 'sms' && !catalog.smsTemplates.has(action.template)) {
         error([...at, 'template'], `unknown SMS template "${action.template}"${suggest(action.template, catalog.smsTemplates)}`);
+      } else if ((action.do === 'email' || action.do === 'sms') && catalog.templateProblems) {
+        // Variables this journey cannot fill: a blank in a donor's message, so refused now.
+        for (const problem of catalog.templateProblems(action.do, action.template, definition.trigger.event)) error([...at, 'template'], problem);
       }
       if (action.do === 'task') {
         if (!catalog.taskQueues.has(action.queue)) error([...at, 'queue'], `unknown task queue "${action.queue}"${suggest(action.queue, catalog.taskQueues)}`);
