@@ -9,8 +9,8 @@ import { createJourneyRecords } from './journey-records.ts';
 import { createMaintenance } from './maintenance.ts';
 import { createNotifyTaskQueue } from './notify-task-queue.ts';
 import { createRecordTransition } from './record-transition.ts';
-import { createSendEmail } from './send-email.ts';
-import { createSendSms } from './send-sms.ts';
+import { createCancelMessage, createSendMessage } from './send-message.ts';
+import { unrestrictedMessaging, type MessagingSettings } from '../src/delivery/settings.ts';
 
 export interface ActivityDependencies {
   db: Database;
@@ -20,14 +20,16 @@ export interface ActivityDependencies {
   taskQueueEmails?: Record<string, string>;
   /** Routes events the upkeep detects; without it they wait for the router's background pass. */
   router?: EventRouter;
+  /** Links, send window, caps, SMS provider; without it messages go out at any hour, uncapped, and SMS is not sent. */
+  messaging?: MessagingSettings;
 }
 
 export function createActivities(deps: ActivityDependencies) {
   return {
     ...createJourneyRecords(deps),
     ...createMaintenance(deps),
-    sendEmail: createSendEmail(deps),
-    sendSms: createSendSms(deps),
+    sendMessage: createSendMessage({ ...deps, messaging: deps.messaging ?? unrestrictedMessaging() }),
+    cancelMessage: createCancelMessage(deps),
     notifyTaskQueue: createNotifyTaskQueue(deps),
     recordTransition: createRecordTransition(deps),
   };

@@ -59,6 +59,46 @@ export const ConfigSchema = z.object({
   STEWARD_TASK_ESCALATION_QUEUE: z.string().min(1).default('stewardship'),
   /** Where the `steward` command reaches a running Steward (tasks, imports); default http://HOST:PORT. */
   STEWARD_API_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
+  /** Where recipients reach Steward: unsubscribe links, Twilio webhooks. Default http://HOST:PORT. */
+  STEWARD_PUBLIC_URL: optional(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })),
+  /**
+   * Key that signs unsubscribe links. Every API and worker process must share it;
+   * when unset, one is generated once and kept in <data dir>/signing-secret.
+   */
+  STEWARD_SIGNING_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  /** Who the messages come from: named in every email's footer with the postal address the law asks for. */
+  STEWARD_ORG_NAME: z.string().min(1).default('Steward'),
+  STEWARD_ORG_ADDRESS: z.string().min(1).default('1 Example Street, Springfield'),
+  STEWARD_ORG_WEBSITE: z.string().default(''),
+  /** DKIM signing of outgoing mail: domain, selector and the private key (PEM text or a file path). */
+  DKIM_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name')),
+  DKIM_SELECTOR: optional(z.string().regex(/^[a-z0-9-]+$/i, 'must be a DNS label')),
+  DKIM_PRIVATE_KEY: optional(z.string()),
+  /** Twilio account for SMS; without it SMS steps are recorded as not sent. */
+  TWILIO_ACCOUNT_SID: optional(z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')),
+  TWILIO_AUTH_TOKEN: optional(z.string().min(1)),
+  /** Send from this number (E.164) or, preferably, through this messaging service. */
+  TWILIO_FROM: optional(z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 number, e.g. +15551234567')),
+  TWILIO_MESSAGING_SERVICE_SID: optional(z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits')),
+  /** Twilio's API; changed only to reach a stand-in. */
+  TWILIO_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
+  /** Country assumed for phone numbers written without +country code (ISO 3166 alpha-2). */
+  STEWARD_PHONE_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code, e.g. US').default('US'),
+  /** Time zone for constituents whose own is unknown (send windows). */
+  STEWARD_TIMEZONE: z
+    .string()
+    .refine((zone) => zone === 'UTC' || Intl.supportedValuesOf('timeZone').includes(zone), 'must be an IANA time zone, e.g. America/New_York')
+    .default('UTC'),
+  /** When messages may reach people, in their own time: `HH:MM-HH:MM` and days (`mon-fri`, `mon,wed,sat`). */
+  STEWARD_SEND_WINDOW: z.string().default('09:00-20:00'),
+  STEWARD_SEND_DAYS: z.string().default('mon-sun'),
+  /** Frequency caps across all journeys: at most N per period, e.g. `3/7d`; `none` for no cap. */
+  STEWARD_EMAIL_CAP: z.string().default('3/7d'),
+  STEWARD_SMS_CAP: z.string().default('1/1d'),
+  /** What happens to a message over the cap: wait for room (`defer`) or drop it (`skip`). Journeys may override. */
+  STEWARD_CAP_POLICY: z.enum(['defer', 'skip']).default('defer'),
+  /** Bearer token the bounce and complaint intake requires; unset leaves it open (local use only). */
+  STEWARD_BOUNCE_WEBHOOK_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */
   STEWARD_ROLES: z
     .string()

@@ -4,6 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Database } from './db/client.ts';
+import { createChannelService, type ChannelServiceOptions } from './consent/service.ts';
 import { createEventRouter } from './events/router.ts';
 import { createJourneyLifecycle } from './journeys/lifecycle.ts';
 import { createTaskService } from './tasks/service.ts';
@@ -14,6 +15,8 @@ export interface ServiceOptions {
   taskQueue: string;
   /** How long one call to Temporal may take before the work is left for a later retry. */
   temporalTimeoutMs?: number;
+  /** How recipients' answers are read: link signatures, the organisation, phone numbers. */
+  channels?: Omit<ChannelServiceOptions, 'db' | 'temporal'>;
 }
 
 export function createServices(options: ServiceOptions) {
@@ -24,6 +27,7 @@ export function createServices(options: ServiceOptions) {
     router: createEventRouter({ db, temporal, taskQueue, routeTimeoutMs: temporalTimeoutMs }),
     tasks: createTaskService({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
     lifecycle: createJourneyLifecycle({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
+    channels: options.channels ? createChannelService({ db, temporal, ...options.channels }) : undefined,
   };
 }
 

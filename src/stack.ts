@@ -2,7 +2,7 @@
  * Starts the parts of Steward this process runs, on embedded defaults where the
  * configuration names no external service, and stops them in reverse order.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -14,7 +14,9 @@ import { startEmbeddedPostgres } from './db/embedded.ts';
 import { loadJourneyCatalog } from './journeys/catalog.ts';
 import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
 import { startOutboxCapture } from './mail/outbox.ts';
-import { createMailTransport } from './mail/transport.ts';
+import { createMailTransport, type DkimSettings } from './mail/transport.ts';
+import { resolveSigningSecret } from './consent/secret.ts';
+import { messagingSettings } from './delivery/settings.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
 import { createServices } from './services.ts';
 import { startTemporalDevServer } from './temporal/devServer.ts';
@@ -100,7 +102,11 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       stops.push(capture.stop);
       smtpUrl = capture.url;
     }
-    const mailer = createMailTransport(smtpUrl);
+    const mailer = createMailTransport(smtpUrl, await dkimSettings(config));
+    const publicUrl = (config.STEWARD_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, '');
+    const signingSecret = await resolveSigningSecret(config.STEWARD_SIGNING_SECRET, config.dataDir);
+    const messaging = messagingSettings(config, signingSecret, publicUrl);
+    if (!messaging.sms) log('sms: no Twilio account configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN); SMS steps are recorded, not sent');
     stops.push(async () => mailer.close());
 
     const connection = await Connection.connect({ address: temporalAddress });
@@ -121,6 +127,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
           mailFrom: config.MAIL_FROM,
           taskQueueEmails: config.STEWARD_TASK_QUEUE_EMAILS,
           router: createEventRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+          messaging,
         },
       });
       stops.push(runUntilStopped(worker, onFatal));
@@ -140,7 +147,12 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
 
     let apiUrl: string | undefined;
     if (config.STEWARD_ROLES.includes('api')) {
-      const services = createServices({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
+      const services = createServices({
+        db,
+        temporal,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        channels: { signingSecret, org: messaging.org, phoneCountry: messaging.phoneCountry, log },
+      });
       const { router, tasks } = services;
       // Events stored and task outcomes recorded while Temporal was unreachable are
       // delivered here, one pass at a time.
@@ -156,7 +168,16 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         clearInterval(pendingLoop);
         await pass;
       });
-      const api = buildApi(services);
+      const api = buildApi({
+        ...services,
+        channels: {
+          channels: services.channels!,
+          publicUrl,
+          orgName: messaging.org.name,
+          twilioAuthToken: config.TWILIO_AUTH_TOKEN,
+          bounceWebhookToken: config.STEWARD_BOUNCE_WEBHOOK_TOKEN,
+        },
+      });
       apiUrl = await api.listen({ host: config.HOST, port: config.PORT });
       stops.push(() => api.close());
     }
@@ -190,6 +211,15 @@ function runUntilStopped(worker: Worker, onFatal: (error: unknown) => void): () 
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
   };
+}
+
+/** DKIM from the configuration: all three settings or none; the key as PEM text or a file holding it. */
+async function dkimSettings(config: Config): Promise<DkimSettings | undefined> {
+  const { DKIM_DOMAIN: domainName, DKIM_SELECTOR: keySelector, DKIM_PRIVATE_KEY: key } = config;
+  if (!domainName && !keySelector && !key) return undefined;
+  if (!domainName || !keySelector || !key) throw new Error('DKIM needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY together');
+  const privateKey = key.includes('-----BEGIN') ? key : await readFile(key, 'utf8');
+  return { domainName, keySelector, privateKey };
 }
 
 function redactPassword(url: string): string {

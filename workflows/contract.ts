@@ -26,6 +26,19 @@ export interface CarriedState {
   queue: QueuedItem[];
   seenEventIds: string[];
   paused: boolean;
+  /** Messages waiting for their send window or for room under a cap. */
+  sends?: PendingSend[];
+}
+
+/** A message a step asked for that waits to go out; asked again at `until`. */
+export interface PendingSend {
+  channel: 'email' | 'sms';
+  template: string;
+  idempotencyKey: string;
+  /** Epoch ms. */
+  until: number;
+  /** The step that asked for it: an enrollment ending at a later step cancels it. */
+  step: number;
 }
 
 /** Ids only: workflow input is kept in Temporal's history, which must hold no personal data. */

@@ -8,7 +8,7 @@ import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHand
 import type { JourneyActivities } from '../activities/index.ts';
 import { compileJourney } from '../src/journeys/compile.ts';
 import { JourneyDefinition } from '../src/journeys/definition.ts';
-import { JourneyRun, type JourneyStep } from '../src/journeys/interpreter.ts';
+import { JourneyRun, type EnrollmentStatus, type JourneyStep } from '../src/journeys/interpreter.ts';
 import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
 import {
   enrollmentStateQuery,
@@ -18,6 +18,7 @@ import {
   resumeSignal,
   type EnrollmentOutcome,
   type EnrollmentWorkflowInput,
+  type PendingSend,
   type QueuedItem,
 } from './contract.ts';
 import { JourneyTimers } from './timers.ts';
@@ -27,12 +28,12 @@ import { JourneyTimers } from './timers.ts';
  * twice thanks to their keys. A worker that dies mid-send is noticed when the
  * attempt times out, so the timeout is just above the mail transport's own.
  */
-const { sendEmail, sendSms, createTask, notifyTaskQueue, setAttribute, recordGoal } = proxyActivities<JourneyActivities>({
+const { sendMessage, createTask, notifyTaskQueue, setAttribute, recordGoal } = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 /** Reads and records: quick database work, retried quickly. */
-const { recordTransition, loadJourney, loadConstituentFacts } = proxyActivities<JourneyActivities>({
+const { recordTransition, loadJourney, loadConstituentFacts, cancelMessage } = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -49,6 +50,12 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   );
   let run: JourneyRun | undefined;
   let paused = input.carried?.paused ?? false;
+  /** Messages waiting for a send window or cap, by idempotency key; each has a timer `send:<key>`. */
+  const pendingSends = new Map<string, PendingSend>();
+  const waitForSend = (send: PendingSend) => {
+    pendingSends.set(send.idempotencyKey, send);
+    timers.arm({ id: `send:${send.idempotencyKey}`, fireAt: send.until });
+  };
 
   // Handlers first: signals and queries may arrive before the first activity returns.
   setHandler(interactionSignal, (event) => {
@@ -75,6 +82,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   if (input.carried) {
     run = JourneyRun.resume(machine, input.carried.run);
     for (const timer of run.pendingTimers()) timers.arm(timer);
+    for (const send of input.carried.sends ?? []) waitForSend(send);
   } else {
     // The enrolling event arrives with the start (signal-with-start).
     await condition(() => queue.some((item) => item.kind === 'event'));
@@ -104,6 +112,9 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       const step = run.migrate(compileJourney(JourneyDefinition.parse(next.definition)), target, Date.now());
       await carryOut(step);
       continue;
+    } else if (item.kind === 'timer' && item.timerId.startsWith('send:')) {
+      await retrySend(item.timerId.slice('send:'.length));
+      continue;
     } else if (item.kind === 'timer') {
       const event = run.fire(item.timerId);
       if (!event) continue;
@@ -119,17 +130,62 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     // An exit says why: `removed: journey archived`, `unsubscribed`.
     const reason = item.kind === 'event' && typeof item.event.data.reason === 'string' ? `${item.event.type}: ${item.event.data.reason}` : undefined;
     for (const step of steps) await carryOut(step, reason);
+    const status = run.status as EnrollmentStatus;
+    if (status === 'exited' || status === 'converted') {
+      // Ended early: what earlier steps still had waiting is no longer wanted.
+      const ending = steps.at(-1)?.sequence ?? run.step;
+      for (const send of [...pendingSends.values()].filter((send) => send.step < ending)) {
+        timers.cancel(`send:${send.idempotencyKey}`);
+        pendingSends.delete(send.idempotencyKey);
+        await cancelMessage({ idempotencyKey: send.idempotencyKey, reason: `enrollment ${status} before the message could go out` });
+      }
+    }
 
     if (run.status === 'active' && workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof enrollmentWorkflow>({
         ...input,
         journeyVersionId,
-        carried: { run: run.saveState(), queue, seenEventIds: [...seen].slice(-SEEN_EVENT_MEMORY), paused },
+        carried: { run: run.saveState(), queue, seenEventIds: [...seen].slice(-SEEN_EVENT_MEMORY), paused, sends: [...pendingSends.values()] },
       });
     }
   }
+  // The last steps' messages still go out when their window opens.
+  while (pendingSends.size > 0) {
+    await condition(() => queue.some(isSendTimer));
+    const item = queue.splice(queue.findIndex(isSendTimer), 1)[0] as Extract<QueuedItem, { kind: 'timer' }>;
+    await retrySend(item.timerId.slice('send:'.length));
+  }
   return run.status as EnrollmentOutcome;
+
+  /** A waiting message's time has come: ask again (it may wait once more, for the cap). */
+  async function retrySend(idempotencyKey: string): Promise<void> {
+    const send = pendingSends.get(idempotencyKey);
+    if (!send) return;
+    await condition(() => !paused || removalPending());
+    if (paused) return;
+    pendingSends.delete(idempotencyKey);
+    await deliver(send.channel, send.template, idempotencyKey, send.step);
+  }
+
+  /** Sends (or schedules) one message; a permanent failure becomes an event the journey can branch on. */
+  async function deliver(channel: 'email' | 'sms', template: string, idempotencyKey: string, step: number): Promise<void> {
+    const triggerEventId = (run!.snapshot.context as { trigger: { eventId: string } | null }).trigger?.eventId;
+    const result = await sendMessage({ channel, enrollmentId, constituentId, template, eventId: triggerEventId, idempotencyKey, at: new Date().toISOString() });
+    if (result.status === 'scheduled') {
+      waitForSend({ channel, template, idempotencyKey, until: Date.parse(result.until), step });
+    } else if (result.status === 'failed' && run!.status === 'active') {
+      queue.unshift({
+        kind: 'event',
+        event: {
+          type: 'delivery-failed',
+          eventId: `delivery-failed:${idempotencyKey}`,
+          occurredAt: new Date().toISOString(),
+          data: { channel, template, code: result.code },
+        },
+      });
+    }
+  }
 
   function removalPending(): boolean {
     return queue.some(isRemoval);
@@ -152,7 +208,6 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       snapshot: { value: run!.snapshot.value, context: run!.snapshot.context as Record<string, unknown> },
       at: new Date(step.at).toISOString(),
     });
-    const triggerEventId = (run!.snapshot.context as { trigger: { eventId: string } | null }).trigger?.eventId;
     for (const [index, effect] of step.effects.entries()) {
       // Paused: hold the send until the journey resumes, unless the enrollment is being removed.
       await condition(() => !paused || removalPending());
@@ -160,10 +215,10 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       const idempotencyKey = `${enrollmentId}:${step.sequence}:${index}`;
       switch (effect.type) {
         case 'sendEmail':
-          await sendEmail({ enrollmentId, constituentId, template: effect.params.template, eventId: triggerEventId, idempotencyKey });
+          await deliver('email', effect.params.template, idempotencyKey, step.sequence);
           break;
         case 'sendSms':
-          await sendSms({ enrollmentId, constituentId, template: effect.params.template, idempotencyKey });
+          await deliver('sms', effect.params.template, idempotencyKey, step.sequence);
           break;
         case 'createTask': {
           const { taskId } = await createTask({
@@ -191,6 +246,10 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
 /** Removal ends an enrollment even while its journey is paused. */
 function isRemoval(item: QueuedItem): boolean {
   return item.kind === 'event' && item.event.type === 'removed';
+}
+
+function isSendTimer(item: QueuedItem): boolean {
+  return item.kind === 'timer' && item.timerId.startsWith('send:');
 }
 
 function sameFacts(a: ConstituentFacts, b: ConstituentFacts): boolean {

@@ -13,7 +13,7 @@ export class JourneyTimers {
   constructor(private readonly onFire: (timerId: string, due: boolean) => void) {}
 
   /** Starts (or restarts) the timer with this send id; one already due fires at once. */
-  arm(timer: PendingTimer): void {
+  arm(timer: Pick<PendingTimer, 'id' | 'fireAt'>): void {
     this.cancel(timer.id);
     const delay = timer.fireAt - Date.now();
     if (delay <= 0) {

@@ -6,10 +6,12 @@ import type { EventRouter } from '../events/router.ts';
 import type { JourneyLifecycle } from '../journeys/lifecycle.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { errorBody } from './errors.ts';
+import { registerChannelRoutes, type ChannelRouteOptions } from './channel-routes.ts';
 import { registerEnrollmentRoutes } from './enrollment-routes.ts';
 import { registerEventRoutes } from './event-routes.ts';
 import { registerJourneyRoutes } from './journey-routes.ts';
 import { registerTaskRoutes } from './task-routes.ts';
+import { registerTemplateRoutes } from './template-routes.ts';
 
 export interface ApiDependencies {
   db: Database;
@@ -17,6 +19,8 @@ export interface ApiDependencies {
   tasks: TaskService;
   lifecycle: JourneyLifecycle;
   temporal: Client;
+  /** Unsubscribe page and provider webhooks; left out, those routes are not served. */
+  channels?: ChannelRouteOptions | undefined;
   logger?: FastifyBaseLogger | boolean;
 }
 
@@ -50,5 +54,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   registerEnrollmentRoutes(app, deps);
   registerTaskRoutes(app, deps);
   registerJourneyRoutes(app, deps);
+  registerTemplateRoutes(app);
+  if (deps.channels) registerChannelRoutes(app, deps.channels);
   return app;
 }

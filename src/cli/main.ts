@@ -9,10 +9,13 @@ import { EVENTS_USAGE, eventsCommand, EventsUsageError } from './events.ts';
 import { journeyCommand, JOURNEY_USAGE } from './journey.ts';
 import type { Output } from './output.ts';
 import { TASKS_USAGE, tasksCommand, TasksUsageError } from './tasks.ts';
+import { templatesCommand, TEMPLATES_USAGE } from './templates.ts';
 
 const USAGE = `Usage: steward <command>
 
 ${JOURNEY_USAGE}
+
+${TEMPLATES_USAGE}
 
 ${TASKS_USAGE}
 
@@ -29,6 +32,7 @@ export async function main(
 ): Promise<number> {
   const [area, ...rest] = args;
   if (area === 'journey') return journeyCommand(rest, output);
+  if (area === 'templates') return templatesCommand(rest, output);
   if (area === 'tasks' || area === 'events') {
     try {
       const api = createApiClient(apiBaseUrl(loadConfig(env)));

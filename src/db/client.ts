@@ -16,7 +16,9 @@ export type {
   JourneyVersion,
   Message,
   StaffTask,
+  Suppression,
 } from './generated/prisma/client.ts';
+export type { Channel, ConsentStatus, MessageStatus } from './generated/prisma/enums.ts';
 
 export type Database = PrismaClient;
 

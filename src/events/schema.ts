@@ -4,6 +4,18 @@ import { z } from 'zod';
 const currencies = new Set(Intl.supportedValuesOf('currency'));
 const timeZones = new Set(Intl.supportedValuesOf('timeZone'));
 
+/** Consent given or withdrawn with the event: `granted`, or with where and when it was given. */
+const ConsentInput = z.union([
+  z.enum(['granted', 'withdrawn']),
+  z.strictObject({
+    status: z.enum(['granted', 'withdrawn']),
+    /** Where it was given: "donation form", "event sign-up". Defaults to the event. */
+    source: z.string().trim().min(1).max(200).optional(),
+    /** When it was given; defaults to when the event occurred. */
+    at: z.iso.datetime({ offset: true }).optional(),
+  }),
+]);
+
 const ConstituentInput = z.object({
   email: z.email().max(254).transform((email) => email.toLowerCase()),
   firstName: z.string().trim().min(1).max(100).optional(),
@@ -18,6 +30,8 @@ const ConstituentInput = z.object({
     .refine((zone) => timeZones.has(zone) || zone === 'UTC', 'must be an IANA time zone, e.g. America/New_York')
     .optional(),
   locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 locale, e.g. en-US').optional(),
+  /** Per channel: what the constituent agreed to (or withdrew) when this happened. */
+  consent: z.strictObject({ email: ConsentInput.optional(), sms: ConsentInput.optional() }).optional(),
 });
 
 const Money = {

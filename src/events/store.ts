@@ -1,5 +1,6 @@
 /** Storing an incoming event: first thing done with it, so accepted data is never lost. */
 import { createHash } from 'node:crypto';
+import { recordConsent } from '../consent/consent.ts';
 import type { Database, InteractionEvent, Prisma } from '../db/client.ts';
 import type { InteractionEventInput } from './schema.ts';
 
@@ -69,6 +70,19 @@ export async function storeEvent(db: Database, input: InteractionEventInput): Pr
         create: { email, ...details },
         update: details,
       });
+      const occurredAt = input.occurredAt ? new Date(input.occurredAt) : new Date();
+      for (const channel of ['email', 'sms'] as const) {
+        const given = input.constituent.consent?.[channel];
+        if (!given) continue;
+        const consent = typeof given === 'string' ? { status: given } : given;
+        await recordConsent(tx, {
+          constituentId: constituent.id,
+          channel,
+          status: consent.status,
+          source: consent.source ?? `${input.type} event ${input.id}`,
+          at: consent.at ? new Date(consent.at) : occurredAt,
+        });
+      }
       const money = input.type === 'donation' ? { amount: input.data.amount.toFixed(2), currency: input.data.currency } : {};
       return tx.interactionEvent.create({
         data: {
@@ -78,7 +92,7 @@ export async function storeEvent(db: Database, input: InteractionEventInput): Pr
           constituentId: constituent.id,
           data: input.data as Prisma.InputJsonObject,
           ...money,
-          occurredAt: input.occurredAt ? new Date(input.occurredAt) : new Date(),
+          occurredAt,
         },
       });
     });

@@ -150,9 +150,22 @@ export const JourneyDefinition = z.strictObject({
     .optional()
     .describe('An event that ends the enrollment as converted, from any state'),
   exits: z
-    .array(z.enum(systemEventTypes).exclude(['task-completed']))
+    .array(z.enum(systemEventTypes).exclude(['task-completed', 'delivery-failed']))
     .default(['unsubscribed', 'hard-bounced', 'removed'])
     .describe('Events that end the enrollment at once, from any state'),
+  delivery: z
+    .strictObject({
+      window: z
+        .strictObject({
+          hours: z.string().describe('Local clock time messages may go out, e.g. 10:00-18:00'),
+          days: z.string().default('mon-sun').describe('Days of the week, e.g. mon-fri or mon,wed,sat'),
+        })
+        .optional()
+        .describe("This journey's own send window, in each recipient's time zone"),
+      whenCapped: z.enum(['defer', 'skip']).optional().describe('A message over the frequency cap waits for room (defer) or is dropped (skip)'),
+    })
+    .optional()
+    .describe('When and how often messages go out, where this journey differs from the organisation'),
   initial: stateName,
   states: z.record(stateName, State).refine((states) => Object.keys(states).length > 0, 'needs at least one state'),
 });

@@ -15,6 +15,7 @@ import {
   type Delay,
   type State,
 } from './definition.ts';
+import { parseSendWindow } from '../delivery/window.ts';
 import { parseDuration } from './duration.ts';
 import { constituentFields, eventFields, type FieldType, type InteractionType, type JourneyEventType } from './vocabulary.ts';
 
@@ -119,6 +120,10 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
     if (delay.by) checkDuration(delay.by, [...path, 'by']);
     return undefined;
   };
+  if (definition.delivery?.window) {
+    const window = parseSendWindow(definition.delivery.window.hours, definition.delivery.window.days);
+    if ('error' in window) error(['delivery', 'window'], window.error);
+  }
   const checkActions = (actions: readonly Action[] | undefined, path: DiagnosticPath) => {
     for (const [index, action] of (actions ?? []).entries()) {
       const at = [...path, index];

@@ -14,8 +14,12 @@ export type FieldType = 'number' | 'string' | 'boolean' | 'datetime';
 export const interactionTypes = ['donation', 'registration', 'drop-off', 'custom'] as const;
 export type InteractionType = (typeof interactionTypes)[number];
 
-/** Events raised by Steward itself: a staff task's outcome, and the reasons an enrollment ends early. */
-export const systemEventTypes = ['task-completed', 'unsubscribed', 'hard-bounced', 'removed'] as const;
+/**
+ * Events raised by Steward itself: a staff task's outcome, a message the provider
+ * refused for good (to branch on: try another channel, ask staff to call), and the
+ * reasons an enrollment ends early.
+ */
+export const systemEventTypes = ['task-completed', 'delivery-failed', 'unsubscribed', 'hard-bounced', 'removed'] as const;
 export type SystemEventType = (typeof systemEventTypes)[number];
 
 export const journeyEventTypes = [...interactionTypes, ...systemEventTypes] as const;
@@ -28,6 +32,8 @@ export const eventFields: Record<JourneyEventType, Record<string, FieldType>> = 
   'drop-off': { kind: 'string', days: 'number', program: 'string' },
   custom: { name: 'string', value: 'string' },
   'task-completed': { queue: 'string', outcome: 'string' },
+  /** code: mailbox-unknown, invalid-number, refused, template. */
+  'delivery-failed': { channel: 'string', template: 'string', code: 'string' },
   unsubscribed: { channel: 'string' },
   'hard-bounced': { channel: 'string' },
   removed: { reason: 'string' },

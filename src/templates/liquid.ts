@@ -4,15 +4,20 @@
  * errors, and a variable the data does not hold is an error at render time
  * (`if` and `default` may still test for one).
  */
-import { Liquid, type FilterImplOptions } from 'liquidjs';
+import { Liquid, type Context } from 'liquidjs';
+
+/** What a filter function sees as `this`. */
+interface FilterImpl {
+  context: Context;
+}
 
 /** The constituent's locale and time zone, as the filters read them from the data. */
-function localeOf(filter: FilterImplOptions): string {
+function localeOf(filter: FilterImpl): string {
   const locale = filter.context.getSync(['constituent', 'locale']);
   return typeof locale === 'string' && locale ? locale : 'en-US';
 }
 
-function timeZoneOf(filter: FilterImplOptions): string {
+function timeZoneOf(filter: FilterImpl): string {
   const zone = filter.context.getSync(['constituent', 'timezone']);
   return typeof zone === 'string' && zone ? zone : 'UTC';
 }
@@ -26,14 +31,14 @@ const dateStyles = {
 function createEngine(outputEscape: 'escape' | undefined): Liquid {
   const engine = new Liquid({ strictVariables: true, strictFilters: true, lenientIf: true, ownPropertyOnly: true, outputEscape });
   /** `{{ gift.amount | money: gift.currency }}`: £25.00 for en-GB, 25,00 € for fr-FR. */
-  engine.registerFilter('money', function (this: FilterImplOptions, amount: unknown, currency: unknown) {
+  engine.registerFilter('money', function (this: FilterImpl, amount: unknown, currency: unknown) {
     const value = Number(amount);
     if (!Number.isFinite(value)) return '';
     const code = typeof currency === 'string' && /^[A-Z]{3}$/.test(currency) ? currency : 'USD';
     return new Intl.NumberFormat(localeOf(this), { style: 'currency', currency: code }).format(value);
   });
   /** `{{ registration.startsAt | localdate }}`: the moment in the constituent's own time zone and language. */
-  engine.registerFilter('localdate', function (this: FilterImplOptions, value: unknown, style: unknown = 'full') {
+  engine.registerFilter('localdate', function (this: FilterImpl, value: unknown, style: unknown = 'full') {
     if (typeof value !== 'string' && !(value instanceof Date)) return '';
     const date = new Date(value);
     if (Number.isNaN(date.getTime())) return '';

@@ -1,0 +1,248 @@
+/**
+ * The sendMessage activity: one journey step's email or SMS, sent at most once per
+ * idempotency key, and only when everything that guards a constituent's inbox and
+ * phone agrees at that moment:
+ *
+ * 1. consent on the channel, an address, and no suppression of it (checked on
+ *    every attempt, so a STOP that arrives while a message waits is obeyed);
+ * 2. the recipient's local send window (else: scheduled for when it opens);
+ * 3. room under the frequency cap, taken atomically (else: scheduled for when
+ *    room opens, or skipped, by the journey's policy);
+ * 4. the template renders with the data (else: failed, never a blank).
+ *
+ * Then the provider is called. A passing provider failure is thrown for Temporal
+ * to retry with backoff; the message keeps its place under the cap meanwhile. A
+ * permanent one (unknown mailbox, invalid number) is recorded and reported back,
+ * so the journey can branch on it. Results carry ids and codes only: they are
+ * kept in workflow history, which holds no personal data.
+ */
+import type { Database, Message } from '../src/db/client.ts';
+import type { Prisma } from '../src/db/client.ts';
+import { sendBlocker, suppress } from '../src/consent/consent.ts';
+import { toE164 } from '../src/consent/phone.ts';
+import { signLinkToken } from '../src/consent/tokens.ts';
+import { loadMessageData } from '../src/delivery/message-data.ts';
+import { reserveUnderCap } from '../src/delivery/caps.ts';
+import type { MessagingSettings } from '../src/delivery/settings.ts';
+import { describeWindow, nextOpening, parseSendWindow, type SendWindow } from '../src/delivery/window.ts';
+import { JourneyDefinition } from '../src/journeys/definition.ts';
+import { sendEmailMessage } from '../src/mail/send.ts';
+import type { MailTransport } from '../src/mail/transport.ts';
+import { PermanentSmsError } from '../src/sms/twilio.ts';
+import { renderEmail, renderSms, templateLibrary, TemplateRenderError } from '../src/templates/library.ts';
+import type { Channel } from '../src/templates/variables.ts';
+
+export interface SendMessageInput {
+  channel: Channel;
+  enrollmentId: string;
+  constituentId: string;
+  template: string;
+  /** The event that enrolled the constituent: what the template speaks of. */
+  eventId?: string | undefined;
+  idempotencyKey: string;
+  /** The workflow's clock when it asked (ISO): windows and caps are judged at the later of it and now. */
+  at?: string | undefined;
+}
+
+export type SendMessageResult =
+  | { messageId: string; status: 'sent' | 'delivered' }
+  /** Not sent, and never will be: the reason is recorded on the message. */
+  | { messageId: string; status: 'suppressed' | 'skipped' | 'cancelled'; reason: string }
+  /** Waiting: ask again at `until`. */
+  | { messageId: string; status: 'scheduled'; until: string; reason: string }
+  /** The provider refused it for good; `code` says why in a word (mailbox-unknown, invalid-number). */
+  | { messageId: string; status: 'failed'; code: string };
+
+export interface SendMessageDependencies {
+  db: Database;
+  mailer: MailTransport;
+  mailFrom: string;
+  messaging: MessagingSettings;
+}
+
+export function createSendMessage(deps: SendMessageDependencies) {
+  const { db, messaging } = deps;
+
+  return async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
+    const existing = await db.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
+    if (existing && !['pending', 'scheduled'].includes(existing.status)) return settled(existing);
+
+    const enrollment = await db.enrollment.findUnique({
+      where: { id: input.enrollmentId },
+      select: { journeyVersion: { select: { definition: true } } },
+    });
+    const definition = enrollment ? JourneyDefinition.safeParse(enrollment.journeyVersion.definition) : undefined;
+    const delivery = definition?.success ? definition.data.delivery : undefined;
+    const constituent = await db.constituent.findUnique({ where: { id: input.constituentId } });
+    const address = !constituent
+      ? undefined
+      : input.channel === 'email'
+        ? (constituent.email?.toLowerCase() ?? undefined)
+        : toE164(constituent.phone, messaging.phoneCountry);
+
+    const message =
+      existing ??
+      (await db.message.upsert({
+        where: { idempotencyKey: input.idempotencyKey },
+        create: {
+          idempotencyKey: input.idempotencyKey,
+          enrollmentId: input.enrollmentId,
+          constituentId: input.constituentId,
+          channel: input.channel,
+          template: input.template,
+          recipient: address ?? '',
+          status: 'scheduled',
+        },
+        update: {},
+      }));
+    const finish = async (status: Message['status'], data: Prisma.MessageUpdateInput = {}) =>
+      db.message.update({ where: { id: message.id }, data: { status, scheduledFor: null, ...data } });
+
+    // 1. Consent, address, suppression: on every attempt.
+    const blocker = await sendBlocker(db, input.constituentId, input.channel, address);
+    if (blocker) {
+      await finish('suppressed', { error: blocker, countedAt: null });
+      return { messageId: message.id, status: 'suppressed', reason: blocker };
+    }
+    if (input.channel === 'sms' && !messaging.sms) {
+      await finish('suppressed', { error: 'no SMS provider configured' });
+      return { messageId: message.id, status: 'suppressed', reason: 'no SMS provider configured' };
+    }
+
+    // 4 (early). Render before taking a place under the cap: a template that cannot render never will.
+    let rendered: { subject?: string; text?: string; html?: string; body?: string; segments?: number };
+    const unsubscribeUrl = `${messaging.publicUrl}/u/${signLinkToken(messaging.signingSecret, { constituentId: input.constituentId, channel: input.channel, messageId: message.id })}`;
+    try {
+      const data = await loadMessageData(db, {
+        constituentId: input.constituentId,
+        eventId: input.eventId,
+        journey: definition?.success ? { id: definition.data.id, name: definition.data.name } : { id: '', name: '' },
+        settings: messaging,
+        links: input.channel === 'email' ? { unsubscribe: unsubscribeUrl } : undefined,
+      });
+      rendered = input.channel === 'email' ? renderEmail(templateLibrary(), input.template, data) : renderSms(templateLibrary(), input.template, data);
+    } catch (error) {
+      if (!(error instanceof TemplateRenderError)) throw error;
+      await finish('failed', { error: error.message, errorCode: 'template' });
+      return { messageId: message.id, status: 'failed', code: 'template' };
+    }
+
+    const now = new Date(Math.max(Date.now(), input.at ? Date.parse(input.at) : 0));
+    if (message.status !== 'pending') {
+      // 2. The recipient's own daytime.
+      const window = journeyWindow(delivery?.window) ?? messaging.window;
+      const timeZone = constituent?.timezone ?? messaging.defaultTimeZone;
+      const opens = window ? nextOpening(now, window, timeZone) : now;
+      if (opens > now) {
+        const reason = `outside the send window (${describeWindow(window!)} ${timeZone})`;
+        await db.message.update({ where: { id: message.id }, data: { scheduledFor: opens, error: reason } });
+        return { messageId: message.id, status: 'scheduled', until: opens.toISOString(), reason };
+      }
+      // 3. Room under the cap, taken atomically.
+      const cap = messaging.caps[input.channel];
+      const reservation = await reserveUnderCap(db, { messageId: message.id, constituentId: input.constituentId, channel: input.channel, cap, now });
+      if (!reservation.reserved) {
+        const reason = `frequency cap reached (${cap!.label} by ${input.channel})`;
+        if ((delivery?.whenCapped ?? messaging.whenCapped) === 'skip') {
+          await finish('skipped', { error: reason });
+          return { messageId: message.id, status: 'skipped', reason };
+        }
+        const until = window ? nextOpening(reservation.roomAt, window, timeZone) : reservation.roomAt;
+        await db.message.update({ where: { id: message.id }, data: { scheduledFor: until, error: reason } });
+        return { messageId: message.id, status: 'scheduled', until: until.toISOString(), reason };
+      }
+    }
+
+    // The provider. Passing failures are thrown: Temporal retries, the place under the cap is kept.
+    try {
+      if (input.channel === 'email') {
+        const info = await sendEmailMessage(deps.mailer, {
+          from: deps.mailFrom,
+          to: address!,
+          messageId: message.id,
+          subject: rendered.subject!,
+          text: rendered.text!,
+          html: rendered.html!,
+          unsubscribeUrl,
+        });
+        await finish('sent', { sentAt: new Date(), providerMessageId: info.messageId, subject: rendered.subject!, error: null });
+      } else {
+        const { sid } = await messaging.sms!.send({ to: address!, body: rendered.body! });
+        await finish('sent', { sentAt: new Date(), providerMessageId: sid, segments: rendered.segments ?? null, error: null });
+      }
+      return { messageId: message.id, status: 'sent' };
+    } catch (error) {
+      const permanent = permanentFailure(error);
+      if (!permanent) throw error;
+      await finish('failed', { error: permanent.detail, errorCode: permanent.providerCode });
+      // An address that can never receive is suppressed for every journey.
+      if (permanent.badAddress) {
+        await suppress(db, {
+          channel: input.channel,
+          address: address!,
+          reason: input.channel === 'email' ? 'hard-bounce' : 'invalid-number',
+          source: `send of message ${message.id}: ${permanent.providerCode}`,
+        });
+      }
+      return { messageId: message.id, status: 'failed', code: permanent.code };
+    }
+  };
+}
+
+/** A message that waited for its window when its enrollment ended: never sent. */
+export function createCancelMessage(deps: { db: Database }) {
+  return async function cancelMessage(input: { idempotencyKey: string; reason: string }): Promise<void> {
+    await deps.db.message.updateMany({
+      where: { idempotencyKey: input.idempotencyKey, status: 'scheduled' },
+      data: { status: 'cancelled', error: input.reason, scheduledFor: null },
+    });
+  };
+}
+
+function journeyWindow(window: { hours: string; days: string } | undefined): SendWindow | undefined {
+  if (!window) return undefined;
+  const parsed = parseSendWindow(window.hours, window.days);
+  return 'error' in parsed ? undefined : parsed;
+}
+
+function settled(message: Message): SendMessageResult {
+  switch (message.status) {
+    case 'sent':
+    case 'delivered':
+      return { messageId: message.id, status: message.status };
+    case 'suppressed':
+    case 'skipped':
+    case 'cancelled':
+      return { messageId: message.id, status: message.status, reason: message.error ?? message.status };
+    default:
+      // failed, bounced, complained
+      return { messageId: message.id, status: 'failed', code: failureCode(message.errorCode) };
+  }
+}
+
+interface PermanentFailure {
+  code: string;
+  providerCode: string;
+  detail: string;
+  badAddress: boolean;
+}
+
+/** SMTP 5xx and Twilio's refusals are final; everything else may pass. */
+function permanentFailure(error: unknown): PermanentFailure | undefined {
+  if (error instanceof PermanentSmsError) {
+    return { code: error.badNumber ? 'invalid-number' : 'refused', providerCode: error.code, detail: error.message, badAddress: error.badNumber };
+  }
+  const responseCode = (error as { responseCode?: unknown } | null)?.responseCode;
+  if (typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600) {
+    const text = error instanceof Error ? error.message : String(error);
+    // 550/551/553 with 5.1.x: the mailbox does not exist. Other 5xx: refused (policy, content).
+    const unknownMailbox = [550, 551, 553].includes(responseCode) && /5\.1\.\d/.test(text);
+    return { code: unknownMailbox ? 'mailbox-unknown' : 'refused', providerCode: String(responseCode), detail: text, badAddress: unknownMailbox };
+  }
+  return undefined;
+}
+
+function failureCode(providerCode: string | null): string {
+  if (!providerCode) return 'refused';
+  return providerCode === 'template' ? 'template' : 'refused';
+}

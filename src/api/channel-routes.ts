@@ -1,0 +1,142 @@
+/**
+ * Where recipients and providers reach Steward about messages:
+ *
+ * - `GET /u/:token`: the unsubscribe page (no login: the signed token is the proof);
+ *   it asks for a click, because mail scanners follow links on their own.
+ * - `POST /u/:token`: unsubscribes: the page's button, or a mailbox provider's
+ *   one-click POST (`List-Unsubscribe=One-Click`, RFC 8058).
+ * - `POST /webhooks/email/feedback`: bounce and complaint reports.
+ * - `POST /webhooks/twilio/status`, `POST /webhooks/twilio/inbound`: Twilio's
+ *   delivery receipts and incoming SMS, refused unless `X-Twilio-Signature` is genuine.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import twilio from 'twilio';
+import { z } from 'zod';
+import type { ChannelService } from '../consent/service.ts';
+import { describeIssues } from '../events/schema.ts';
+import { escapeHtml } from '../templates/library.ts';
+import { errorBody } from './errors.ts';
+
+export interface ChannelRouteOptions {
+  channels: ChannelService;
+  /** The address Twilio calls Steward at; signatures are computed over it. */
+  publicUrl: string;
+  orgName: string;
+  twilioAuthToken?: string | undefined;
+  bounceWebhookToken?: string | undefined;
+}
+
+const Feedback = z.strictObject({
+  type: z.enum(['bounce', 'complaint']),
+  bounceType: z.enum(['hard', 'soft']).optional(),
+  recipient: z.email().max(254),
+  messageId: z.uuid().optional(),
+  detail: z.string().max(1000).optional(),
+});
+
+export function registerChannelRoutes(app: FastifyInstance, options: ChannelRouteOptions): void {
+  const { channels, orgName } = options;
+
+  // Forms and Twilio post application/x-www-form-urlencoded.
+  if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+  }
+
+  const page = (title: string, body: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f1ec;color:#1f2933}
+main{max-width:32rem;margin:10vh auto;background:#fff;border-radius:8px;padding:2rem;box-shadow:0 1px 3px rgb(0 0 0/.1)}
+h1{font-size:1.4rem;margin-top:0}
+button{font:inherit;background:#1f4e79;color:#fff;border:0;border-radius:6px;padding:.7rem 1.4rem;cursor:pointer}
+button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
+</style></head><body><main>${body}</main></body></html>`;
+
+  type TokenRoute = { Params: { token: string } };
+
+  app.get<TokenRoute>('/u/:token', async (request, reply) => {
+    const claims = channels.readLink(request.params.token);
+    reply.type('text/html; charset=utf-8');
+    if (!claims) return reply.status(400).send(page('Link not valid', '<h1>This link is not valid</h1><p>It may have been cut short. Please use the full link from the email.</p>'));
+    const what = claims.channel === 'sms' ? 'text messages' : 'emails';
+    return page(
+      `Unsubscribe from ${orgName}`,
+      `<h1>Unsubscribe from ${escapeHtml(orgName)}</h1>
+<p>Stop receiving ${what} from ${escapeHtml(orgName)}? You can opt in again at any time.</p>
+<form method="post" action="/u/${escapeHtml(request.params.token)}"><button type="submit">Unsubscribe</button></form>`,
+    );
+  });
+
+  app.post<TokenRoute>('/u/:token', async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const oneClick = body['List-Unsubscribe'] === 'One-Click';
+    const claims = await channels.unsubscribe(request.params.token, oneClick ? 'one-click' : 'link');
+    if (oneClick) {
+      // Mailbox providers want a plain status, not a page.
+      return claims ? reply.status(200).send({ unsubscribed: true }) : reply.status(400).send(errorBody('Unsubscribe link is not valid'));
+    }
+    reply.type('text/html; charset=utf-8');
+    if (!claims) return reply.status(400).send(page('Link not valid', '<h1>This link is not valid</h1><p>Please use the full link from the email.</p>'));
+    return page('Unsubscribed', `<h1>You are unsubscribed</h1><p>You will receive no more ${claims.channel === 'sms' ? 'text messages' : 'emails'} from ${escapeHtml(orgName)}.</p>`);
+  });
+
+  app.post('/webhooks/email/feedback', async (request, reply) => {
+    if (options.bounceWebhookToken && !sameSecret(bearer(request), options.bounceWebhookToken)) {
+      return reply.status(401).send(errorBody('Missing or wrong bearer token for the feedback webhook'));
+    }
+    const reports = Array.isArray(request.body) ? request.body : [request.body];
+    const parsed = reports.map((report) => Feedback.safeParse(report));
+    const issues = parsed.flatMap((result, index) =>
+      result.success ? [] : describeIssues(result.error).map((issue) => ({ ...issue, path: Array.isArray(request.body) ? `[${index}].${issue.path}` : issue.path })),
+    );
+    if (issues.length > 0) return reply.status(400).send(errorBody('Feedback report is not valid; nothing was recorded', issues));
+    const results = [];
+    for (const result of parsed) results.push(await channels.mailFeedback(result.data!));
+    return reply.status(200).send({ results });
+  });
+
+  const twilioVerified = (request: FastifyRequest): boolean => {
+    const signature = request.headers['x-twilio-signature'];
+    if (!options.twilioAuthToken || typeof signature !== 'string') return false;
+    const params = (request.body ?? {}) as Record<string, string>;
+    return twilio.validateRequest(options.twilioAuthToken, signature, `${options.publicUrl}${request.url}`, params);
+  };
+
+  app.post('/webhooks/twilio/status', async (request, reply) => {
+    if (!options.twilioAuthToken) return reply.status(404).send(errorBody('SMS is not configured'));
+    if (!twilioVerified(request)) return reply.status(403).send(errorBody('X-Twilio-Signature does not match'));
+    const body = request.body as Record<string, string>;
+    if (!body.MessageSid || !body.MessageStatus) return reply.status(400).send(errorBody('MessageSid and MessageStatus are required'));
+    await channels.smsStatus({ sid: body.MessageSid, status: body.MessageStatus, errorCode: body.ErrorCode || undefined });
+    return reply.status(204).send();
+  });
+
+  app.post('/webhooks/twilio/inbound', async (request, reply) => {
+    if (!options.twilioAuthToken) return reply.status(404).send(errorBody('SMS is not configured'));
+    if (!twilioVerified(request)) return reply.status(403).send(errorBody('X-Twilio-Signature does not match'));
+    const body = request.body as Record<string, string>;
+    const { reply: text } = await channels.smsInbound({ from: body.From ?? '', body: body.Body ?? '' });
+    // TwiML: the answer goes back to the sender as an SMS; an empty response sends nothing.
+    reply.type('text/xml; charset=utf-8');
+    return `<?xml version="1.0" encoding="UTF-8"?><Response>${text ? `<Message>${escapeXml(text)}</Message>` : ''}</Response>`;
+  });
+}
+
+function bearer(request: FastifyRequest): string {
+  const header = request.headers.authorization ?? '';
+  return header.startsWith('Bearer ') ? header.slice(7) : '';
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[char]!);
+}
