@@ -85,7 +85,7 @@ describe('continue-as-new', () => {
   it('carries an enrollment across runs without losing or repeating a step', { timeout: 180_000 }, async () => {
     const email = `long-${randomUUID()}@example.org`;
     const ingest = async (type: 'donation' | 'custom', data: Record<string, unknown>) => {
-      const { event } = await storeEvent(db, InteractionEventInput.parse({ id: randomUUID(), type, constituent: { email }, data }));
+      const { event } = await storeEvent(db, InteractionEventInput.parse({ id: randomUUID(), type, constituent: { email, consent: { email: 'granted' } }, data }));
       return { event, routed: await services.router.routeEvent(event) };
     };
     const { routed } = await ingest('donation', { amount: 10, currency: 'USD' });

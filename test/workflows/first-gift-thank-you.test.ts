@@ -46,7 +46,7 @@ function donation(email: string, amount: number, id = randomUUID()) {
   return InteractionEventInput.parse({
     id,
     type: 'donation',
-    constituent: { email, firstName: 'Ada', lastName: 'Lovelace' },
+    constituent: { email, firstName: 'Ada', lastName: 'Lovelace', consent: { email: 'granted' } },
     data: { amount, currency: 'USD' },
   });
 }
@@ -146,8 +146,9 @@ describe('first-gift thank-you journey', () => {
     const router = createEventRouter({ db, temporal: env.client, taskQueue: `unpolled-${randomUUID()}` });
     const { event } = await storeEvent(db, donation(`retry-${randomUUID()}@example.org`, 5));
     const [enrolled] = await router.routeEvent(event);
-    const { sendEmail } = createActivities({ db, mailer, mailFrom: 'test@steward.localhost' });
+    const { sendMessage } = createActivities({ db, mailer, mailFrom: 'test@steward.localhost' });
     const input = {
+      channel: 'email' as const,
       enrollmentId: enrolled!.enrollmentId,
       constituentId: event.constituentId,
       template: 'first-gift-thank-you',
@@ -155,8 +156,9 @@ describe('first-gift thank-you journey', () => {
       idempotencyKey: `${enrolled!.enrollmentId}:retry:0`,
     };
 
-    const first = await sendEmail(input);
-    const second = await sendEmail(input);
+    const first = await sendMessage(input);
+    const second = await sendMessage(input);
+    expect(first.status).toBe('sent');
     expect(second).toEqual(first);
     await smtp.waitForMessages(1);
     await new Promise((resolve) => setTimeout(resolve, 300));

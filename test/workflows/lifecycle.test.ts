@@ -69,7 +69,7 @@ async function donate(email = `${randomUUID()}@example.org`) {
   const response = await api.inject({
     method: 'POST',
     url: '/events',
-    payload: { id: randomUUID(), type: 'donation', constituent: { email, firstName: 'Ada' }, data: { amount: 30, currency: 'USD' } },
+    payload: { id: randomUUID(), type: 'donation', constituent: { email, firstName: 'Ada', consent: { email: 'granted' } }, data: { amount: 30, currency: 'USD' } },
   });
   return response.json() as { enrollments: { enrollmentId: string; workflowId: string }[] };
 }

@@ -70,6 +70,8 @@ async function startWorkerProcess(taskQueue: string, smtpUrl: string): Promise<C
     TEMPORAL_ADDRESS: temporalServer.address,
     TEMPORAL_TASK_QUEUE: taskQueue,
     SMTP_URL: smtpUrl,
+    // The run may fall at any hour; the send window has its own tests.
+    STEWARD_SEND_WINDOW: '00:00-24:00',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: projectRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
@@ -90,7 +92,7 @@ async function donate(email: string, id = randomUUID()) {
   const response = await api.inject({
     method: 'POST',
     url: '/events',
-    payload: { id, type: 'donation', constituent: { email, firstName: 'Ada' }, data: { amount: 25, currency: 'USD' } },
+    payload: { id, type: 'donation', constituent: { email, firstName: 'Ada', consent: { email: 'granted' } }, data: { amount: 25, currency: 'USD' } },
   });
   return response.json() as { eventId: string; routing: string; enrollments: { enrollmentId: string }[] };
 }

@@ -58,7 +58,7 @@ async function post(type: string, email: string, data: Record<string, unknown>, 
   const response = await api.inject({
     method: 'POST',
     url: '/events',
-    payload: { id: randomUUID(), type, constituent: { email, firstName, lastName: 'Lovelace', phone: '+15551230000' }, data },
+    payload: { id: randomUUID(), type, constituent: { email, firstName, lastName: 'Lovelace', phone: '+15551230000', consent: { email: 'granted' } }, data },
   });
   expect(response.statusCode).toBe(202);
   return response.json() as { eventId: string; enrollments: { enrollmentId: string; workflowId: string; action: string }[] };

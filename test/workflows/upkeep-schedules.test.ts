@@ -82,7 +82,9 @@ describe('upkeep schedules', () => {
     await publishJourneyCatalog(db, await loadJourneyCatalog());
     await db.journeyVersion.updateMany({ data: { status: 'draft' } });
     await db.journeyVersion.updateMany({ where: { journeyId: 'lapsed-donor-winback' }, data: { status: 'published' } });
-    const donor = await db.constituent.create({ data: { email: `lapsed-${randomUUID()}@example.org`, firstName: 'Ada' } });
+    const donor = await db.constituent.create({
+      data: { email: `lapsed-${randomUUID()}@example.org`, firstName: 'Ada', consents: { create: { channel: 'email', status: 'granted', source: 'test' } } },
+    });
     await db.interactionEvent.create({
       data: { idempotencyKey: randomUUID(), type: 'donation', constituentId: donor.id, data: { amount: 50, currency: 'USD' }, amount: '50', currency: 'USD', occurredAt: new Date(Date.now() - 400 * 86_400_000) },
     });
