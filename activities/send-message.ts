@@ -34,7 +34,8 @@ import type { Channel } from '../src/templates/variables.ts';
 
 export interface SendMessageInput {
   channel: Channel;
-  enrollmentId: string;
+  /** The enrollment whose step asks for it; null for a message outside any journey. */
+  enrollmentId: string | null;
   constituentId: string;
   template: string;
   /** The event that enrolled the constituent: what the template speaks of. */
@@ -67,10 +68,9 @@ export function createSendMessage(deps: SendMessageDependencies) {
     const existing = await db.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (existing && !['pending', 'scheduled'].includes(existing.status)) return settled(existing);
 
-    const enrollment = await db.enrollment.findUnique({
-      where: { id: input.enrollmentId },
-      select: { journeyVersion: { select: { definition: true } } },
-    });
+    const enrollment = input.enrollmentId
+      ? await db.enrollment.findUnique({ where: { id: input.enrollmentId }, select: { journeyVersion: { select: { definition: true } } } })
+      : null;
     const definition = enrollment ? JourneyDefinition.safeParse(enrollment.journeyVersion.definition) : undefined;
     const delivery = definition?.success ? definition.data.delivery : undefined;
     const constituent = await db.constituent.findUnique({ where: { id: input.constituentId } });

@@ -170,7 +170,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       });
       const api = buildApi({
         ...services,
-        channels: {
+        channelRoutes: {
           channels: services.channels!,
           publicUrl,
           orgName: messaging.org.name,

@@ -20,13 +20,14 @@ export interface ApiDependencies {
   lifecycle: JourneyLifecycle;
   temporal: Client;
   /** Unsubscribe page and provider webhooks; left out, those routes are not served. */
-  channels?: ChannelRouteOptions | undefined;
+  channelRoutes?: ChannelRouteOptions | undefined;
   logger?: FastifyBaseLogger | boolean;
 }
 
 export function buildApi(deps: ApiDependencies): FastifyInstance {
   const { db } = deps;
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 10 * 1_048_576 });
+  // Signed tokens travel in the path (/u/:token); they are longer than Fastify's default 100 characters.
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 10 * 1_048_576, maxParamLength: 500 });
 
   app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
@@ -55,6 +56,6 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   registerTaskRoutes(app, deps);
   registerJourneyRoutes(app, deps);
   registerTemplateRoutes(app);
-  if (deps.channels) registerChannelRoutes(app, deps.channels);
+  if (deps.channelRoutes) registerChannelRoutes(app, deps.channelRoutes);
   return app;
 }

@@ -2,7 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJourneyRecords } from '../../activities/journey-records.ts';
-import { createSendSms } from '../../activities/send-sms.ts';
+import { createSendMessage } from '../../activities/send-message.ts';
+import { unrestrictedMessaging } from '../../src/delivery/settings.ts';
+import { createMailTransport } from '../../src/mail/transport.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -67,8 +69,10 @@ describe('journey records', () => {
 
   it('records an SMS once, as suppressed while no SMS provider is configured', async () => {
     const { constituentId, enrollmentId } = await enrollment();
-    const sendSms = createSendSms({ db });
-    const input = { enrollmentId, constituentId, template: 'winback-sms', idempotencyKey: `${enrollmentId}:2:0` };
+    await db.constituentConsent.create({ data: { constituentId, channel: 'sms', status: 'granted', source: 'test' } });
+    // No SMS sender in the settings; the mail transport is never reached for an SMS.
+    const sendSms = createSendMessage({ db, mailer: createMailTransport('smtp://127.0.0.1:9'), mailFrom: 'x@steward.localhost', messaging: unrestrictedMessaging() });
+    const input = { channel: 'sms' as const, enrollmentId, constituentId, template: 'winback-sms', idempotencyKey: `${enrollmentId}:2:0` };
     expect(await sendSms(input)).toEqual(await sendSms(input));
     const messages = await db.message.findMany({ where: { enrollmentId } });
     expect(messages).toMatchObject([{ channel: 'sms', template: 'winback-sms', recipient: '+15551234567', status: 'suppressed', error: 'no SMS provider configured' }]);

@@ -18,6 +18,8 @@ export interface SmtpSinkOptions {
   acceptDelayMs?: number;
   /** Called when a message's data has arrived, before it is accepted. */
   onReceiving?: () => void;
+  /** Recipients refused as mail servers refuse unknown mailboxes: 550 5.1.1. */
+  unknownMailboxes?: ReadonlySet<string>;
 }
 
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
@@ -27,6 +29,10 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!options.unknownMailboxes?.has(address.address.toLowerCase())) return callback();
+      callback(Object.assign(new Error('5.1.1 <' + address.address + '>: Recipient address rejected: User unknown'), { responseCode: 550 }));
+    },
     onClose(session) {
       closed.add(session.id);
     },
