@@ -41,7 +41,7 @@ function donationBody(overrides: Record<string, unknown> = {}) {
   return {
     id: `gift-${randomUUID()}`,
     type: 'donation',
-    constituent: { email: `grace-${randomUUID()}@example.org`, firstName: 'Grace', lastName: 'Hopper' },
+    constituent: { email: `grace-${randomUUID()}@example.org`, firstName: 'Grace', lastName: 'Hopper', consent: { email: 'granted' } },
     data: { amount: 42.5, currency: 'USD' },
     ...overrides,
   };
