@@ -27,7 +27,7 @@ export interface ApiDependencies {
 export function buildApi(deps: ApiDependencies): FastifyInstance {
   const { db } = deps;
   // Signed tokens travel in the path (/u/:token); they are longer than Fastify's default 100 characters.
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 10 * 1_048_576, maxParamLength: 500 });
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 10 * 1_048_576, routerOptions: { maxParamLength: 500 } });
 
   app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
