@@ -117,6 +117,11 @@ async function trigger(name: string, person: Person) {
   return { enrollment, handle: runtime.env.client.workflow.getHandle(enrollment.workflowId) };
 }
 
+/** The email that arrived for this address. */
+function mailTo(address: string): Promise<ParsedMail> {
+  return eventually(async () => runtime.smtp.messages.find((message) => (message.to as { text: string }).text === address), `the email to ${address}`);
+}
+
 function headerLine(mail: ParsedMail, key: string): string {
   // Long headers are folded onto continuation lines; unfold them.
   return (mail.headerLines.find((header) => header.key === key)?.line ?? '').replace(/\r?\n\s+/g, ' ');
@@ -136,7 +141,7 @@ describe('email', () => {
     const worker = await runtime.worker({ messaging });
     const { enrollment, handle } = await trigger('mail-unsubscribe', { email, consent: { email: 'granted' } });
     const outcome = await worker.runUntil(async () => {
-      const mail = await eventually(async () => runtime.smtp.messages.find((message) => (message.to as { text: string }).text === email), 'the email');
+      const mail = await mailTo(email);
       expect(mail.subject).toBe('Ada, here is what your gift is doing');
       expect(mail.text).toContain('Dear Ada,');
       expect(mail.html).toContain('<p>Dear Ada,</p>');
@@ -174,7 +179,7 @@ describe('email', () => {
     const worker = await runtime.worker({ messaging });
     const { handle } = await trigger('mail-one-click', { email, consent: { email: 'granted' } });
     const outcome = await worker.runUntil(async () => {
-      const mail = await eventually(async () => runtime.smtp.messages.find((message) => (message.to as { text: string }).text === email), 'the email');
+      const mail = await mailTo(email);
       const link = /<([^>]+)>/.exec(headerLine(mail, 'list-unsubscribe'))![1]!;
       const forged = `${link.slice(0, -3)}abc`;
       const refused = await fetch(forged, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
