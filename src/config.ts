@@ -99,6 +99,10 @@ export const ConfigSchema = z.object({
   STEWARD_CAP_POLICY: z.enum(['defer', 'skip']).default('defer'),
   /** Bearer token the bounce and complaint intake requires; unset leaves it open (local use only). */
   STEWARD_BOUNCE_WEBHOOK_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
+  STEWARD_API_KEY: optional(z.string().min(1)),
+  /** Requests one API key (or, without a key, one address) may make per minute, per API process. */
+  STEWARD_RATE_LIMIT: z.coerce.number().int().min(1).default(1_200),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */
   STEWARD_ROLES: z
     .string()

@@ -43,7 +43,9 @@ async function main(): Promise<void> {
   });
 
   const rows: [string, string | undefined][] = [
-    ['API', stack.apiUrl && `${stack.apiUrl}  (POST /events, GET /health)`],
+    ['Web app', stack.apiUrl && `${stack.apiUrl}/app  (sign in with the key below)`],
+    ['API', stack.apiUrl && `${stack.apiUrl}  (OpenAPI description at /openapi.json)`],
+    ['API key', stack.apiKeyFile && `${stack.apiKeyFile.file}${stack.apiKeyFile.created ? '  (first admin key, made now)' : ''}`],
     ['Database', `${stack.databaseUrl}${stack.databaseEmbedded ? '  (embedded PGlite)' : ''}`],
     ['Temporal', stack.temporalAddress],
     ['Temporal UI', stack.temporalUiUrl],

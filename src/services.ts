@@ -1,8 +1,9 @@
 /**
- * The services an API process runs on: the event router, the task inbox and the
- * journey lifecycle, each over the same database and Temporal client.
+ * The services an API process runs on: the event router, the task inbox, the
+ * journey lifecycle and the API keys, each over the same database and Temporal client.
  */
 import type { Client } from '@temporalio/client';
+import { createApiKeyStore } from './auth/api-keys.ts';
 import type { Database } from './db/client.ts';
 import { createChannelService, type ChannelServiceOptions } from './consent/service.ts';
 import { createEventRouter } from './events/router.ts';
@@ -27,6 +28,7 @@ export function createServices(options: ServiceOptions) {
     router: createEventRouter({ db, temporal, taskQueue, routeTimeoutMs: temporalTimeoutMs }),
     tasks: createTaskService({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
     lifecycle: createJourneyLifecycle({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
+    keys: createApiKeyStore(db),
     channels: options.channels ? createChannelService({ db, temporal, ...options.channels }) : undefined,
   };
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { buildApi } from './api/server.ts';
+import { ensureFirstAdminKey } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { createPrismaClient } from './db/client.ts';
@@ -27,6 +28,8 @@ import { bundleWorkflows, createJourneyWorker } from './worker.ts';
 
 export interface RunningStack {
   apiUrl?: string;
+  /** Where the first admin key was written, and whether this start made it. */
+  apiKeyFile?: { file: string; created: boolean };
   databaseUrl: string;
   databaseEmbedded: boolean;
   temporalAddress: string;
@@ -146,6 +149,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     }
 
     let apiUrl: string | undefined;
+    let apiKeyFile: RunningStack['apiKeyFile'];
     if (config.STEWARD_ROLES.includes('api')) {
       const services = createServices({
         db,
@@ -168,8 +172,11 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         clearInterval(pendingLoop);
         await pass;
       });
+      apiKeyFile = await ensureFirstAdminKey(services.keys, config.dataDir);
       const api = buildApi({
         ...services,
+        rateLimit: config.STEWARD_RATE_LIMIT,
+        secureCookies: publicUrl.startsWith('https://'),
         channelRoutes: {
           channels: services.channels!,
           publicUrl,
@@ -184,6 +191,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
 
     return {
       apiUrl,
+      apiKeyFile,
       databaseUrl: redactPassword(databaseUrl),
       databaseEmbedded: !config.DATABASE_URL,
       temporalAddress,

@@ -58,7 +58,7 @@ button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
 
   type TokenRoute = { Params: { token: string } };
 
-  app.get<TokenRoute>('/u/:token', async (request, reply) => {
+  app.get<TokenRoute>('/u/:token', { config: { scope: 'public' } }, async (request, reply) => {
     const claims = channels.readLink(request.params.token);
     reply.type('text/html; charset=utf-8');
     if (!claims) return reply.status(400).send(page('Link not valid', '<h1>This link is not valid</h1><p>It may have been cut short. Please use the full link from the email.</p>'));
@@ -71,7 +71,7 @@ button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
     );
   });
 
-  app.post<TokenRoute>('/u/:token', async (request, reply) => {
+  app.post<TokenRoute>('/u/:token', { config: { scope: 'public' } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const oneClick = body['List-Unsubscribe'] === 'One-Click';
     const claims = await channels.unsubscribe(request.params.token, oneClick ? 'one-click' : 'link');
@@ -84,7 +84,7 @@ button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
     return page('Unsubscribed', `<h1>You are unsubscribed</h1><p>You will receive no more ${claims.channel === 'sms' ? 'text messages' : 'emails'} from ${escapeHtml(orgName)}.</p>`);
   });
 
-  app.post('/webhooks/email/feedback', async (request, reply) => {
+  app.post('/webhooks/email/feedback', { config: { scope: 'public' }, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
     if (options.bounceWebhookToken && !sameSecret(bearer(request), options.bounceWebhookToken)) {
       return reply.status(401).send(errorBody('Missing or wrong bearer token for the feedback webhook'));
     }
@@ -106,7 +106,7 @@ button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
     return twilio.validateRequest(options.twilioAuthToken, signature, `${options.publicUrl}${request.url}`, params);
   };
 
-  app.post('/webhooks/twilio/status', async (request, reply) => {
+  app.post('/webhooks/twilio/status', { config: { scope: 'public' }, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
     if (!options.twilioAuthToken) return reply.status(404).send(errorBody('SMS is not configured'));
     if (!twilioVerified(request)) return reply.status(403).send(errorBody('X-Twilio-Signature does not match'));
     const body = request.body as Record<string, string>;
@@ -115,7 +115,7 @@ button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
     return reply.status(204).send();
   });
 
-  app.post('/webhooks/twilio/inbound', async (request, reply) => {
+  app.post('/webhooks/twilio/inbound', { config: { scope: 'public' }, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
     if (!options.twilioAuthToken) return reply.status(404).send(errorBody('SMS is not configured'));
     if (!twilioVerified(request)) return reply.status(403).send(errorBody('X-Twilio-Signature does not match'));
     const body = request.body as Record<string, string>;

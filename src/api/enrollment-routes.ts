@@ -1,17 +1,67 @@
 /** An enrollment as people look at it: where it is, how it got there, what comes next. */
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import { enrollmentStateQuery, type EnrollmentView } from '../../workflows/contract.ts';
 import { errorBody } from './errors.ts';
+import { before, decodeCursor, PageQuery, pageOf } from './pagination.ts';
 
 /** How long the API waits for a live answer from the enrollment's workflow. */
 const LIVE_VIEW_TIMEOUT_MS = 2_000;
 
-export function registerEnrollmentRoutes(app: FastifyInstance, deps: { db: Database; temporal: Client }): void {
-  const { db, temporal } = deps;
+const EnrollmentListQuery = z.strictObject({
+  journeyId: z.string().min(1).optional(),
+  version: z.coerce.number().int().min(1).optional().describe('With journeyId: one version only'),
+  status: z.enum(['active', 'completed', 'converted', 'exited']).optional(),
+  state: z.string().min(1).optional().describe('Where the enrollment is now'),
+  constituentId: z.string().min(1).optional(),
+  ...PageQuery,
+});
+const tags = ['Enrollments'];
 
-  app.get<{ Params: { id: string } }>('/enrollments/:id', async (request, reply) => {
+export function registerEnrollmentRoutes(server: FastifyInstance, deps: { db: Database; temporal: Client }): void {
+  const { db, temporal } = deps;
+  const app = server.withTypeProvider<ZodTypeProvider>();
+
+  app.get(
+    '/enrollments',
+    { config: { scope: 'read' }, schema: { tags, summary: 'Enrollments, newest first', querystring: EnrollmentListQuery } },
+    async (request) => {
+      const { journeyId, version, status, state, constituentId, limit, cursor } = request.query;
+      const rows = await db.enrollment.findMany({
+        where: {
+          ...(journeyId ? { journeyVersion: { journeyId, ...(version ? { version } : {}) } } : {}),
+          ...(status ? { status } : {}),
+          ...(state ? { currentState: state } : {}),
+          ...(constituentId ? { constituentId } : {}),
+          ...before('enteredAt', decodeCursor(cursor)),
+        },
+        orderBy: [{ enteredAt: 'desc' }, { id: 'desc' }],
+        take: limit + 1,
+        select: {
+          id: true,
+          constituentId: true,
+          status: true,
+          currentState: true,
+          enteredAt: true,
+          exitedAt: true,
+          exitReason: true,
+          goalName: true,
+          goalReachedAt: true,
+          journeyVersion: { select: { journeyId: true, version: true } },
+        },
+      });
+      const page = pageOf(rows, limit, (row) => ({ at: row.enteredAt, id: row.id }));
+      return {
+        enrollments: page.items.map(({ journeyVersion, ...row }) => ({ ...row, journeyId: journeyVersion.journeyId, version: journeyVersion.version })),
+        nextCursor: page.nextCursor,
+      };
+    },
+  );
+
+  app.get('/enrollments/:id', { config: { scope: 'read' }, schema: { tags, summary: 'One enrollment: where it is, its history, its messages and tasks, what comes next', params: z.strictObject({ id: z.string().min(1) }) } }, async (request, reply) => {
     const enrollment = await db.enrollment.findUnique({
       where: { id: request.params.id },
       include: {

@@ -1,8 +1,17 @@
 /** The one error body every endpoint answers with. */
-export interface ErrorBody {
-  error: { message: string; issues?: { path: string; message: string }[] };
+export interface ErrorIssue {
+  /** The field, e.g. `data.amount`, `events.3.id`, `states.thanked.entry[0].template`. */
+  path: string;
+  message: string;
+  /** Where in a submitted text (a journey's YAML) the problem is. */
+  line?: number;
+  column?: number;
 }
 
-export function errorBody(message: string, issues?: { path: string; message: string }[]): ErrorBody {
+export interface ErrorBody {
+  error: { message: string; issues?: ErrorIssue[] };
+}
+
+export function errorBody(message: string, issues?: ErrorIssue[]): ErrorBody {
   return { error: issues ? { message, issues } : { message } };
 }

@@ -1,15 +1,31 @@
-/** The HTTP API: one Fastify app, one error shape, routes grouped by what they serve. */
+/**
+ * The HTTP API and the web app: one Fastify app, one error shape, every route's
+ * input a zod schema that both validates requests and becomes the OpenAPI
+ * description at GET /openapi.json.
+ */
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { ApiKeyStore } from '../auth/api-keys.ts';
 import type { Database } from '../db/client.ts';
 import type { EventRouter } from '../events/router.ts';
 import type { JourneyLifecycle } from '../journeys/lifecycle.ts';
 import type { TaskService } from '../tasks/service.ts';
-import { errorBody } from './errors.ts';
+import { registerWebApp } from '../web/routes.ts';
+import { registerAnalyticsRoutes } from './analytics-routes.ts';
+import { registerAuthentication } from './auth.ts';
 import { registerChannelRoutes, type ChannelRouteOptions } from './channel-routes.ts';
+import { registerConstituentRoutes } from './constituent-routes.ts';
 import { registerEnrollmentRoutes } from './enrollment-routes.ts';
+import { errorBody } from './errors.ts';
 import { registerEventRoutes } from './event-routes.ts';
 import { registerJourneyRoutes } from './journey-routes.ts';
+import { registerKeyRoutes } from './key-routes.ts';
+import { registerMessageRoutes } from './message-routes.ts';
+import { openApiDocument, openApiTransform } from './openapi.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTemplateRoutes } from './template-routes.ts';
 
@@ -19,17 +35,30 @@ export interface ApiDependencies {
   tasks: TaskService;
   lifecycle: JourneyLifecycle;
   temporal: Client;
+  keys: ApiKeyStore;
   /** Unsubscribe page and provider webhooks; left out, those routes are not served. */
   channelRoutes?: ChannelRouteOptions | undefined;
+  /** Requests per minute per API key (or per address, without one). */
+  rateLimit?: number;
+  /** Cookies marked Secure: set when people reach Steward over https. */
+  secureCookies?: boolean;
   logger?: FastifyBaseLogger | boolean;
 }
+
+export const DEFAULT_RATE_LIMIT = 1_200;
 
 export function buildApi(deps: ApiDependencies): FastifyInstance {
   const { db } = deps;
   // Signed tokens travel in the path (/u/:token); they are longer than Fastify's default 100 characters.
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 10 * 1_048_576, routerOptions: { maxParamLength: 500 } });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
   app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const issues = error.validation.map((issue) => ({ path: issue.instancePath.slice(1).replaceAll('/', '.'), message: issue.message ?? 'invalid' }));
+      return reply.status(400).send(errorBody(request.routeOptions.config.invalid ?? 'Invalid request', issues));
+    }
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error(error);
     const message =
@@ -42,20 +71,51 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody(`No route for ${request.method} ${request.url}`)));
 
-  app.get('/health', async (_request, reply) => {
-    try {
-      await db.$queryRaw`SELECT 1`;
-      return { status: 'ok' };
-    } catch {
-      return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
+  // Web forms and Twilio post application/x-www-form-urlencoded; a repeated field (checkboxes) becomes a list.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    const fields: Record<string, string | string[]> = {};
+    for (const [key, value] of new URLSearchParams(body as string)) {
+      const earlier = fields[key];
+      fields[key] = earlier === undefined ? value : [earlier, value].flat();
     }
+    done(null, fields);
   });
+  void app.register(fastifyCookie);
+  void app.register(fastifySwagger, { openapi: openApiDocument(), ...openApiTransform });
+  void app.register(fastifyRateLimit, {
+    max: deps.rateLimit ?? DEFAULT_RATE_LIMIT,
+    timeWindow: 60_000,
+    // After authentication, so one key's traffic is counted together wherever it comes from.
+    hook: 'preHandler',
+    keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`Rate limit reached: ${context.max} requests a minute; try again in ${context.after}`), { statusCode: 429 }),
+  });
+  registerAuthentication(app, deps.keys);
 
-  registerEventRoutes(app, deps);
-  registerEnrollmentRoutes(app, deps);
-  registerTaskRoutes(app, deps);
-  registerJourneyRoutes(app, deps);
-  registerTemplateRoutes(app);
-  if (deps.channelRoutes) registerChannelRoutes(app, deps.channelRoutes);
+  // Routes go in once the plugins above are loaded, so the OpenAPI description sees every one.
+  void app.register(async (routes) => {
+    routes.get('/health', { config: { scope: 'public' }, schema: { tags: ['System'], summary: 'Whether this process can reach its database' } }, async (_request, reply) => {
+      try {
+        await db.$queryRaw`SELECT 1`;
+        return { status: 'ok' };
+      } catch {
+        return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
+      }
+    });
+    routes.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } as object }, async () => app.swagger());
+
+    registerEventRoutes(routes, deps);
+    registerConstituentRoutes(routes, deps);
+    registerEnrollmentRoutes(routes, deps);
+    registerTaskRoutes(routes, deps);
+    registerJourneyRoutes(routes, deps);
+    registerMessageRoutes(routes, deps);
+    registerAnalyticsRoutes(routes, deps);
+    registerTemplateRoutes(routes);
+    registerKeyRoutes(routes, deps);
+    if (deps.channelRoutes) registerChannelRoutes(routes, deps.channelRoutes);
+    registerWebApp(routes, { ...deps, secureCookies: deps.secureCookies ?? false });
+  });
   return app;
 }

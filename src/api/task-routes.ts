@@ -1,7 +1,8 @@
 /** The staff task inbox over HTTP: list a queue, claim, complete with an outcome. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { describeIssues } from '../events/schema.ts';
+import type { StaffTask } from '../db/client.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
 import { errorBody } from './errors.ts';
 
@@ -17,46 +18,77 @@ const CompleteBody = z.strictObject({
   by: z.string().trim().min(1).max(200).optional(),
 });
 
-export function registerTaskRoutes(app: FastifyInstance, deps: { tasks: TaskService }): void {
+const tags = ['Tasks'];
+const IdParams = z.strictObject({ id: z.string().min(1) });
+
+/** A task as the inbox shows it: overdue when its due time has passed and nobody has finished it. */
+export function withOverdue<T extends StaffTask>(task: T, now = new Date()): T & { overdue: boolean } {
+  return { ...task, overdue: (task.status === 'open' || task.status === 'claimed') && task.dueAt !== null && task.dueAt < now };
+}
+
+export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskService }): void {
   const { tasks } = deps;
+  const app = server.withTypeProvider<ZodTypeProvider>();
 
   const fail = (reply: FastifyReply, error: unknown) => {
     if (error instanceof TaskError) return reply.status(error.status).send(errorBody(error.message));
     throw error;
   };
 
-  app.get('/tasks', async (request, reply) => {
-    const query = ListQuery.safeParse(request.query);
-    if (!query.success) return reply.status(400).send(errorBody('Invalid query', describeIssues(query.error)));
-    return { tasks: await tasks.list(query.data) };
-  });
+  app.get(
+    '/tasks/queues',
+    { config: { scope: 'read' }, schema: { tags, summary: 'The task queues, with how many tasks wait in each and how many are overdue' } },
+    async () => ({ queues: await tasks.queueCounts() }),
+  );
 
-  app.get<{ Params: { id: string } }>('/tasks/:id', async (request, reply) => {
+  app.get(
+    '/tasks',
+    {
+      config: { scope: 'read', invalid: 'Invalid query' },
+      schema: { tags, summary: 'A queue of staff tasks: open and claimed ones by default, soonest due first', querystring: ListQuery },
+    },
+    async (request) => ({ tasks: (await tasks.list(request.query)).map((task) => withOverdue(task)) }),
+  );
+
+  app.get('/tasks/:id', { config: { scope: 'read' }, schema: { tags, summary: 'One task', params: IdParams } }, async (request, reply) => {
     try {
-      return await tasks.find(request.params.id);
+      return withOverdue(await tasks.find(request.params.id));
     } catch (error) {
       return fail(reply, error);
     }
   });
 
-  app.post<{ Params: { id: string } }>('/tasks/:id/claim', async (request, reply) => {
-    const body = ClaimBody.safeParse(request.body);
-    if (!body.success) return reply.status(400).send(errorBody('Invalid claim', describeIssues(body.error)));
-    try {
-      return await tasks.claim(request.params.id, body.data.assignee);
-    } catch (error) {
-      return fail(reply, error);
-    }
-  });
+  app.post(
+    '/tasks/:id/claim',
+    { config: { scope: 'staff', invalid: 'Invalid claim' }, schema: { tags, summary: 'Take an open task', params: IdParams, body: ClaimBody } },
+    async (request, reply) => {
+      try {
+        return withOverdue(await tasks.claim(request.params.id, request.body.assignee));
+      } catch (error) {
+        return fail(reply, error);
+      }
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/tasks/:id/complete', async (request, reply) => {
-    const body = CompleteBody.safeParse(request.body);
-    if (!body.success) return reply.status(400).send(errorBody('Invalid completion', describeIssues(body.error)));
-    try {
-      const { task, delivered } = await tasks.complete(request.params.id, body.data.outcome, body.data.by);
-      return reply.status(delivered ? 200 : 202).send({ task, outcome: delivered ? 'delivered' : 'pending' });
-    } catch (error) {
-      return fail(reply, error);
-    }
-  });
+  app.post(
+    '/tasks/:id/complete',
+    {
+      config: { scope: 'staff', invalid: 'Invalid completion' },
+      schema: {
+        tags,
+        summary: 'Finish a task with its outcome; the journey carries on from it',
+        description: 'Answers 200 when the journey has the outcome, 202 when it is stored and will be delivered once Temporal answers.',
+        params: IdParams,
+        body: CompleteBody,
+      },
+    },
+    async (request, reply) => {
+      try {
+        const { task, delivered } = await tasks.complete(request.params.id, request.body.outcome, request.body.by);
+        return reply.status(delivered ? 200 : 202).send({ task: withOverdue(task), outcome: delivered ? 'delivered' : 'pending' });
+      } catch (error) {
+        return fail(reply, error);
+      }
+    },
+  );
 }

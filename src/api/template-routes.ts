@@ -1,13 +1,17 @@
 /** Message templates over HTTP: what exists, what each may use, and a preview with sample data. */
 import type { FastifyInstance } from 'fastify';
-import { describeIssues } from '../events/schema.ts';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError } from '../templates/library.ts';
 import { sampleData, SampleOverrides } from '../templates/sample.ts';
 import { variableNames } from '../templates/variables.ts';
 import { errorBody } from './errors.ts';
 
-export function registerTemplateRoutes(app: FastifyInstance): void {
-  app.get('/templates', async () => {
+const tags = ['Templates'];
+
+export function registerTemplateRoutes(server: FastifyInstance): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  app.get('/templates', { config: { scope: 'read' }, schema: { tags, summary: 'Every message template and the variables each uses' } }, async () => {
     const library = templateLibrary();
     const list = (channel: 'email' | 'sms') =>
       [...library[channel].values()].map((template) => ({
@@ -18,20 +22,29 @@ export function registerTemplateRoutes(app: FastifyInstance): void {
     return { templates: [...list('email'), ...list('sms')], variables: { email: variableNames('email'), sms: variableNames('sms') } };
   });
 
-  type PreviewRoute = { Params: { channel: string; name: string }; Body: unknown };
-  app.post<PreviewRoute>('/templates/:channel/:name/preview', async (request, reply) => {
-    const { channel, name } = request.params;
-    if (channel !== 'email' && channel !== 'sms') return reply.status(404).send(errorBody(`No channel "${channel}" (email or sms)`));
-    const library = templateLibrary();
-    if (!library[channel].has(name)) return reply.status(404).send(errorBody(`No ${channel} template "${name}"`));
-    const overrides = SampleOverrides.safeParse(request.body ?? {});
-    if (!overrides.success) return reply.status(400).send(errorBody('Sample data must be a JSON object', describeIssues(overrides.error)));
-    try {
-      const data = sampleData(overrides.data);
-      return channel === 'email' ? { channel, name, ...renderEmail(library, name, data) } : { channel, name, ...renderSms(library, name, data) };
-    } catch (error) {
-      if (error instanceof TemplateRenderError) return reply.status(422).send(errorBody(error.message));
-      throw error;
-    }
-  });
+  app.post(
+    '/templates/:channel/:name/preview',
+    {
+      config: { scope: 'read', invalid: 'Sample data must be a JSON object' },
+      schema: {
+        tags,
+        summary: 'Render a template with sample data (yours merged over the defaults)',
+        params: z.strictObject({ channel: z.string(), name: z.string() }),
+        body: SampleOverrides.optional(),
+      },
+    },
+    async (request, reply) => {
+      const { channel, name } = request.params;
+      if (channel !== 'email' && channel !== 'sms') return reply.status(404).send(errorBody(`No channel "${channel}" (email or sms)`));
+      const library = templateLibrary();
+      if (!library[channel].has(name)) return reply.status(404).send(errorBody(`No ${channel} template "${name}"`));
+      try {
+        const data = sampleData(request.body ?? {});
+        return channel === 'email' ? { channel, name, ...renderEmail(library, name, data) } : { channel, name, ...renderSms(library, name, data) };
+      } catch (error) {
+        if (error instanceof TemplateRenderError) return reply.status(422).send(errorBody(error.message));
+        throw error;
+      }
+    },
+  );
 }

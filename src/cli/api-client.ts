@@ -24,7 +24,8 @@ export function apiBaseUrl(config: Pick<Config, 'STEWARD_API_URL' | 'HOST' | 'PO
   return (config.STEWARD_API_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, '');
 }
 
-export function createApiClient(baseUrl: string): ApiClient {
+/** A client of the API at `baseUrl`, sending `apiKey` (STEWARD_API_KEY, or the first admin key in the data directory). */
+export function createApiClient(baseUrl: string, apiKey?: string): ApiClient {
   return {
     baseUrl,
     async request<T>(method: 'GET' | 'POST', path: string, body?: unknown) {
@@ -32,7 +33,10 @@ export function createApiClient(baseUrl: string): ApiClient {
       try {
         response = await fetch(`${baseUrl}${path}`, {
           method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          headers: {
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
       } catch (error) {
@@ -40,7 +44,8 @@ export function createApiClient(baseUrl: string): ApiClient {
       }
       const payload = (await response.json().catch(() => ({}))) as T & { error?: { message: string; issues?: { path: string; message: string }[] } };
       if (response.status >= 400) {
-        throw new ApiError(payload.error?.message ?? `HTTP ${response.status}`, response.status, payload.error?.issues);
+        const hint = response.status === 401 ? ' (set STEWARD_API_KEY to an API key, or run where the data directory holds api-key)' : '';
+        throw new ApiError(`${payload.error?.message ?? `HTTP ${response.status}`}${hint}`, response.status, payload.error?.issues);
       }
       return { status: response.status, body: payload };
     },

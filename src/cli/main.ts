@@ -4,6 +4,7 @@
  * code; nothing here calls process.exit, so commands can be run and tested in-process.
  */
 import { ConfigError, loadConfig } from '../config.ts';
+import { localApiKey } from '../auth/api-keys.ts';
 import { ApiError, apiBaseUrl, createApiClient } from './api-client.ts';
 import { EVENTS_USAGE, eventsCommand, EventsUsageError } from './events.ts';
 import { journeyCommand, JOURNEY_USAGE } from './journey.ts';
@@ -35,7 +36,8 @@ export async function main(
   if (area === 'templates') return templatesCommand(rest, output);
   if (area === 'tasks' || area === 'events') {
     try {
-      const api = createApiClient(apiBaseUrl(loadConfig(env)));
+      const config = loadConfig(env);
+      const api = createApiClient(apiBaseUrl(config), await localApiKey(config.dataDir, config.STEWARD_API_KEY));
       return await (area === 'tasks' ? tasksCommand(rest, output, api) : eventsCommand(rest, output, api));
     } catch (error) {
       if (error instanceof TasksUsageError || error instanceof EventsUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -7,6 +7,7 @@ import { PrismaClient } from './generated/prisma/client.ts';
 
 export { Prisma } from './generated/prisma/client.ts';
 export type {
+  ApiKey,
   Constituent,
   ConstituentConsent,
   Enrollment,

@@ -5,7 +5,7 @@ const currencies = new Set(Intl.supportedValuesOf('currency'));
 const timeZones = new Set(Intl.supportedValuesOf('timeZone'));
 
 /** Consent given or withdrawn with the event: `granted`, or with where and when it was given. */
-const ConsentInput = z.union([
+export const ConsentInput = z.union([
   z.enum(['granted', 'withdrawn']),
   z.strictObject({
     status: z.enum(['granted', 'withdrawn']),
@@ -16,7 +16,7 @@ const ConsentInput = z.union([
   }),
 ]);
 
-const ConstituentInput = z.object({
+export const ConstituentInput = z.object({
   email: z.email().max(254).transform((email) => email.toLowerCase()),
   firstName: z.string().trim().min(1).max(100).optional(),
   lastName: z.string().trim().min(1).max(100).optional(),

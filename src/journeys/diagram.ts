@@ -9,6 +9,7 @@ import { transitionsOf, type Action, type Condition, type Delay, type JourneyDef
 export interface StateCounts {
   current?: number;
   entered?: number;
+  left?: number;
   converted?: number;
 }
 
@@ -98,6 +99,7 @@ function countsLabel(counts: StateCounts | undefined): string {
   const parts = [
     counts.current !== undefined ? `${counts.current} now` : undefined,
     counts.entered !== undefined ? `${counts.entered} entered` : undefined,
+    counts.left !== undefined ? `${counts.left} left` : undefined,
     counts.converted !== undefined ? `${counts.converted} converted` : undefined,
   ].filter(Boolean);
   return parts.length > 0 ? ` (${parts.join(' · ')})` : '';
@@ -357,7 +359,8 @@ export function journeyToSvg(definition: JourneyDefinition, options: DiagramOpti
       box.kind === 'decision'
         ? `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="4" fill="${colors.fill}" stroke="${colors.stroke}" stroke-width="1.5" stroke-dasharray="5 3"/>`
         : `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="10" fill="${colors.fill}" stroke="${colors.stroke}" stroke-width="${box.kind === 'state' ? 1.2 : 2}"/>`;
-    parts.push(`<g><title>${xml(box.lines.join('\n'))}</title>${shape}`);
+    // data-state lets a page or a test find a state's box and its counts.
+    parts.push(`<g data-state="${xml(name)}"><title>${xml(box.lines.join('\n'))}</title>${shape}`);
     box.lines.forEach((line, index) => {
       const y = box.y + PAD + LINE_HEIGHT * (index + 1) - 4;
       parts.push(

@@ -5,6 +5,7 @@
  * "no answer"). The outcome is stored first; delivery is retried until Temporal
  * takes it, so a completion is never lost.
  */
+import { taskQueues } from './queues.ts';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database, StaffTask } from '../db/client.ts';
 import { interactionSignal } from '../../workflows/contract.ts';
@@ -123,5 +124,23 @@ export function createTaskService(deps: { db: Database; temporal: Client; signal
     return pending.length;
   }
 
-  return { list, find, claim, complete, deliverPendingOutcomes };
+  /** Every queue with its waiting, claimed and overdue tasks, for the inbox's tabs. */
+  async function queueCounts(now = new Date()) {
+    const [waiting, overdue] = await Promise.all([
+      db.staffTask.groupBy({ by: ['queue', 'status'], where: { status: { in: ['open', 'claimed'] } }, _count: { _all: true } }),
+      db.staffTask.groupBy({ by: ['queue'], where: { status: { in: ['open', 'claimed'] }, dueAt: { lt: now } }, _count: { _all: true } }),
+    ]);
+    const count = (queue: string, status: string) => waiting.find((row) => row.queue === queue && row.status === status)?._count._all ?? 0;
+    const names = [...new Set([...taskQueues.map((queue) => queue.id), ...waiting.map((row) => row.queue)])];
+    return names.map((id) => ({
+      id,
+      name: taskQueues.find((queue) => queue.id === id)?.name ?? id,
+      description: taskQueues.find((queue) => queue.id === id)?.description ?? '',
+      open: count(id, 'open'),
+      claimed: count(id, 'claimed'),
+      overdue: overdue.find((row) => row.queue === id)?._count._all ?? 0,
+    }));
+  }
+
+  return { list, find, claim, complete, deliverPendingOutcomes, queueCounts };
 }

@@ -15,12 +15,15 @@ import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createServices } from '../../src/services.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
+import { injectWithKey, makeKey } from '../support/api.ts';
 
 let runtime: TestRuntime;
 let env: TestRuntime['env'];
 let db: Database;
 let smtp: TestRuntime['smtp'];
 let api: FastifyInstance;
+let call: ReturnType<typeof injectWithKey>;
+let key: string;
 let worker: Worker;
 let taskQueue: string;
 
@@ -29,7 +32,10 @@ beforeAll(async () => {
   ({ env, db, smtp, taskQueue } = runtime);
   await publishJourneyCatalog(db, await loadJourneyCatalog());
   worker = await runtime.worker();
-  api = buildApi(createServices({ db, temporal: env.client, taskQueue }));
+  const services = createServices({ db, temporal: env.client, taskQueue });
+  api = buildApi(services);
+  key = await makeKey(services.keys, ['ingest', 'read']);
+  call = injectWithKey(api, key);
 });
 
 afterAll(async () => {
@@ -60,7 +66,7 @@ async function rowCounts() {
 describe('POST /events', () => {
   it('answers 400 naming the bad field, and writes nothing', async () => {
     const before = await rowCounts();
-    const response = await api.inject({
+    const response = await call({
       method: 'POST',
       url: '/events',
       payload: donationBody({ data: { amount: 'lots', currency: 'USD' } }),
@@ -74,7 +80,7 @@ describe('POST /events', () => {
   });
 
   it('answers 400 with the same error shape for a body that is not JSON', async () => {
-    const response = await api.inject({
+    const response = await call({
       method: 'POST',
       url: '/events',
       headers: { 'content-type': 'application/json' },
@@ -86,7 +92,7 @@ describe('POST /events', () => {
 
   it('stores a donation, enrolls the donor, and sends one thank-you even when the event is posted twice', async () => {
     const body = donationBody();
-    const first = await api.inject({ method: 'POST', url: '/events', payload: body });
+    const first = await call({ method: 'POST', url: '/events', payload: body });
     expect(first.statusCode).toBe(202);
     const accepted = first.json();
     expect(accepted).toEqual({
@@ -96,7 +102,7 @@ describe('POST /events', () => {
       enrollments: [expect.objectContaining({ journeyId: 'first-gift-thank-you', action: 'enrolled' })],
     });
 
-    const again = await api.inject({ method: 'POST', url: '/events', payload: body });
+    const again = await call({ method: 'POST', url: '/events', payload: body });
     expect(again.statusCode).toBe(202);
     expect(again.json()).toEqual({ eventId: accepted.eventId, duplicate: true, routing: 'routed', enrollments: [] });
 
@@ -104,7 +110,7 @@ describe('POST /events', () => {
     const view = await worker.runUntil(async () => {
       await smtp.waitForMessages(1);
       return eventually(async () => {
-        const response = await api.inject({ method: 'GET', url: `/enrollments/${enrollmentId}` });
+        const response = await call({ method: 'GET', url: `/enrollments/${enrollmentId}` });
         const enrollment = response.json();
         return enrollment.messages?.[0]?.status === 'sent' ? enrollment : undefined;
       }, 'the thank-you to be recorded as sent');
@@ -134,7 +140,7 @@ describe('POST /events', () => {
     const offline = buildApi(createServices({ db, temporal: unreachable, taskQueue, temporalTimeoutMs: 1_000 }));
     const body = donationBody();
 
-    const response = await offline.inject({ method: 'POST', url: '/events', payload: body });
+    const response = await injectWithKey(offline, key)({ method: 'POST', url: '/events', payload: body });
     expect(response.statusCode).toBe(202);
     expect(response.json()).toMatchObject({ duplicate: false, routing: 'pending', enrollments: [] });
     const stored = await db.interactionEvent.findUniqueOrThrow({ where: { idempotencyKey: body.id } });
@@ -152,12 +158,12 @@ describe('POST /events', () => {
 describe('event ids', () => {
   it('refuses an id reused for a different event, keeping the first one as it was', async () => {
     const body = donationBody();
-    expect((await api.inject({ method: 'POST', url: '/events', payload: body })).statusCode).toBe(202);
+    expect((await call({ method: 'POST', url: '/events', payload: body })).statusCode).toBe(202);
     // Key order is not content: the same event written differently is still a duplicate.
     const reordered = { data: body.data, constituent: body.constituent, type: body.type, id: body.id };
-    expect((await api.inject({ method: 'POST', url: '/events', payload: reordered })).json()).toMatchObject({ duplicate: true });
+    expect((await call({ method: 'POST', url: '/events', payload: reordered })).json()).toMatchObject({ duplicate: true });
 
-    const changed = await api.inject({ method: 'POST', url: '/events', payload: { ...body, data: { amount: 99, currency: 'USD' } } });
+    const changed = await call({ method: 'POST', url: '/events', payload: { ...body, data: { amount: 99, currency: 'USD' } } });
     expect(changed.statusCode).toBe(409);
     expect(changed.json()).toEqual({
       error: {
@@ -171,10 +177,10 @@ describe('event ids', () => {
 
   it('refuses a batch with a reused id before storing any of it', async () => {
     const stored = donationBody();
-    await api.inject({ method: 'POST', url: '/events', payload: stored });
+    await call({ method: 'POST', url: '/events', payload: stored });
     const before = await rowCounts();
     const fresh = donationBody();
-    const response = await api.inject({
+    const response = await call({
       method: 'POST',
       url: '/events/batch',
       payload: { events: [fresh, { ...stored, data: { amount: 1, currency: 'USD' } }, { ...fresh, data: { amount: 2, currency: 'USD' } }] },
@@ -191,7 +197,7 @@ describe('event ids', () => {
 describe('POST /events/batch', () => {
   it('rejects the whole batch when one event is malformed, naming it by index, and writes nothing', async () => {
     const before = await rowCounts();
-    const response = await api.inject({
+    const response = await call({
       method: 'POST',
       url: '/events/batch',
       payload: { events: [donationBody(), donationBody({ data: { amount: 5, currency: 'dollars' } })] },
@@ -203,7 +209,7 @@ describe('POST /events/batch', () => {
 
   it('accepts a batch, each event idempotent on its own id', async () => {
     const first = donationBody();
-    const response = await api.inject({ method: 'POST', url: '/events/batch', payload: { events: [first, donationBody(), first] } });
+    const response = await call({ method: 'POST', url: '/events/batch', payload: { events: [first, donationBody(), first] } });
     expect(response.statusCode).toBe(202);
     const { accepted, results } = response.json();
     expect(accepted).toBe(3);
@@ -214,16 +220,16 @@ describe('POST /events/batch', () => {
 
 describe('other routes', () => {
   it('GET /health reports a reachable database', async () => {
-    const response = await api.inject({ method: 'GET', url: '/health' });
+    const response = await call({ method: 'GET', url: '/health' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok' });
   });
 
   it('answers unknown enrollments and routes with 404 in the one error shape', async () => {
-    const missing = await api.inject({ method: 'GET', url: '/enrollments/nope' });
+    const missing = await call({ method: 'GET', url: '/enrollments/nope' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toEqual({ error: { message: 'Enrollment nope not found' } });
-    const unknown = await api.inject({ method: 'GET', url: '/nowhere' });
+    const unknown = await call({ method: 'GET', url: '/nowhere' });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toEqual({ error: { message: 'No route for GET /nowhere' } });
   });

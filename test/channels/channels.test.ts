@@ -23,6 +23,7 @@ import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startTwilioDouble, type TwilioDouble } from '../support/twilio-double.ts';
 import { eventually } from '../support/wait.ts';
+import { injectWithKey, makeKey } from '../support/api.ts';
 
 const ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
 const AUTH_TOKEN = 'twilio-auth-token-for-tests';
@@ -33,6 +34,7 @@ let runtime: TestRuntime;
 let db: Database;
 let services: Services;
 let api: FastifyInstance;
+let call: ReturnType<typeof injectWithKey>;
 let apiUrl: string;
 let twilioDouble: TwilioDouble;
 let messaging: MessagingSettings;
@@ -60,6 +62,7 @@ beforeAll(async () => {
       twilioAuthToken: AUTH_TOKEN,
     },
   });
+  call = injectWithKey(api, await makeKey(services.keys));
   apiUrl = (await api.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
   publicUrl = apiUrl;
   messaging = unrestrictedMessaging({
@@ -100,7 +103,7 @@ interface Person {
 }
 
 async function trigger(name: string, person: Person) {
-  const response = await api.inject({
+  const response = await call({
     method: 'POST',
     url: '/events',
     payload: {
@@ -205,10 +208,10 @@ describe('email', () => {
         const message = await db.message.findFirst({ where: { enrollmentId: enrollment.id, status: 'sent' } });
         return message ?? undefined;
       }, 'the email to be sent');
-      const bad = await api.inject({ method: 'POST', url: '/webhooks/email/feedback', payload: { type: 'bounce', recipient: 'not-an-address' } });
+      const bad = await call({ method: 'POST', url: '/webhooks/email/feedback', payload: { type: 'bounce', recipient: 'not-an-address' } });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ error: { issues: [{ path: 'recipient' }] } });
-      const response = await api.inject({
+      const response = await call({
         method: 'POST',
         url: '/webhooks/email/feedback',
         payload: { type: 'bounce', bounceType: 'hard', recipient: email.toUpperCase(), messageId: stored.id, detail: '550 5.1.1 user unknown' },
@@ -396,7 +399,7 @@ describe('consent', () => {
   it('keeps the latest consent when an older one arrives late', async () => {
     const email = `order-${randomUUID()}@example.org`;
     const post = (consent: unknown) =>
-      api.inject({ method: 'POST', url: '/events', payload: { id: randomUUID(), type: 'custom', constituent: { email, consent: { email: consent } }, data: { name: 'nothing' } } });
+      call({ method: 'POST', url: '/events', payload: { id: randomUUID(), type: 'custom', constituent: { email, consent: { email: consent } }, data: { name: 'nothing' } } });
     expect((await post({ status: 'withdrawn', source: 'phone call', at: '2026-11-20T10:00:00Z' })).statusCode).toBe(202);
     expect((await post({ status: 'granted', source: 'old paper form', at: '2026-01-05T10:00:00Z' })).statusCode).toBe(202);
     expect(await db.constituentConsent.findFirstOrThrow({ where: { constituent: { email } } })).toMatchObject({ status: 'withdrawn', source: 'phone call' });

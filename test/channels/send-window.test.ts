@@ -15,11 +15,13 @@ import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
+import { injectWithKey, makeKey } from '../support/api.ts';
 
 let runtime: TestRuntime;
 let db: Database;
 let services: Services;
 let api: FastifyInstance;
+let call: ReturnType<typeof injectWithKey>;
 const messaging = unrestrictedMessaging();
 
 beforeAll(async () => {
@@ -27,6 +29,7 @@ beforeAll(async () => {
   db = runtime.db;
   services = createServices({ db, temporal: runtime.env.client, taskQueue: runtime.taskQueue });
   api = buildApi(services);
+  call = injectWithKey(api, await makeKey(services.keys));
 }, 120_000);
 
 afterAll(async () => {
@@ -51,7 +54,7 @@ async function windowedJourney(id: string) {
 }
 
 async function trigger(name: string) {
-  const response = await api.inject({
+  const response = await call({
     method: 'POST',
     url: '/events',
     payload: { id: randomUUID(), type: 'custom', constituent: { email: `${randomUUID()}@example.org`, timezone: 'UTC', consent: { email: 'granted' } }, data: { name } },

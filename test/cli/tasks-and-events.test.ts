@@ -15,6 +15,7 @@ import { main } from '../../src/cli/main.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createServices } from '../../src/services.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { makeKey } from '../support/api.ts';
 
 let database: TestDatabase;
 let db: Database;
@@ -26,8 +27,12 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = database.prisma;
   const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '300ms' }) });
-  api = buildApi(createServices({ db, temporal, taskQueue: 'unused', temporalTimeoutMs: 500 }));
-  env = { STEWARD_API_URL: await api.listen({ host: '127.0.0.1', port: 0 }) };
+  const services = createServices({ db, temporal, taskQueue: 'unused', temporalTimeoutMs: 500 });
+  api = buildApi(services);
+  env = {
+    STEWARD_API_URL: await api.listen({ host: '127.0.0.1', port: 0 }),
+    STEWARD_API_KEY: await makeKey(services.keys, ['ingest', 'read', 'staff']),
+  };
   dir = await mkdtemp(path.join(tmpdir(), 'steward-cli-api-'));
 });
 

@@ -38,6 +38,9 @@ const storedFields = (model: Model) => model.fields.filter((field) => field.kind
 
 /** The column type PostgreSQL reports for a field, in information_schema's words. */
 function expectedType(field: Field): Record<string, unknown> {
+  // Lists are PostgreSQL arrays; information_schema names the element type with a leading underscore.
+  if (field.isList && field.type === 'String') return { data_type: 'ARRAY', udt_name: '_text' };
+  if (field.isList) throw new Error(`No expectation written for a list of ${field.type} on ${field.name}`);
   if (field.kind === 'enum') {
     const enumType = dmmf.datamodel.enums.find((candidate) => candidate.name === field.type)!;
     return { data_type: 'USER-DEFINED', udt_name: enumType.dbName ?? enumType.name };

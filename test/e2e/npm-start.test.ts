@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,10 +86,19 @@ async function outboxMail() {
   return Promise.all(files.map(async (file) => simpleParser(await readFile(path.join(outbox, file)))));
 }
 
+/** The first admin key `npm start` wrote into the data directory. */
+async function adminKey(): Promise<string> {
+  return (await readFile(path.join(dataDir, 'api-key'), 'utf8')).trim();
+}
+
+async function getJson(url: string): Promise<Record<string, any>> {
+  return (await (await fetch(url, { headers: { authorization: `Bearer ${await adminKey()}` } })).json()) as Record<string, any>;
+}
+
 async function postEvent(apiUrl: string, body: unknown) {
   const response = await fetch(`${apiUrl}/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await adminKey()}` },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, any> };
@@ -108,6 +117,10 @@ describe('npm start', () => {
 
     const first = await npmStart();
     expect((await fetch(`${first.apiUrl}/health`)).status).toBe(200);
+    // The first start made an admin key, readable by its owner only, and said where it is.
+    expect((await stat(path.join(dataDir, 'api-key'))).mode & 0o777).toBe(0o600);
+    expect(first.output.join('\n')).toMatch(/API key\s+.*api-key\s+\(first admin key, made now\)/);
+    expect((await fetch(`${first.apiUrl}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(firstGift) })).status).toBe(401);
     const posted = await postEvent(first.apiUrl, firstGift);
     expect(posted.status).toBe(202);
     expect(posted.body.enrollments).toEqual([expect.objectContaining({ journeyId: 'first-gift-thank-you', action: 'enrolled' })]);
@@ -125,14 +138,14 @@ describe('npm start', () => {
     expect(first.output.join('\n')).toContain('[steward] stopped');
 
     const second = await npmStart();
-    const before = await (await fetch(`${second.apiUrl}/enrollments/${enrollmentId}`)).json();
+    const before = await getJson(`${second.apiUrl}/enrollments/${enrollmentId}`);
     expect(before).toMatchObject({ status: 'active', currentState: 'thanked' });
 
     // The workflow left running by the first process reacts to a second gift now.
     const secondGift = await postEvent(second.apiUrl, { ...firstGift, id: 'e2e-gift-2', data: { amount: 40, currency: 'USD' } });
     expect(secondGift.body.enrollments).toEqual([expect.objectContaining({ enrollmentId, action: 'signalled' })]);
     const after = await eventually(async () => {
-      const view = (await (await fetch(`${second.apiUrl}/enrollments/${enrollmentId}`)).json()) as Record<string, any>;
+      const view = await getJson(`${second.apiUrl}/enrollments/${enrollmentId}`);
       return view.status === 'converted' ? view : undefined;
     }, 'the enrollment to convert');
     expect(after.transitions.map((step: { toState: string }) => step.toState)).toEqual(['thanked', 'goalReached']);
@@ -140,5 +153,7 @@ describe('npm start', () => {
 
     await stop(second.child);
     expect(second.output.join('\n')).toContain('[steward] stopped');
+    // A restart keeps the first key rather than making another.
+    expect(second.output.join('\n')).not.toContain('made now');
   });
 });

@@ -80,7 +80,7 @@ describe('journeyToSvg', () => {
   });
 
   it('has a box for every state, the goal and the exit, and an arrow for every transition', () => {
-    const boxes = svg.match(/<g><title>/g) ?? [];
+    const boxes = svg.match(/<g data-state="[^"]+"><title>/g) ?? [];
     expect(boxes).toHaveLength(Object.keys(welcome.states).length + 2);
     const arrows = svg.match(/marker-end="url\(#arrow\)"/g) ?? [];
     // Six distinct state-to-state edges (parallel ones share an arrow) and the trigger's.

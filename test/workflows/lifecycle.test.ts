@@ -16,6 +16,7 @@ import { createServices, type Services } from '../../src/services.ts';
 import { enrollmentStateQuery } from '../../workflows/contract.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
+import { injectWithKey, makeKey } from '../support/api.ts';
 
 const DAY = 86_400_000;
 
@@ -24,6 +25,7 @@ let env: TestRuntime['env'];
 let db: Database;
 let services: Services;
 let api: FastifyInstance;
+let call: ReturnType<typeof injectWithKey>;
 let worker: Worker;
 
 beforeAll(async () => {
@@ -31,6 +33,7 @@ beforeAll(async () => {
   ({ env, db } = runtime);
   services = createServices({ db, temporal: env.client, taskQueue: runtime.taskQueue });
   api = buildApi(services);
+  call = injectWithKey(api, await makeKey(services.keys));
 });
 
 beforeEach(async () => {
@@ -66,7 +69,7 @@ async function store(definition: JourneyDefinitionInput, publish: boolean) {
 }
 
 async function donate(email = `${randomUUID()}@example.org`) {
-  const response = await api.inject({
+  const response = await call({
     method: 'POST',
     url: '/events',
     payload: { id: randomUUID(), type: 'donation', constituent: { email, firstName: 'Ada', consent: { email: 'granted' } }, data: { amount: 30, currency: 'USD' } },
@@ -127,10 +130,10 @@ describe('journey lifecycle', () => {
     const handle = env.client.workflow.getHandle(enrollment!.workflowId);
     const outcome = await worker.runUntil(async () => {
       await eventually(async () => ((await templatesOf(enrollment!.enrollmentId)).length === 1 ? true : undefined), 'the v1 thank-you');
-      const unmapped = await api.inject({ method: 'POST', url: '/journeys/migrating/migrate', payload: { from: 1, to: 2, states: { thanked: 'welcomed' } } });
+      const unmapped = await call({ method: 'POST', url: '/journeys/migrating/migrate', payload: { from: 1, to: 2, states: { thanked: 'welcomed' } } });
       expect(unmapped.statusCode).toBe(409);
       expect(unmapped.json().error.message).toBe('Migration refused: state "impact" of version 1 is not mapped');
-      const response = await api.inject({
+      const response = await call({
         method: 'POST',
         url: '/journeys/migrating/migrate',
         payload: { from: 1, to: 2, states: { thanked: 'welcomed', impact: 'askedAgain' } },
@@ -180,7 +183,7 @@ describe('journey lifecycle', () => {
     const enrollments = [...(await donate()).enrollments, ...(await donate()).enrollments];
     const outcomes = await worker.runUntil(async () => {
       await eventually(async () => ((await db.message.count({ where: { enrollmentId: { in: enrollments.map((e) => e.enrollmentId) } } })) === 2 ? true : undefined), 'the thank-yous');
-      const response = await api.inject({ method: 'POST', url: '/journeys/archivable/versions/1/archive', payload: { reason: 'campaign over' } });
+      const response = await call({ method: 'POST', url: '/journeys/archivable/versions/1/archive', payload: { reason: 'campaign over' } });
       expect(response.json()).toMatchObject({ enrollments: 2, version: { status: 'archived' } });
       // One result at a time (see the version test): the time-skipping server follows the awaited workflow.
       const results = [];
@@ -203,13 +206,13 @@ describe('journey lifecycle', () => {
     const [enrollment] = (await donate()).enrollments;
     const outcome = await worker.runUntil(async () => {
       await eventually(async () => ((await templatesOf(enrollment!.enrollmentId)).length === 1 ? true : undefined), 'the thank-you');
-      const response = await api.inject({ method: 'POST', url: `/enrollments/${enrollment!.enrollmentId}/remove`, payload: { reason: 'asked by the donor' } });
+      const response = await call({ method: 'POST', url: `/enrollments/${enrollment!.enrollmentId}/remove`, payload: { reason: 'asked by the donor' } });
       expect(response.statusCode).toBe(202);
       return env.client.workflow.getHandle(enrollment!.workflowId).result();
     });
     expect(outcome).toBe('exited');
     expect(await db.enrollment.findUniqueOrThrow({ where: { id: enrollment!.enrollmentId } })).toMatchObject({ exitReason: 'removed: asked by the donor' });
-    const again = await api.inject({ method: 'POST', url: `/enrollments/${enrollment!.enrollmentId}/remove`, payload: { reason: 'again' } });
+    const again = await call({ method: 'POST', url: `/enrollments/${enrollment!.enrollmentId}/remove`, payload: { reason: 'again' } });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toEqual({ error: { message: `Enrollment ${enrollment!.enrollmentId} has already ended (exited)` } });
   });

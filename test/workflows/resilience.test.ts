@@ -26,6 +26,7 @@ import { bundleWorkflows } from '../../src/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { eventually } from '../support/wait.ts';
+import { injectWithKey, makeKey } from '../support/api.ts';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const cliPath = findTemporalCli({ STEWARD_TEMPORAL_CLI: process.env.STEWARD_TEMPORAL_CLI || undefined })!;
@@ -37,6 +38,7 @@ let temporalServer: TemporalDevServer;
 let connection: Connection;
 let services: Services;
 let api: FastifyInstance;
+let call: ReturnType<typeof injectWithKey>;
 const children: ChildProcess[] = [];
 
 async function startTemporal(port = 0) {
@@ -89,7 +91,7 @@ async function startWorkerProcess(taskQueue: string, smtpUrl: string): Promise<C
 }
 
 async function donate(email: string, id = randomUUID()) {
-  const response = await api.inject({
+  const response = await call({
     method: 'POST',
     url: '/events',
     payload: { id, type: 'donation', constituent: { email, firstName: 'Ada', consent: { email: 'granted' } }, data: { amount: 25, currency: 'USD' } },
@@ -102,6 +104,7 @@ describe('resilience', () => {
     const taskQueue = `crash-${randomUUID()}`;
     services = createServices({ db, temporal: new Client({ connection }), taskQueue });
     api = buildApi(services);
+    call = injectWithKey(api, await makeKey(services.keys));
     let receiving!: () => void;
     const firstMailArriving = new Promise<void>((resolve) => (receiving = resolve));
     // A slow mail server: it takes its time before accepting each message.
@@ -139,6 +142,7 @@ describe('resilience', () => {
     const client = new Client({ connection });
     services = createServices({ db, temporal: client, taskQueue, temporalTimeoutMs: 2_000 });
     api = buildApi(services);
+    call = injectWithKey(api, await makeKey(services.keys));
     const port = Number(temporalServer.address.split(':').pop());
     await temporalServer.stop();
 

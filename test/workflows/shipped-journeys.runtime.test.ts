@@ -17,6 +17,7 @@ import { createServices } from '../../src/services.ts';
 import type { TaskService } from '../../src/tasks/service.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
+import { injectWithKey, makeKey } from '../support/api.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -26,6 +27,7 @@ let env: TestRuntime['env'];
 let db: Database;
 let smtp: TestRuntime['smtp'];
 let api: FastifyInstance;
+let call: ReturnType<typeof injectWithKey>;
 let tasks: TaskService;
 let worker: Worker;
 
@@ -36,6 +38,7 @@ beforeAll(async () => {
   const services = createServices({ db, temporal: env.client, taskQueue: runtime.taskQueue });
   tasks = services.tasks;
   api = buildApi(services);
+  call = injectWithKey(api, await makeKey(services.keys));
 });
 
 // A worker runs until its test's journey ends; each test starts its own.
@@ -55,7 +58,7 @@ async function publishOnly(journeyId: string) {
 }
 
 async function post(type: string, email: string, data: Record<string, unknown>, firstName = 'Ada') {
-  const response = await api.inject({
+  const response = await call({
     method: 'POST',
     url: '/events',
     payload: { id: randomUUID(), type, constituent: { email, firstName, lastName: 'Lovelace', phone: '+15551230000', consent: { email: 'granted' } }, data },

@@ -1,0 +1,120 @@
+/**
+ * API keys: who may call Steward, and for what. A key is shown once, when it is
+ * made; only its sha256 is stored (keys are 192 random bits, so a fast hash is
+ * as safe as a slow one and keeps every request's check to one indexed lookup).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ApiKey, Database } from '../db/client.ts';
+
+/**
+ * What a key may do. `ingest`: send events and constituents in. `read`: look at
+ * everything. `staff`: work the task inbox. `admin`: all of that, plus journeys
+ * and keys.
+ */
+export const apiScopes = ['ingest', 'read', 'staff', 'admin'] as const;
+export const ApiScope = z.enum(apiScopes);
+export type ApiScope = z.infer<typeof ApiScope>;
+
+const KEY_PREFIX = 'stw_';
+/** Shown in lists so people can tell keys apart; too short to help a guesser. */
+const DISPLAY_PREFIX_LENGTH = KEY_PREFIX.length + 6;
+/** `last_used_at` is written at most this often per key, so reads do not become writes. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface ApiPrincipal {
+  keyId: string;
+  name: string;
+  scopes: ApiScope[];
+}
+
+export type ApiKeyView = Pick<ApiKey, 'id' | 'name' | 'prefix' | 'createdAt' | 'lastUsedAt' | 'revokedAt'> & { scopes: ApiScope[] };
+
+/** Whether a principal holding `held` may do what needs `needed`; admin may do everything. */
+export function allows(held: readonly ApiScope[], needed: ApiScope): boolean {
+  return held.includes('admin') || held.includes(needed);
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export type ApiKeyStore = ReturnType<typeof createApiKeyStore>;
+
+export function createApiKeyStore(db: Database) {
+  const view = (row: ApiKey): ApiKeyView => ({
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes.filter((scope): scope is ApiScope => ApiScope.safeParse(scope).success),
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+  });
+
+  return {
+    /** Makes a key; the returned `key` is the only time it exists in clear. */
+    async create(input: { name: string; scopes: ApiScope[] }): Promise<{ key: string; apiKey: ApiKeyView }> {
+      const key = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+      const row = await db.apiKey.create({
+        data: { name: input.name, scopes: [...new Set(input.scopes)], prefix: key.slice(0, DISPLAY_PREFIX_LENGTH), hash: hashApiKey(key) },
+      });
+      return { key, apiKey: view(row) };
+    },
+
+    /** The principal a presented key stands for, or undefined when it is unknown or revoked. */
+    async authenticate(key: string): Promise<ApiPrincipal | undefined> {
+      if (!key.startsWith(KEY_PREFIX)) return undefined;
+      const row = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) } });
+      if (!row || row.revokedAt) return undefined;
+      const now = Date.now();
+      if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+        await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
+      }
+      return { keyId: row.id, name: row.name, scopes: view(row).scopes };
+    },
+
+    async list(): Promise<ApiKeyView[]> {
+      return (await db.apiKey.findMany({ orderBy: { createdAt: 'asc' } })).map(view);
+    },
+
+    /** Revokes a key; revoking one already revoked keeps the first time. Undefined when there is no such key. */
+    async revoke(id: string): Promise<ApiKeyView | undefined> {
+      const row = await db.apiKey.findUnique({ where: { id } });
+      if (!row) return undefined;
+      if (row.revokedAt) return view(row);
+      return view(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } }));
+    },
+
+    async count(): Promise<number> {
+      return db.apiKey.count({ where: { revokedAt: null } });
+    },
+  };
+}
+
+/** Where `npm start` leaves the first admin key, readable by its owner only. */
+export const apiKeyFile = (dataDir: string) => path.join(dataDir, 'api-key');
+
+/**
+ * On a first start (no key at all), makes an admin key and writes it to
+ * `<data dir>/api-key`. Later starts leave keys alone. Returns the file when it holds a key.
+ */
+export async function ensureFirstAdminKey(store: ApiKeyStore, dataDir: string): Promise<{ file: string; created: boolean } | undefined> {
+  const file = apiKeyFile(dataDir);
+  if ((await store.count()) === 0) {
+    const { key } = await store.create({ name: 'First admin (created on first start)', scopes: ['admin'] });
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
+    return { file, created: true };
+  }
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  return existing?.trim() ? { file, created: false } : undefined;
+}
+
+/** The key the `steward` command uses: STEWARD_API_KEY, else the first admin key in the data directory. */
+export async function localApiKey(dataDir: string, fromEnvironment?: string): Promise<string | undefined> {
+  if (fromEnvironment) return fromEnvironment;
+  const stored = await readFile(apiKeyFile(dataDir), 'utf8').catch(() => undefined);
+  return stored?.trim() || undefined;
+}

@@ -1,0 +1,113 @@
+/**
+ * Writing journeys while Steward runs: check a definition as it is typed (every
+ * finding with its line), simulate it against a timeline, and save it as the
+ * journey's next draft version, ready to publish. Versions are immutable, so a
+ * save never changes what running enrollments follow.
+ */
+import { stringify } from 'yaml';
+import type { Database, JourneyVersion, Prisma } from '../db/client.ts';
+import { productCatalog } from './catalog.ts';
+import type { JourneyDefinition } from './definition.ts';
+import { simulateJourney, TimelineError, type SimulationResult, type TimelineInput } from './simulate.ts';
+import { readJourneySource, type LocatedDiagnostic } from './source.ts';
+import { formatPath, type ValidationCatalog } from './validate.ts';
+
+/** A finding as the API and the editor show it: the field path, and where in the text. */
+export interface SourceFinding {
+  severity: 'error' | 'warning';
+  path: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export class JourneySourceError extends Error {
+  readonly status = 400;
+  constructor(readonly findings: SourceFinding[]) {
+    super('The journey has errors');
+    this.name = 'JourneySourceError';
+  }
+}
+
+export class JourneyConflictError extends Error {
+  readonly status = 409;
+}
+
+const SOURCE_NAME = 'journey.yaml';
+
+function finding(diagnostic: LocatedDiagnostic): SourceFinding {
+  return {
+    severity: diagnostic.severity,
+    path: formatPath(diagnostic.path),
+    message: diagnostic.message,
+    ...(diagnostic.line ? { line: diagnostic.line, column: diagnostic.column } : {}),
+  };
+}
+
+/** The text an editor opens for a stored version: as it was written, or its definition as YAML. */
+export function sourceOf(version: Pick<JourneyVersion, 'source' | 'definition'>): string {
+  if (version.source) return version.source;
+  const { version: _number, ...definition } = version.definition as Record<string, unknown>;
+  return stringify(definition, { lineWidth: 0 });
+}
+
+export type JourneyAuthoring = ReturnType<typeof createJourneyAuthoring>;
+
+export function createJourneyAuthoring(db: Database, catalog: ValidationCatalog = productCatalog()) {
+  /** Reads and checks journey text (YAML or JSON); the definition is there only when it has no errors. */
+  function check(source: string): { ok: boolean; definition?: JourneyDefinition; findings: SourceFinding[] } {
+    const loaded = readJourneySource(source, SOURCE_NAME, catalog);
+    const findings = loaded.diagnostics.map(finding);
+    return { ok: loaded.definition !== undefined && !findings.some((item) => item.severity === 'error'), definition: loaded.definition, findings };
+  }
+
+  return {
+    check,
+
+    /** Runs the journey over a timeline, without Temporal or the database; errors in either come back as findings. */
+    simulate(source: string, timeline: TimelineInput): SimulationResult {
+      const checked = check(source);
+      if (!checked.ok || !checked.definition) throw new JourneySourceError(checked.findings);
+      try {
+        return simulateJourney(checked.definition, timeline);
+      } catch (error) {
+        if (error instanceof TimelineError) throw new JourneySourceError([{ severity: 'error', path: 'timeline', message: error.message }]);
+        throw error;
+      }
+    },
+
+    /**
+     * Saves the text as the journey's next version, a draft. `journeyId`, when
+     * given, must match the text's `id`. The version number in the text is
+     * ignored: versions are numbered here, one after the newest.
+     */
+    async saveDraft(source: string, journeyId?: string): Promise<JourneyVersion> {
+      const checked = check(source);
+      if (!checked.ok || !checked.definition) throw new JourneySourceError(checked.findings);
+      const definition = checked.definition;
+      if (journeyId && definition.id !== journeyId) {
+        throw new JourneySourceError([{ severity: 'error', path: 'id', message: `is "${definition.id}", but this is journey "${journeyId}"` }]);
+      }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await db.$transaction(async (tx) => {
+            await tx.journey.upsert({
+              where: { id: definition.id },
+              create: { id: definition.id, name: definition.name, description: definition.description ?? '' },
+              update: { name: definition.name, description: definition.description ?? '' },
+            });
+            const newest = await tx.journeyVersion.findFirst({ where: { journeyId: definition.id }, orderBy: { version: 'desc' }, select: { version: true } });
+            const version = (newest?.version ?? 0) + 1;
+            const stored = JSON.parse(JSON.stringify({ ...definition, version })) as Prisma.InputJsonValue;
+            return tx.journeyVersion.create({ data: { journeyId: definition.id, version, definition: stored, source, status: 'draft' } });
+          });
+        } catch (error) {
+          // Two saves raced for the same version number: the later one takes the next.
+          if ((error as { code?: string }).code === 'P2002' && attempt < 3) continue;
+          if ((error as { code?: string }).code === 'P2002') throw new JourneyConflictError(`Journey ${definition.id} is being saved by someone else; try again`);
+          throw error;
+        }
+      }
+    },
+  };
+}

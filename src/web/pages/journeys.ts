@@ -1,0 +1,163 @@
+/** The journeys list and the journey page: live diagram, funnel, charts, and the numbers nonprofits report. */
+import type { ApiPrincipal } from '../../auth/api-keys.ts';
+import { allows } from '../../auth/api-keys.ts';
+import type { JourneyVersion } from '../../db/client.ts';
+import { JourneyDefinition, RESERVED_STATES } from '../../journeys/definition.ts';
+import { journeyToSvg } from '../../journeys/diagram.ts';
+import { dailyChart, funnelChart, rateBar } from '../charts.ts';
+import { html, trusted, type Html } from '../html.ts';
+import { badge, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone } from '../layout.ts';
+
+export interface JourneyRow {
+  journeyId: string;
+  name: string;
+  description: string;
+  status: string;
+  version: number | null;
+  active: number;
+  enrolled: number;
+  enrolledLast30Days: number;
+  conversionRate: number;
+  revenue: { currency: string; amount: string }[];
+}
+
+const money = (revenue: { currency: string; amount: string }[]) =>
+  revenue.length === 0 ? '—' : revenue.map((item) => formatMoney(item.amount, item.currency)).join(' + ');
+
+export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html {
+  return html`<div class="page-head">
+    <div><h1>Journeys</h1><p class="muted">Each journey follows constituents from a trigger to a goal. Numbers cover every version.</p></div>
+    ${allows(principal.scopes, 'admin') ? html`<a class="button" href="/app/journeys/new">New journey</a>` : ''}
+  </div>
+  <div class="table-wrap"><table class="data">
+    <caption class="visually-hidden">Journeys with their status and headline numbers</caption>
+    <thead><tr><th scope="col">Journey</th><th scope="col">Status</th><th scope="col" class="num">In it now</th><th scope="col" class="num">Enrolled (30 days)</th><th scope="col" class="num">Enrolled (all)</th><th scope="col" class="num">Conversion</th><th scope="col" class="num">Revenue attributed</th></tr></thead>
+    <tbody>${rows.map(
+      (row) => html`<tr>
+        <th scope="row"><a href="/app/journeys/${row.journeyId}">${row.name}</a><div class="muted small">${row.description}</div></th>
+        <td>${badge(row.status, statusTone[row.status])}${row.version ? html` <span class="muted small">v${row.version}</span>` : ''}</td>
+        <td class="num">${formatCount(row.active)}</td>
+        <td class="num">${formatCount(row.enrolledLast30Days)}</td>
+        <td class="num">${formatCount(row.enrolled)}</td>
+        <td class="num">${formatPercent(row.conversionRate)}</td>
+        <td class="num">${money(row.revenue)}</td>
+      </tr>`,
+    )}</tbody>
+  </table></div>`;
+}
+
+export interface JourneyPageData {
+  journey: { id: string; name: string; description: string };
+  versions: JourneyVersion[];
+  shown: JourneyVersion;
+  metrics: {
+    enrolled: number;
+    active: number;
+    converted: number;
+    exited: number;
+    completed: number;
+    conversionRate: number;
+    medianTimeToConvertMs: number | null;
+    revenue: { currency: string; amount: string; gifts: number }[];
+  };
+  stateCounts: Record<string, { current: number; entered: number; left: number; converted: number }>;
+  funnel: { state: string; reached: number; droppedHere: number; convertedAfter: number }[];
+  series: { day: string; enrolled: number; converted: number }[];
+  messages: { channel: string; template: string; sent: number; notSent: number; responded: number; responseRate: number }[];
+}
+
+/** The part of the journey page that refreshes itself while people watch. */
+export function journeyLive(data: Pick<JourneyPageData, 'shown' | 'stateCounts' | 'metrics'>): Html {
+  const definition = JourneyDefinition.parse(data.shown.definition);
+  const names = [...Object.keys(definition.states), ...(definition.goal ? [RESERVED_STATES.goal] : []), RESERVED_STATES.exit];
+  const counts = data.stateCounts;
+  const { metrics } = data;
+  return html`<div class="cards" role="list">
+      ${card('Enrolled', formatCount(metrics.enrolled), 'enrolled')}
+      ${card('In the journey now', formatCount(metrics.active), 'active')}
+      ${card('Converted', formatCount(metrics.converted), 'converted')}
+      ${card('Conversion rate', formatPercent(metrics.conversionRate), 'conversion-rate')}
+      ${card('Median time to convert', formatSpan(metrics.medianTimeToConvertMs), 'time-to-convert')}
+      ${card('Revenue attributed', money(metrics.revenue), 'revenue')}
+    </div>
+    <section class="panel" aria-labelledby="diagram-title">
+      <h2 id="diagram-title">Where constituents are</h2>
+      <p class="muted small">Each state shows how many are in it now, have entered, have left, and went on to convert. Updates live.</p>
+      <div class="diagram" data-testid="diagram">${trusted(journeyToSvg(definition, { counts }))}</div>
+      <details><summary>The same numbers as a table</summary>
+        <table class="data compact" data-testid="state-counts"><thead><tr><th scope="col">State</th><th scope="col" class="num">Now</th><th scope="col" class="num">Entered</th><th scope="col" class="num">Left</th><th scope="col" class="num">Converted</th></tr></thead>
+        <tbody>${names.map((name) => {
+          const row = counts[name] ?? { current: 0, entered: 0, left: 0, converted: 0 };
+          return html`<tr data-state="${name}"><th scope="row">${name}</th><td class="num">${row.current}</td><td class="num">${row.entered}</td><td class="num">${row.left}</td><td class="num">${row.converted}</td></tr>`;
+        })}</tbody></table>
+      </details>
+    </section>`;
+}
+
+function card(label: string, value: string, id: string): Html {
+  return html`<div class="card" role="listitem" data-metric="${id}"><div class="card-label">${label}</div><div class="card-value">${value}</div></div>`;
+}
+
+export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Html {
+  const { journey, versions, shown } = data;
+  const admin = allows(principal.scopes, 'admin');
+  return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/journeys">Journeys</a> › <span aria-current="page">${journey.name}</span></nav>
+  <div class="page-head">
+    <div><h1>${journey.name} ${badge(shown.status, statusTone[shown.status])}</h1><p class="muted">${journey.description}</p></div>
+    <div class="actions">${admin ? html`<a class="button" href="/app/journeys/${journey.id}/edit">Edit journey</a>` : ''}</div>
+  </div>
+  <div id="live" data-live="/app/journeys/${journey.id}/live?version=${shown.version}">${journeyLive(data)}</div>
+  <div class="grid-2">
+    <section class="panel" aria-labelledby="funnel-title">
+      <h2 id="funnel-title">Funnel</h2>
+      <p class="muted small">How many reached each step, and how many left the journey there without converting.</p>
+      ${funnelChart(data.funnel.map((step) => ({ label: step.state, reached: step.reached, dropped: step.droppedHere })))}
+    </section>
+    <section class="panel" aria-labelledby="series-title">
+      <h2 id="series-title">Enrollments and conversions, last ${data.series.length} days</h2>
+      ${dailyChart(data.series.map((row) => ({ day: row.day, values: [row.enrolled, row.converted] })), ['enrolled', 'converted'], 'Enrollments and conversions per day')}
+    </section>
+  </div>
+  <section class="panel" aria-labelledby="messages-title">
+    <h2 id="messages-title">Response per message</h2>
+    <p class="muted small">A response is a gift or registration within 7 days of the message.</p>
+    ${
+      data.messages.length === 0
+        ? html`<p class="muted">No messages sent yet.</p>`
+        : html`<table class="data"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
+      <tbody>${data.messages.map(
+        (row) => html`<tr><th scope="row">${row.channel === 'email' ? '✉' : '📱'} ${row.template}</th><td class="num">${row.sent}</td><td class="num">${row.notSent}</td><td class="num">${row.responded}</td>
+          <td>${rateBar(row.responseRate, `${formatPercent(row.responseRate)} responded`)} ${formatPercent(row.responseRate)}</td></tr>`,
+      )}</tbody></table>`
+    }
+  </section>
+  <section class="panel" aria-labelledby="versions-title">
+    <h2 id="versions-title">Versions</h2>
+    <table class="data"><thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Saved</th><th scope="col">Published</th>${admin ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
+    <tbody>${[...versions].reverse().map(
+      (version) => html`<tr>
+        <th scope="row"><a href="/app/journeys/${journey.id}?version=${version.version}">v${version.version}</a></th>
+        <td>${badge(version.status, statusTone[version.status])}</td>
+        <td>${formatDate(version.createdAt)}</td><td>${formatDate(version.publishedAt)}</td>
+        ${admin ? html`<td class="row-actions">${versionActions(journey.id, version)}</td>` : ''}
+      </tr>`,
+    )}</tbody></table>
+  </section>`;
+}
+
+function versionActions(journeyId: string, version: JourneyVersion): Html {
+  const action = (name: string, label: string, tone = '') =>
+    html`<form method="post" action="/app/journeys/${journeyId}/versions/${version.version}/${name}"${
+      name === 'archive' ? html` data-confirm="Archive version ${version.version}? Everyone still in it leaves the journey."` : ''
+    }><button class="small ${tone}" type="submit">${label}</button></form>`;
+  switch (version.status) {
+    case 'draft':
+      return html`${action('publish', 'Publish')}${action('archive', 'Archive', 'quiet')}`;
+    case 'published':
+      return html`${action('pause', 'Pause')}${action('archive', 'Archive', 'quiet')}`;
+    case 'paused':
+      return html`${action('resume', 'Resume')}${action('archive', 'Archive', 'quiet')}`;
+    default:
+      return html``;
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * The web app, served by the API process under /app: pages rendered on the
+ * server from the same services the JSON API uses, so both show the same truth.
+ * Every page works as plain links and forms; /app/static/app.js adds live
+ * refresh and checking while typing.
+ */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { createAnalytics } from '../analytics/metrics.ts';
+import { ApiScope, type ApiKeyStore, type ApiPrincipal } from '../auth/api-keys.ts';
+import { createConstituentDirectory, ConstituentError } from '../constituents/directory.ts';
+import type { Database, JourneyVersion } from '../db/client.ts';
+import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf } from '../journeys/authoring.ts';
+import { JourneyDefinition, transitionsOf, type Condition } from '../journeys/definition.ts';
+import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
+import { TaskError, type TaskService } from '../tasks/service.ts';
+import { SESSION_COOKIE } from '../api/auth.ts';
+import { withOverdue } from '../api/task-routes.ts';
+import { html } from './html.ts';
+import { page, type PageFrame } from './layout.ts';
+import { constituentPage, constituentsList } from './pages/constituents.ts';
+import { editorPage, SAMPLE_JOURNEY, SAMPLE_TIMELINE, type EditorState } from './pages/editor.ts';
+import { inboxPage, keysPage, type InboxTask } from './pages/inbox.ts';
+import { journeyLive, journeyPage, journeysList, type JourneyPageData } from './pages/journeys.ts';
+
+export interface WebAppDependencies {
+  db: Database;
+  lifecycle: JourneyLifecycle;
+  tasks: TaskService;
+  keys: ApiKeyStore;
+  secureCookies: boolean;
+}
+
+const FLASH_COOKIE = 'steward_flash';
+const staticFiles = {
+  'app.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./static/app.css', import.meta.url), 'utf8') },
+  'app.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./static/app.js', import.meta.url), 'utf8') },
+};
+
+/** Only paths inside the app are followed after sign-in, never another site. */
+const safeNext = (next: string | undefined) => (next && /^\/app(\/|$|\?)/.test(next) ? next : '/app/journeys');
+
+export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies): void {
+  const { db, lifecycle, tasks, keys } = deps;
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  const analytics = createAnalytics(db);
+  const directory = createConstituentDirectory(db);
+  const authoring = createJourneyAuthoring(db);
+  const cookieOptions = { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: deps.secureCookies };
+
+  function render(request: FastifyRequest, reply: FastifyReply, frame: Omit<PageFrame, 'principal' | 'flash'>, status = 200) {
+    const flashText = request.cookies[FLASH_COOKIE];
+    if (flashText) reply.clearCookie(FLASH_COOKIE, { path: '/' });
+    const flash = flashText ? (JSON.parse(flashText) as PageFrame['flash']) : undefined;
+    return reply
+      .status(status)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+      .send(page({ ...frame, principal: request.principal, flash }));
+  }
+
+  /** After a form post: back to a page, with one line saying what happened. */
+  function redirectWith(reply: FastifyReply, to: string, kind: 'ok' | 'error', text: string) {
+    return reply.setCookie(FLASH_COOKIE, JSON.stringify({ kind, text }), { ...cookieOptions, maxAge: 60 }).redirect(to, 303);
+  }
+
+  const pageConfig = (scope: ApiScope) => ({ config: { scope, page: true } });
+  const principalOf = (request: FastifyRequest): ApiPrincipal => request.principal!;
+
+  for (const [name, file] of Object.entries(staticFiles)) {
+    app.get(`/app/static/${name}`, { config: { scope: 'public' } }, async (_request, reply) =>
+      reply.type(file.type).header('cache-control', 'public, max-age=300').send(file.body),
+    );
+  }
+
+  // Signing in: the key becomes an HTTP-only, same-site cookie; nothing else is kept.
+  app.get('/app/sign-in', { config: { scope: 'public' }, schema: { querystring: z.looseObject({ next: z.string().optional(), failed: z.string().optional() }) } }, async (request, reply) =>
+    render(request, reply, {
+      title: 'Sign in',
+      body: html`<section class="panel narrow">
+        <h1>Sign in to Steward</h1>
+        ${request.query.failed ? html`<p class="flash error" role="alert">That key is unknown or revoked.</p>` : ''}
+        <form method="post" action="/app/sign-in" class="stack">
+          <input type="hidden" name="next" value="${safeNext(request.query.next)}">
+          <label for="key">Your access key</label>
+          <input id="key" name="key" type="password" required autocomplete="current-password" placeholder="stw_…">
+          <p class="muted small">The first admin key is in <code>.steward/api-key</code>; admins make keys for colleagues under API keys.</p>
+          <button type="submit">Sign in</button>
+        </form></section>`,
+    }),
+  );
+  app.post(
+    '/app/sign-in',
+    { config: { scope: 'public' }, schema: { body: z.looseObject({ key: z.string().trim().default(''), next: z.string().optional() }) } },
+    async (request, reply) => {
+      const principal = request.body.key ? await keys.authenticate(request.body.key) : undefined;
+      const next = safeNext(request.body.next);
+      if (!principal) return reply.redirect(`/app/sign-in?failed=1&next=${encodeURIComponent(next)}`, 303);
+      return reply.setCookie(SESSION_COOKIE, request.body.key, { ...cookieOptions, maxAge: 12 * 3600 }).redirect(next, 303);
+    },
+  );
+  app.post('/app/sign-out', { config: { scope: 'public' } }, async (_request, reply) => reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/app/sign-in', 303));
+
+  app.get('/app', pageConfig('read'), async (_request, reply) => reply.redirect('/app/journeys', 303));
+
+  // Journeys.
+  app.get('/app/journeys', pageConfig('read'), async (request, reply) => {
+    const [journeys, summaries] = await Promise.all([
+      db.journey.findMany({ orderBy: { name: 'asc' }, include: { versions: { orderBy: { version: 'desc' }, select: { version: true, status: true } } } }),
+      analytics.journeySummaries(),
+    ]);
+    const rows = journeys.map((journey) => {
+      const summary = summaries.find((item) => item.journeyId === journey.id);
+      const shown = journey.versions.find((version) => version.status === 'published') ?? journey.versions[0];
+      return {
+        journeyId: journey.id,
+        name: journey.name,
+        description: journey.description,
+        status: shown?.status ?? 'draft',
+        version: shown?.version ?? null,
+        active: summary?.active ?? 0,
+        enrolled: summary?.enrolled ?? 0,
+        enrolledLast30Days: summary?.enrolledLast30Days ?? 0,
+        conversionRate: summary?.conversionRate ?? 0,
+        revenue: summary?.revenue ?? [],
+      };
+    });
+    return render(request, reply, { title: 'Journeys', section: 'journeys', body: journeysList(rows, principalOf(request)) });
+  });
+
+  async function shownVersion(journeyId: string, number?: number): Promise<JourneyVersion | undefined> {
+    const versions = await db.journeyVersion.findMany({ where: { journeyId }, orderBy: { version: 'desc' } });
+    return number ? versions.find((version) => version.version === number) : (versions.find((version) => version.status === 'published') ?? versions[0]);
+  }
+
+  async function journeyData(journeyId: string, number?: number): Promise<JourneyPageData | undefined> {
+    const journey = await db.journey.findUnique({ where: { id: journeyId }, include: { versions: { orderBy: { version: 'asc' } } } });
+    const shown = journey && (number ? journey.versions.find((version) => version.version === number) : await shownVersion(journeyId));
+    if (!journey || !shown) return undefined;
+    const states = Object.keys(JourneyDefinition.parse(shown.definition).states);
+    const [metrics, stateCounts, funnel, series, messages] = await Promise.all([
+      analytics.journeyMetrics(journeyId, {}),
+      analytics.stateCounts(journeyId),
+      analytics.funnel(journeyId, states),
+      analytics.timeSeries(journeyId, { days: 30 }),
+      analytics.messageResponse(journeyId, { windowDays: 7 }),
+    ]);
+    return { journey, versions: journey.versions, shown, metrics, stateCounts, funnel, series, messages };
+  }
+
+  const VersionQuery = { querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }) };
+  const notFound = (request: FastifyRequest, reply: FastifyReply, what: string) =>
+    render(request, reply, { title: 'Not found', body: html`<h1>Not found</h1><p>${what}</p><p><a href="/app/journeys">Back to journeys</a></p>` }, 404);
+
+  app.get('/app/journeys/new', pageConfig('admin'), async (request, reply) =>
+    render(request, reply, { title: 'New journey', section: 'journeys', body: editorPage({ source: SAMPLE_JOURNEY, timeline: SAMPLE_TIMELINE }) }),
+  );
+
+  app.get('/app/journeys/:id', { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string() }), ...VersionQuery } }, async (request, reply) => {
+    const data = await journeyData(request.params.id, request.query.version);
+    if (!data) return notFound(request, reply, `There is no journey ${request.params.id}.`);
+    return render(request, reply, { title: data.journey.name, section: 'journeys', body: journeyPage(data, principalOf(request)) });
+  });
+
+  app.get('/app/journeys/:id/live', { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string() }), ...VersionQuery } }, async (request, reply) => {
+    const shown = await shownVersion(request.params.id, request.query.version);
+    if (!shown) return reply.status(404).type('text/html; charset=utf-8').send('');
+    const [metrics, stateCounts] = await Promise.all([analytics.journeyMetrics(request.params.id, {}), analytics.stateCounts(request.params.id)]);
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(journeyLive({ shown, metrics, stateCounts }).text);
+  });
+
+  app.get('/app/journeys/:id/edit', { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string() }) } }, async (request, reply) => {
+    const shown = await shownVersion(request.params.id);
+    if (!shown) return notFound(request, reply, `There is no journey ${request.params.id}.`);
+    return render(request, reply, {
+      title: `Edit ${request.params.id}`,
+      section: 'journeys',
+      body: editorPage({ journeyId: request.params.id, source: sourceOf(shown), timeline: SAMPLE_TIMELINE }),
+    });
+  });
+
+  const EditorForm = z.looseObject({ source: z.string().default(''), timeline: z.string().default(SAMPLE_TIMELINE), intent: z.enum(['check', 'simulate', 'save']).default('check') });
+
+  async function handleEditor(request: FastifyRequest, reply: FastifyReply, journeyId: string | undefined, form: z.infer<typeof EditorForm>) {
+    // Browsers send CRLF in form fields; line numbers should match what people see.
+    const source = form.source.replace(/\r\n/g, '\n');
+    const timeline = form.timeline.replace(/\r\n/g, '\n');
+    const state: EditorState = { journeyId, source, timeline };
+    const checked = authoring.check(source);
+    state.findings = checked.findings;
+    state.checkedOk = checked.ok;
+    if (checked.ok && checked.definition) {
+      try {
+        if (form.intent === 'simulate') {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(timeline);
+          } catch (error) {
+            throw new JourneySourceError([{ severity: 'error', path: 'timeline', message: `is not JSON: ${(error as Error).message}` }]);
+          }
+          state.simulation = { definition: checked.definition, result: authoring.simulate(source, parsed as never) };
+        }
+        if (form.intent === 'save') {
+          const saved = await authoring.saveDraft(source, journeyId);
+          state.saved = { journeyId: saved.journeyId, version: saved.version };
+          state.journeyId = saved.journeyId;
+        }
+      } catch (error) {
+        if (error instanceof JourneySourceError) {
+          state.findings = [...checked.findings, ...error.findings];
+          state.checkedOk = false;
+        } else if (error instanceof JourneyConflictError) {
+          state.findings = [{ severity: 'error', path: '', message: error.message }];
+        } else throw error;
+      }
+    }
+    const hasErrors = state.findings.some((finding) => finding.severity === 'error');
+    return render(request, reply, { title: journeyId ? `Edit ${journeyId}` : 'New journey', section: 'journeys', body: editorPage(state) }, hasErrors ? 422 : 200);
+  }
+
+  app.post('/app/journeys/new', { ...pageConfig('admin'), schema: { body: EditorForm } }, async (request, reply) => handleEditor(request, reply, undefined, request.body));
+  app.post('/app/journeys/:id/edit', { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string() }), body: EditorForm } }, async (request, reply) =>
+    handleEditor(request, reply, request.params.id, request.body),
+  );
+
+  app.post(
+    '/app/journeys/:id/versions/:version/:action',
+    {
+      ...pageConfig('admin'),
+      schema: { params: z.strictObject({ id: z.string(), version: z.coerce.number().int().min(1), action: z.enum(['publish', 'pause', 'resume', 'archive']) }) },
+    },
+    async (request, reply) => {
+      const { id, version, action } = request.params;
+      const back = `/app/journeys/${id}`;
+      try {
+        if (action === 'archive') await lifecycle.archive(id, version, `archived by ${principalOf(request).name}`);
+        else await lifecycle[action](id, version);
+        const done = { publish: 'published: new enrollments go to it', pause: 'paused', resume: 'resumed', archive: 'archived' }[action];
+        return redirectWith(reply, back, 'ok', `Version ${version} ${done}.`);
+      } catch (error) {
+        if (error instanceof LifecycleError) return redirectWith(reply, back, 'error', error.message);
+        throw error;
+      }
+    },
+  );
+
+  // Constituents.
+  app.get(
+    '/app/constituents',
+    { ...pageConfig('read'), schema: { querystring: z.strictObject({ q: z.string().trim().max(200).default(''), cursor: z.string().optional() }) } },
+    async (request, reply) => {
+      const found = await directory.search({ q: request.query.q, limit: 50, cursor: request.query.cursor });
+      return render(request, reply, { title: 'Constituents', section: 'constituents', body: constituentsList(request.query.q, found.constituents, found.nextCursor) });
+    },
+  );
+
+  app.get(
+    '/app/constituents/:id',
+    { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string() }), querystring: z.strictObject({ cursor: z.string().optional() }) } },
+    async (request, reply) => {
+      try {
+        const [constituent, timeline, enrollments] = await Promise.all([
+          directory.find(request.params.id),
+          directory.timeline(request.params.id, { limit: 50, cursor: request.query.cursor }),
+          db.enrollment.findMany({
+            where: { constituentId: request.params.id },
+            orderBy: { enteredAt: 'desc' },
+            take: 50,
+            include: { journeyVersion: { select: { journeyId: true, version: true } } },
+          }),
+        ]);
+        return render(request, reply, {
+          title: [constituent.firstName, constituent.lastName].filter(Boolean).join(' ') || 'Constituent',
+          section: 'constituents',
+          body: constituentPage({
+            constituent,
+            enrollments: enrollments.map((row) => ({ ...row, journeyId: row.journeyVersion.journeyId, version: row.journeyVersion.version })),
+            timeline: timeline.entries,
+            nextCursor: timeline.nextCursor,
+          }),
+        });
+      } catch (error) {
+        if (error instanceof ConstituentError || (error as { statusCode?: number }).statusCode === 400) {
+          return notFound(request, reply, `There is no constituent ${request.params.id}.`);
+        }
+        throw error;
+      }
+    },
+  );
+
+  // The staff inbox.
+  app.get('/app/inbox', { ...pageConfig('read'), schema: { querystring: z.strictObject({ queue: z.string().optional() }) } }, async (request, reply) => {
+    const queues = await tasks.queueCounts();
+    const queue = request.query.queue ?? queues.find((item) => item.open + item.claimed > 0)?.id ?? queues[0]?.id ?? 'stewardship';
+    const list = await tasks.list({ queue, limit: 200 });
+    const [constituents, enrollments] = await Promise.all([
+      db.constituent.findMany({ where: { id: { in: list.flatMap((task) => (task.constituentId ? [task.constituentId] : [])) } }, select: { id: true, firstName: true, lastName: true, email: true } }),
+      db.enrollment.findMany({
+        where: { id: { in: list.flatMap((task) => (task.enrollmentId ? [task.enrollmentId] : [])) } },
+        select: { id: true, journeyVersion: { select: { journeyId: true, definition: true } } },
+      }),
+    ]);
+    const inboxTasks: InboxTask[] = list.map((task) => {
+      const person = constituents.find((row) => row.id === task.constituentId);
+      const enrollment = enrollments.find((row) => row.id === task.enrollmentId);
+      return {
+        ...withOverdue(task),
+        constituentName: person ? [person.firstName, person.lastName].filter(Boolean).join(' ') || person.email : null,
+        journeyId: enrollment?.journeyVersion.journeyId ?? null,
+        outcomes: enrollment ? outcomesUnderstood(enrollment.journeyVersion.definition) : [],
+      };
+    });
+    return render(request, reply, { title: 'Task inbox', section: 'inbox', body: inboxPage({ queues, queue, tasks: inboxTasks }, principalOf(request)) });
+  });
+
+  const TaskParams = z.strictObject({ id: z.string() });
+  app.post('/app/inbox/:id/claim', { ...pageConfig('staff'), schema: { params: TaskParams } }, async (request, reply) => {
+    try {
+      const task = await tasks.claim(request.params.id, principalOf(request).name);
+      return redirectWith(reply, `/app/inbox?queue=${encodeURIComponent(task.queue)}`, 'ok', `Claimed: ${task.title}`);
+    } catch (error) {
+      if (error instanceof TaskError) return redirectWith(reply, '/app/inbox', 'error', error.message);
+      throw error;
+    }
+  });
+
+  app.post(
+    '/app/inbox/:id/complete',
+    { ...pageConfig('staff'), schema: { params: TaskParams, body: z.looseObject({ outcome: z.string().trim().default('') }) } },
+    async (request, reply) => {
+      const outcome = request.body.outcome;
+      if (!/^[a-z0-9][a-z0-9-]{0,99}$/.test(outcome)) {
+        return redirectWith(reply, '/app/inbox', 'error', 'The outcome must be a short lower-case word or phrase with dashes, e.g. no-answer.');
+      }
+      try {
+        const { task, delivered } = await tasks.complete(request.params.id, outcome, principalOf(request).name);
+        const text = `Completed "${task.title}" with ${outcome}${delivered ? '; the journey has carried on.' : '; the journey will hear of it shortly.'}`;
+        return redirectWith(reply, `/app/inbox?queue=${encodeURIComponent(task.queue)}`, 'ok', text);
+      } catch (error) {
+        if (error instanceof TaskError) return redirectWith(reply, '/app/inbox', 'error', error.message);
+        throw error;
+      }
+    },
+  );
+
+  // API keys, for admins.
+  app.get('/app/keys', pageConfig('admin'), async (request, reply) => render(request, reply, { title: 'API keys', section: 'keys', body: keysPage(await keys.list()) }));
+  app.post(
+    '/app/keys',
+    { ...pageConfig('admin'), schema: { body: z.looseObject({ name: z.string().trim().default(''), scopes: z.union([z.string(), z.array(z.string())]).optional() }) } },
+    async (request, reply) => {
+      const scopes = z.array(ApiScope).min(1).safeParse([request.body.scopes ?? []].flat());
+      if (!request.body.name || !scopes.success) return redirectWith(reply, '/app/keys', 'error', 'Give the key a name and at least one scope.');
+      const created = await keys.create({ name: request.body.name.slice(0, 100), scopes: scopes.data });
+      return render(request, reply, { title: 'API keys', section: 'keys', body: keysPage(await keys.list(), { key: created.key, name: created.apiKey.name }) }, 201);
+    },
+  );
+  app.post('/app/keys/:id/revoke', { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string() }) } }, async (request, reply) => {
+    if (principalOf(request).keyId === request.params.id) return redirectWith(reply, '/app/keys', 'error', 'You are signed in with that key; sign in with another admin key to revoke it.');
+    const revoked = await keys.revoke(request.params.id);
+    return redirectWith(reply, '/app/keys', revoked ? 'ok' : 'error', revoked ? `Revoked ${revoked.name}.` : 'No such key.');
+  });
+}
+
+/** The task outcomes a journey branches on (`event.outcome` in its task-completed transitions), for the inbox to offer. */
+export function outcomesUnderstood(stored: unknown): string[] {
+  const parsed = JourneyDefinition.safeParse(stored);
+  if (!parsed.success) return [];
+  const found = new Set<string>();
+  const visit = (condition: Condition) => {
+    if ('any' in condition) return condition.any.forEach(visit);
+    if ('not' in condition) return;
+    if (condition.field !== 'event.outcome') return;
+    if (typeof condition.eq === 'string') found.add(condition.eq);
+    for (const value of condition.in ?? []) if (typeof value === 'string') found.add(value);
+  };
+  for (const state of Object.values(parsed.data.states)) {
+    for (const transition of transitionsOf(state.on?.['task-completed'])) transition.when?.forEach(visit);
+  }
+  return [...found];
+}

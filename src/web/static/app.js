@@ -1,0 +1,126 @@
+// Steward's web app: what plain forms cannot do. Live refresh of a journey's
+// numbers, checking a journey while it is typed, jumping to a finding's line,
+// and asking before an action that cannot be undone.
+'use strict';
+
+const LIVE_INTERVAL_MS = 3000;
+const CHECK_DELAY_MS = 500;
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
+// A journey page refreshes its diagram and numbers while it is visible.
+function startLive(container) {
+  const url = container.dataset.live;
+  let busy = false;
+  setInterval(async () => {
+    if (busy || document.hidden) return;
+    busy = true;
+    try {
+      const response = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+      if (response.ok) {
+        const open = container.querySelector('details')?.open;
+        container.innerHTML = await response.text();
+        if (open) container.querySelector('details')?.setAttribute('open', '');
+        container.dataset.refreshedAt = String(Date.now());
+      }
+    } finally {
+      busy = false;
+    }
+  }, LIVE_INTERVAL_MS);
+}
+
+// Moves the caret to a line of the editor and scrolls it into view.
+function goToLine(textarea, line, column) {
+  const lines = textarea.value.split('\n');
+  let offset = 0;
+  for (let index = 0; index < line - 1 && index < lines.length; index++) offset += lines[index].length + 1;
+  offset += Math.max(0, (column || 1) - 1);
+  textarea.focus();
+  textarea.setSelectionRange(offset, offset);
+  const lineHeight = parseFloat(getComputedStyle(textarea).lineHeight) || 18;
+  textarea.scrollTop = Math.max(0, (line - 3) * lineHeight);
+}
+
+function renderFindings(form, findings) {
+  const textarea = form.querySelector('#source');
+  const region = form.querySelector('#findings-region');
+  const status = form.querySelector('[data-testid="check-status"]');
+  const gutter = form.querySelector('.gutter');
+  const errors = findings.filter((finding) => finding.severity === 'error');
+  region.innerHTML = findings.length
+    ? `<ul class="findings" id="findings" data-testid="findings">${findings
+        .map(
+          (finding) =>
+            `<li class="${finding.severity}"><strong>${finding.severity === 'error' ? 'Error' : 'Warning'}</strong> ` +
+            (finding.line ? `<a href="#source" data-line="${finding.line}" data-column="${finding.column || 1}">line ${finding.line}${finding.column ? `, column ${finding.column}` : ''}</a> ` : '') +
+            (finding.path ? `<code>${escapeHtml(finding.path)}</code> ` : '') +
+            `${escapeHtml(finding.message)}</li>`,
+        )
+        .join('')}</ul>`
+    : '';
+  status.textContent = errors.length ? `${errors.length} error${errors.length === 1 ? '' : 's'}` : 'No errors';
+  status.className = `status ${errors.length ? 'bad' : 'good'}`;
+  if (errors.length) textarea.setAttribute('aria-invalid', 'true');
+  else textarea.removeAttribute('aria-invalid');
+  const marked = new Map();
+  for (const finding of findings) if (finding.line) marked.set(finding.line, [...(marked.get(finding.line) || []), finding.message]);
+  const count = textarea.value.split('\n').length;
+  gutter.innerHTML = Array.from({ length: count }, (_, index) => {
+    const messages = marked.get(index + 1);
+    return messages ? `<li class="error-line" title="${escapeHtml(messages.join('; '))}">${index + 1}</li>` : `<li>${index + 1}</li>`;
+  }).join('');
+}
+
+function startEditor(form) {
+  const textarea = form.querySelector('#source');
+  const gutter = form.querySelector('.gutter');
+  let timer;
+  let sequence = 0;
+  textarea.addEventListener('scroll', () => {
+    gutter.style.transform = `translateY(${-textarea.scrollTop}px)`;
+  });
+  textarea.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++sequence;
+      const response = await fetch('/journeys/validate', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source: textarea.value }),
+      });
+      if (!response.ok || mine !== sequence) return;
+      renderFindings(form, (await response.json()).findings);
+    }, CHECK_DELAY_MS);
+  });
+  form.addEventListener('click', (event) => {
+    const link = event.target.closest('a[data-line]');
+    if (!link) return;
+    event.preventDefault();
+    goToLine(textarea, Number(link.dataset.line), Number(link.dataset.column));
+  });
+  // Tab indents in the editor instead of leaving it; Escape then Tab leaves (keyboard users are never trapped).
+  let escaped = false;
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      escaped = true;
+      return;
+    }
+    if (event.key === 'Tab' && !event.shiftKey && !escaped) {
+      event.preventDefault();
+      textarea.setRangeText('  ', textarea.selectionStart, textarea.selectionEnd, 'end');
+    }
+    escaped = false;
+  });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  for (const container of document.querySelectorAll('[data-live]')) startLive(container);
+  for (const form of document.querySelectorAll('form[data-editor]')) startEditor(form);
+  document.addEventListener('submit', (event) => {
+    const message = event.target.dataset && event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * A real browser for the web app's tests: Debian's Chromium driven by
+ * playwright-core. On a machine without it, the package is installed with apt
+ * when the tests run as root; otherwise the error says what to install.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const CHROMIUM = process.env.STEWARD_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOT_DIR = path.resolve('test-results/screenshots');
+
+function ensureChromium(): string {
+  if (existsSync(CHROMIUM)) return CHROMIUM;
+  const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
+  if (!canInstall) {
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set STEWARD_CHROMIUM to a Chromium binary`);
+  }
+  console.log('[browser] installing Debian chromium for the web app tests (once per machine)…');
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium, but ${CHROMIUM} is still missing`);
+  return CHROMIUM;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  return chromium.launch({
+    executablePath: ensureChromium(),
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/** Saves the whole page as test-results/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Form fields a person cannot name: each needs a <label> or an aria-label. */
+export async function unlabelledFields(page: Page): Promise<string[]> {
+  return page.$$eval('input:not([type=hidden]), textarea, select', (fields) =>
+    fields
+      .filter((field) => !(field as HTMLInputElement).labels?.length && !field.getAttribute('aria-label'))
+      .map((field) => field.outerHTML.slice(0, 80)),
+  );
+}

@@ -1,0 +1,257 @@
+/**
+ * The web app in a real browser (Debian's Chromium), over real parts: the API
+ * process listening, PostgreSQL, the Temporal test server with a worker, an SMTP
+ * server. A marketer writes, checks, simulates and publishes a journey and
+ * watches its diagram count people in; a staff member works a task and the
+ * constituent's journey carries on. Each page's screenshot is saved under
+ * test-results/screenshots/.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../../src/api/server.ts';
+import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
+import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
+import { createServices, type Services } from '../../src/services.ts';
+import { makeKey } from '../support/api.ts';
+import { launchBrowser, screenshot, unlabelledFields } from '../support/browser.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { eventually } from '../support/wait.ts';
+
+let runtime: TestRuntime;
+let services: Services;
+let api: FastifyInstance;
+let baseUrl: string;
+let worker: Worker;
+let working: Promise<void>;
+let browser: Browser;
+let adminKey: string;
+let staffKey: string;
+
+beforeAll(async () => {
+  [runtime, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
+  await publishJourneyCatalog(runtime.db, await loadJourneyCatalog());
+  services = createServices({ db: runtime.db, temporal: runtime.env.client, taskQueue: runtime.taskQueue });
+  worker = await runtime.worker();
+  working = worker.run();
+  api = buildApi(services);
+  baseUrl = (await api.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
+  adminKey = await makeKey(services.keys, ['admin'], 'Grace (marketing)');
+  staffKey = await makeKey(services.keys, ['read', 'staff'], 'Maria (gift officer)');
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  worker?.shutdown();
+  await working;
+  await api?.close();
+  await runtime?.stop();
+});
+
+async function signIn(key: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/app/journeys`);
+  // Without a session the app asks for a key, and comes back to where it was going.
+  expect(new URL(page.url()).pathname).toBe('/app/sign-in');
+  await page.getByLabel('Your access key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}/app/journeys`);
+  return page;
+}
+
+async function postEvent(body: unknown) {
+  const response = await fetch(`${baseUrl}/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(202);
+  return (await response.json()) as { enrollments: { enrollmentId: string; journeyId: string }[] };
+}
+
+const JOURNEY_WITH_ERROR = `id: spring-appeal-thanks
+name: Spring appeal thank-you
+description: Thank spring appeal donors at once.
+trigger:
+  event: donation
+  when:
+    - { field: event.campaign, eq: spring-appeal }
+initial: thanked
+states:
+  thanked:
+    entry:
+      - { do: email, template: spring-thanks }
+    after:
+      - { delay: 30d, to: done }
+  done:
+    final: true
+`;
+const JOURNEY_FIXED = JOURNEY_WITH_ERROR.replace('template: spring-thanks', 'template: first-gift-thank-you');
+
+describe('the web app', () => {
+  it('refuses a wrong key at sign-in', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${baseUrl}/app/sign-in`);
+    await page.getByLabel('Your access key').fill('stw_wrong-key-000000000000000000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('unknown or revoked');
+    await screenshot(page, '01-sign-in-refused');
+    await page.close();
+  });
+
+  it('lets a marketer write a journey, see an error at its line, fix it, simulate, publish, and watch people arrive', async () => {
+    const page = await signIn(adminKey);
+    expect(await page.locator('h1').textContent()).toBe('Journeys');
+    expect(await page.getByRole('link', { name: 'First-gift thank-you' }).count()).toBe(1);
+    expect(await unlabelledFields(page)).toEqual([]);
+    await screenshot(page, '02-journeys');
+
+    await page.getByRole('link', { name: 'New journey' }).click();
+    await page.waitForURL(`${baseUrl}/app/journeys/new`);
+    const editor = page.getByLabel('Journey definition');
+    await editor.fill(JOURNEY_WITH_ERROR);
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.waitForLoadState('domcontentloaded');
+
+    // The error names the field and the line, and the line is marked beside the text.
+    const finding = page.getByTestId('findings').locator('li').first();
+    expect(await finding.textContent()).toMatch(/line 12.*states\.thanked\.entry\[0\]\.template.*spring-thanks/s);
+    expect(await page.locator('.gutter li.error-line').allTextContents()).toEqual(['12']);
+    expect(await page.getByLabel('Journey definition').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('check-status').textContent()).toBe('1 error');
+    expect(await unlabelledFields(page)).toEqual([]);
+    await screenshot(page, '03-editor-error');
+
+    // Following the finding puts the caret on that line.
+    await finding.getByRole('link').click();
+    const caretLine = await page.getByLabel('Journey definition').evaluate((area: HTMLTextAreaElement) => area.value.slice(0, area.selectionStart).split('\n').length);
+    expect(caretLine).toBe(12);
+
+    // Fixing it in place clears the error while typing, before any button is pressed.
+    await page.getByLabel('Journey definition').fill(JOURNEY_FIXED);
+    await expect.poll(() => page.getByTestId('check-status').textContent(), { timeout: 10_000 }).toBe('No errors');
+    expect(await page.locator('.gutter li.error-line').count()).toBe(0);
+
+    await page.getByText('Simulation timeline').click();
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    await page.waitForLoadState('domcontentloaded');
+    const simulation = page.getByTestId('simulation');
+    expect(await simulation.textContent()).toContain('enrollment 1: completed in done');
+    expect(await simulation.textContent()).toContain('first-gift-thank-you');
+    await screenshot(page, '04-editor-simulation');
+
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.getByTestId('saved').textContent()).toContain('version 1');
+    await page.getByRole('button', { name: 'Publish version 1' }).click();
+    await page.waitForURL(`${baseUrl}/app/journeys/spring-appeal-thanks`);
+    expect(await page.getByRole('status').textContent()).toContain('Version 1 published');
+    expect(await page.locator('h1').textContent()).toContain('published');
+
+    // Events arrive; the diagram's counts move without reloading the page.
+    const now = () => page.locator('[data-testid="state-counts"] tr[data-state="thanked"] td').first().textContent();
+    expect(await now()).toBe('0');
+    await screenshot(page, '05-journey-before');
+    for (let index = 0; index < 3; index++) {
+      const accepted = await postEvent({
+        id: `spring-${randomUUID()}`,
+        type: 'donation',
+        constituent: { email: `spring-${index}-${randomUUID()}@example.org`, firstName: `Donor ${index}`, consent: { email: 'granted' } },
+        data: { amount: 25 + index, currency: 'USD', campaign: 'spring-appeal' },
+      });
+      expect(accepted.enrollments.map((enrollment) => enrollment.journeyId)).toContain('spring-appeal-thanks');
+    }
+    await expect.poll(now, { timeout: 20_000 }).toBe('3');
+    expect(await page.locator('[data-testid="diagram"] g[data-state="thanked"] text').first().textContent()).toContain('3 now');
+    expect(await page.locator('[data-metric="enrolled"] .card-value').textContent()).toBe('3');
+    await screenshot(page, '06-journey-live');
+    await page.context().close();
+  });
+
+  it('lets a staff member claim and complete a task, and the constituent’s journey carries on', async () => {
+    // Shipped as a draft; an admin puts it live.
+    await services.lifecycle.publish('major-gift-prospect', 1);
+    const email = `major-${randomUUID()}@example.org`;
+    const accepted = await postEvent({
+      id: `major-${randomUUID()}`,
+      type: 'donation',
+      constituent: { email, firstName: 'Octavia', lastName: 'Hill', consent: { email: 'granted' } },
+      data: { amount: 5000, currency: 'USD' },
+    });
+    const enrollment = accepted.enrollments.find((item) => item.journeyId === 'major-gift-prospect');
+    expect(enrollment).toBeDefined();
+    const task = await eventually(
+      () => runtime.db.staffTask.findFirst({ where: { enrollmentId: enrollment!.enrollmentId } }).then((row) => row ?? undefined),
+      'the gift officer task',
+    );
+
+    const page = await signIn(staffKey);
+    // A read-and-staff key sees journeys but not the editor.
+    expect(await page.getByRole('link', { name: 'New journey' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Task inbox' }).click();
+    await page.getByRole('link', { name: /Major gifts/ }).click();
+    const card = page.locator(`[data-task="${task.id}"]`);
+    expect(await card.getByRole('heading').textContent()).toBe('Call to thank a major donor');
+    expect(await card.textContent()).toContain('Octavia Hill');
+    expect(await unlabelledFields(page)).toEqual([]);
+    await screenshot(page, '07-inbox');
+
+    await card.getByRole('button', { name: 'Claim' }).click();
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.getByRole('status').textContent()).toContain('Claimed');
+    expect(await page.locator(`[data-task="${task.id}"]`).textContent()).toContain('Maria (gift officer)');
+    // The outcomes this journey branches on are offered.
+    expect(await page.locator(`#outcomes-${task.id} option`).evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(
+      expect.arrayContaining(['meeting-booked', 'reached', 'left-message']),
+    );
+    await page.locator(`[data-task="${task.id}"]`).getByLabel('Outcome').fill('meeting-booked');
+    await page.locator(`[data-task="${task.id}"]`).getByRole('button', { name: 'Complete' }).click();
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.getByRole('status').textContent()).toContain('meeting-booked');
+    expect(await page.locator(`[data-task="${task.id}"]`).count()).toBe(0);
+    await screenshot(page, '08-inbox-done');
+
+    const stored = await runtime.db.staffTask.findUniqueOrThrow({ where: { id: task.id } });
+    expect(stored).toMatchObject({ status: 'completed', outcome: 'meeting-booked', completedBy: 'Maria (gift officer)' });
+
+    // The constituent's page shows the journey moved on to cultivation and converted.
+    const constituent = await runtime.db.constituent.findUniqueOrThrow({ where: { email } });
+    await eventually(async () => {
+      const row = await runtime.db.enrollment.findUniqueOrThrow({ where: { id: enrollment!.enrollmentId } });
+      return row.status === 'converted' ? row : undefined;
+    }, 'the enrollment to convert');
+    await page.goto(`${baseUrl}/app/constituents/${constituent.id}`);
+    const row = page.locator(`[data-enrollment="${enrollment!.enrollmentId}"]`);
+    expect(await row.getByTestId('current-state').textContent()).toBe('cultivation');
+    expect(await row.textContent()).toContain('converted');
+    const timeline = await page.getByTestId('timeline').textContent();
+    expect(timeline).toContain('major-gift-prospect: thanked → cultivation (task-completed)');
+    expect(timeline).toContain('Call to thank a major donor — meeting-booked');
+    expect(timeline).toContain('Gave 5000.00 USD');
+    await screenshot(page, '09-constituent');
+
+    await page.goto(`${baseUrl}/app/constituents?q=octavia`);
+    expect(await page.getByRole('link', { name: 'Octavia Hill' }).count()).toBe(1);
+    await screenshot(page, '10-constituents');
+    await page.context().close();
+  });
+
+  it('works on a phone-sized screen and with the keyboard alone', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    await context.addCookies([{ name: 'steward_key', value: adminKey, url: baseUrl }]);
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}/app/journeys/first-gift-thank-you`);
+    // Nothing wider than the screen but the diagram and tables, which scroll in their own boxes.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('href'))).toBe('/app/journeys');
+    await screenshot(page, '11-journey-phone');
+    await context.close();
+  });
+});
