@@ -25,13 +25,14 @@ export function funnelChart(steps: { label: string; reached: number; dropped: nu
 
 /** Bars per day for several series side by side (enrolled, converted), with a table behind it for assistive tech. */
 export function dailyChart(rows: { day: string; values: number[] }[], seriesNames: string[], title: string): Html {
-  const width = 720;
-  const height = 220;
-  const left = 36;
+  const width = 480;
+  const height = 200;
+  const left = 32;
   const bottom = 28;
   const plotWidth = width - left - 8;
   const plotHeight = height - bottom - 12;
-  const max = Math.max(1, ...rows.flatMap((row) => row.values));
+  // Counts are whole numbers: at least 4, so the four gridlines fall on integers.
+  const max = Math.max(4, ...rows.flatMap((row) => row.values));
   const niceMax = niceCeiling(max);
   const slot = plotWidth / Math.max(1, rows.length);
   const barWidth = Math.max(1, (slot - 2) / seriesNames.length);
@@ -40,7 +41,7 @@ export function dailyChart(rows: { day: string; values: number[] }[], seriesName
     const value = (niceMax / 4) * tick;
     const y = 12 + plotHeight - (value / niceMax) * plotHeight;
     parts.push(`<line x1="${left}" x2="${width - 8}" y1="${y}" y2="${y}" stroke="${GRID}"/>`);
-    parts.push(`<text x="${left - 6}" y="${y + 4}" font-size="10" text-anchor="end" fill="${MUTED}">${Math.round(value)}</text>`);
+    parts.push(`<text x="${left - 6}" y="${y + 4}" font-size="11" text-anchor="end" fill="${MUTED}">${Number.isInteger(value) ? value : value.toFixed(1)}</text>`);
   }
   rows.forEach((row, index) => {
     row.values.forEach((value, series) => {
@@ -51,7 +52,7 @@ export function dailyChart(rows: { day: string; values: number[] }[], seriesName
       );
     });
     if (index % Math.ceil(rows.length / 6) === 0) {
-      parts.push(`<text x="${left + index * slot + slot / 2}" y="${height - 8}" font-size="10" text-anchor="middle" fill="${MUTED}">${escapeText(row.day.slice(5))}</text>`);
+      parts.push(`<text x="${left + index * slot + slot / 2}" y="${height - 8}" font-size="11" text-anchor="middle" fill="${MUTED}">${escapeText(row.day.slice(5))}</text>`);
     }
   });
   const totals = seriesNames.map((name, series) => `${rows.reduce((sum, row) => sum + (row.values[series] ?? 0), 0)} ${name}`).join(', ');
