@@ -4,7 +4,8 @@
  * function of `analyticsQueries`, so the methods and the query-plan tests run the
  * very same SQL; each reads one journey (or one period of gifts) through an index.
  */
-import { Prisma, type Database } from '../db/client.ts';
+import { Prisma, type Channel, type Database } from '../db/client.ts';
+import type { JourneyStatus } from '../db/generated/prisma/enums.ts';
 import { RESERVED_STATES } from '../journeys/definition.ts';
 
 /** Money in one currency, exact to the cent: `"1250.00"`. */
@@ -16,8 +17,9 @@ export interface Money {
 export interface JourneySummary {
   journeyId: string;
   name: string;
-  /** Status of the newest version; null for a journey without versions. */
-  status: 'draft' | 'published' | 'paused' | 'archived' | null;
+  /** Status of the newest version: whether the journey is live now; null for a journey without versions. */
+  status: JourneyStatus | null;
+  /** Versions ever written, published or not. */
   versions: number;
   /** Enrollments still under way, across all versions. */
   active: number;
@@ -45,6 +47,7 @@ export interface PeriodOptions {
 export interface JourneyMetrics {
   /** Enrollments that entered in the period, across every version of the journey. */
   enrolled: number;
+  /** Of those, still under way. */
   active: number;
   /** Ended in a final state that is not the goal. */
   completed: number;
@@ -56,6 +59,7 @@ export interface JourneyMetrics {
   conversionRate: number;
   /** Median of goal_reached_at − entered_at over converted enrollments that recorded it; null when none. */
   medianTimeToConvertMs: number | null;
+  /** Mean of the same; far above the median when a few take very long. */
   averageTimeToConvertMs: number | null;
   /** Gifts made while enrolled (from entering until leaving, or until now), the gift that enrolled them excepted. */
   revenue: (Money & { gifts: number })[];
@@ -92,7 +96,8 @@ export interface DailyCount {
 }
 
 export interface MessageResponse {
-  channel: 'email' | 'sms';
+  channel: Channel;
+  /** The template the journey step named. */
   template: string;
   /** Handed to the provider and not refused: sent or delivered. */
   sent: number;
@@ -106,11 +111,15 @@ export interface MessageResponse {
 
 export interface TaskQueueMetrics {
   queue: string;
+  /** Waiting for someone to take them. */
   open: number;
+  /** Taken, not finished. */
   claimed: number;
   /** Open or claimed, and past due. */
   overdue: number;
+  /** Finished with an outcome, all time. */
   completed: number;
+  /** Withdrawn without an outcome, all time. */
   cancelled: number;
   /** completed / (completed + cancelled + overdue): how much of the work that came due got done; 0 when none. */
   completionRate: number;

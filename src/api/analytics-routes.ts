@@ -4,6 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createAnalytics } from '../analytics/metrics.ts';
 import type { Database } from '../db/client.ts';
+import { JourneyDefinition } from '../journeys/definition.ts';
+import { statesInJourneyOrder } from '../journeys/diagram.ts';
 import { errorBody } from './errors.ts';
 
 const tags = ['Analytics'];
@@ -42,7 +44,8 @@ export function registerAnalyticsRoutes(server: FastifyInstance, deps: { db: Dat
       const journey = await db.journey.findUnique({ where: { id: request.params.id }, include: { versions: { orderBy: { version: 'desc' } } } });
       if (!journey) return reply.status(404).send(errorBody(`Journey ${request.params.id} not found`));
       const current = journey.versions.find((version) => version.status === 'published') ?? journey.versions[0];
-      const states = Object.keys(((current?.definition ?? {}) as { states?: Record<string, unknown> }).states ?? {});
+      const parsed = JourneyDefinition.safeParse(current?.definition);
+      const states = parsed.success ? statesInJourneyOrder(parsed.data) : [];
       const { since, until, days, responseWindowDays } = request.query;
       const [metrics, stateCounts, funnel, series, messages] = await Promise.all([
         analytics.journeyMetrics(journey.id, { since: since ? new Date(since) : undefined, until: until ? new Date(until) : undefined }),

@@ -7,7 +7,8 @@
 import { stringify } from 'yaml';
 import type { Database, JourneyVersion, Prisma } from '../db/client.ts';
 import { productCatalog } from './catalog.ts';
-import type { JourneyDefinition } from './definition.ts';
+import { JourneyDefinition } from './definition.ts';
+import { statesInJourneyOrder } from './diagram.ts';
 import { simulateJourney, TimelineError, type SimulationResult, type TimelineInput } from './simulate.ts';
 import { readJourneySource, type LocatedDiagnostic } from './source.ts';
 import { formatPath, type ValidationCatalog } from './validate.ts';
@@ -47,8 +48,17 @@ function finding(diagnostic: LocatedDiagnostic): SourceFinding {
 /** The text an editor opens for a stored version: as it was written, or its definition as YAML. */
 export function sourceOf(version: Pick<JourneyVersion, 'source' | 'definition'>): string {
   if (version.source) return version.source;
-  const { version: _number, ...definition } = version.definition as Record<string, unknown>;
-  return stringify(definition, { lineWidth: 0 });
+  // Stored as JSONB, which orders keys by itself: put them back in the order people write them.
+  const stored = version.definition as Record<string, unknown>;
+  const parsed = JourneyDefinition.safeParse(stored);
+  if (!parsed.success) return stringify(stored, { lineWidth: 0 });
+  const definition = parsed.data;
+  const ordered: Record<string, unknown> = {};
+  for (const key of Object.keys(JourneyDefinition.shape)) {
+    if (key !== 'version' && stored[key] !== undefined) ordered[key] = stored[key];
+  }
+  ordered.states = Object.fromEntries(statesInJourneyOrder(definition).map((name) => [name, (stored.states as Record<string, unknown>)[name]]));
+  return stringify(ordered, { lineWidth: 0 });
 }
 
 export type JourneyAuthoring = ReturnType<typeof createJourneyAuthoring>;

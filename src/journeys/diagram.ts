@@ -50,6 +50,22 @@ export function journeyGraph(definition: JourneyDefinition): { states: string[];
   return { states: Object.keys(definition.states), edges, decisions };
 }
 
+/**
+ * States in the order a constituent meets them: breadth-first from the initial
+ * state, then any the transitions never reach. (Stored definitions are JSONB,
+ * which does not keep the order states were written in.)
+ */
+export function statesInJourneyOrder(definition: JourneyDefinition): string[] {
+  const { states, edges } = journeyGraph(definition);
+  const ordered = [definition.initial];
+  for (let index = 0; index < ordered.length; index++) {
+    for (const edge of edges) {
+      if (edge.from === ordered[index] && states.includes(edge.to) && !ordered.includes(edge.to)) ordered.push(edge.to);
+    }
+  }
+  return [...ordered, ...states.filter((state) => !ordered.includes(state))];
+}
+
 export function describeAction(action: Action): string {
   switch (action.do) {
     case 'email':

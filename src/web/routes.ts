@@ -14,6 +14,7 @@ import { createConstituentDirectory, ConstituentError } from '../constituents/di
 import type { Database, JourneyVersion } from '../db/client.ts';
 import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf } from '../journeys/authoring.ts';
 import { JourneyDefinition, transitionsOf, type Condition } from '../journeys/definition.ts';
+import { statesInJourneyOrder } from '../journeys/diagram.ts';
 import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
 import { SESSION_COOKIE } from '../api/auth.ts';
@@ -140,7 +141,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     const journey = await db.journey.findUnique({ where: { id: journeyId }, include: { versions: { orderBy: { version: 'asc' } } } });
     const shown = journey && (number ? journey.versions.find((version) => version.version === number) : await shownVersion(journeyId));
     if (!journey || !shown) return undefined;
-    const states = Object.keys(JourneyDefinition.parse(shown.definition).states);
+    const states = statesInJourneyOrder(JourneyDefinition.parse(shown.definition));
     const [metrics, stateCounts, funnel, series, messages] = await Promise.all([
       analytics.journeyMetrics(journeyId, {}),
       analytics.stateCounts(journeyId),

@@ -42,9 +42,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Form fields a person cannot name: each needs a <label> or an aria-label. */
 export async function unlabelledFields(page: Page): Promise<string[]> {
+  // Runs in the page; typed structurally so the project needs no DOM types.
+  type Field = { labels: { length: number } | null; getAttribute(name: string): string | null; outerHTML: string };
   return page.$$eval('input:not([type=hidden]), textarea, select', (fields) =>
-    fields
-      .filter((field) => !(field as HTMLInputElement).labels?.length && !field.getAttribute('aria-label'))
-      .map((field) => field.outerHTML.slice(0, 80)),
+    (fields as unknown as Field[]).filter((field) => !field.labels?.length && !field.getAttribute('aria-label')).map((field) => field.outerHTML.slice(0, 80)),
   );
 }

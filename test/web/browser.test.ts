@@ -127,7 +127,10 @@ describe('the web app', () => {
 
     // Following the finding puts the caret on that line.
     await finding.getByRole('link').click();
-    const caretLine = await page.getByLabel('Journey definition').evaluate((area: HTMLTextAreaElement) => area.value.slice(0, area.selectionStart).split('\n').length);
+    const caretLine = await page.getByLabel('Journey definition').evaluate((area) => {
+      const { value, selectionStart } = area as unknown as { value: string; selectionStart: number };
+      return value.slice(0, selectionStart).split('\n').length;
+    });
     expect(caretLine).toBe(12);
 
     // Fixing it in place clears the error while typing, before any button is pressed.
@@ -204,7 +207,7 @@ describe('the web app', () => {
     expect(await page.getByRole('status').textContent()).toContain('Claimed');
     expect(await page.locator(`[data-task="${task.id}"]`).textContent()).toContain('Maria (gift officer)');
     // The outcomes this journey branches on are offered.
-    expect(await page.locator(`#outcomes-${task.id} option`).evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(
+    expect(await page.locator(`#outcomes-${task.id} option`).evaluateAll((options) => options.map((option) => option.getAttribute('value')))).toEqual(
       expect.arrayContaining(['meeting-booked', 'reached', 'left-message']),
     );
     await page.locator(`[data-task="${task.id}"]`).getByLabel('Outcome').fill('meeting-booked');
@@ -245,12 +248,12 @@ describe('the web app', () => {
     const page = await context.newPage();
     await page.goto(`${baseUrl}/app/journeys/first-gift-thank-you`);
     // Nothing wider than the screen but the diagram and tables, which scroll in their own boxes.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Skip to content');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('href'))).toBe('/app/journeys');
+    expect(await page.evaluate<string>("document.activeElement.getAttribute('href')")).toBe('/app/journeys');
     await screenshot(page, '11-journey-phone');
     await context.close();
   });

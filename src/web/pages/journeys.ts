@@ -3,7 +3,7 @@ import type { ApiPrincipal } from '../../auth/api-keys.ts';
 import { allows } from '../../auth/api-keys.ts';
 import type { JourneyVersion } from '../../db/client.ts';
 import { JourneyDefinition, RESERVED_STATES } from '../../journeys/definition.ts';
-import { journeyToSvg } from '../../journeys/diagram.ts';
+import { journeyToSvg, statesInJourneyOrder } from '../../journeys/diagram.ts';
 import { dailyChart, funnelChart, rateBar } from '../charts.ts';
 import { html, trusted, type Html } from '../html.ts';
 import { badge, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone } from '../layout.ts';
@@ -69,7 +69,7 @@ export interface JourneyPageData {
 /** The part of the journey page that refreshes itself while people watch. */
 export function journeyLive(data: Pick<JourneyPageData, 'shown' | 'stateCounts' | 'metrics'>): Html {
   const definition = JourneyDefinition.parse(data.shown.definition);
-  const names = [...Object.keys(definition.states), ...(definition.goal ? [RESERVED_STATES.goal] : []), RESERVED_STATES.exit];
+  const names = [...statesInJourneyOrder(definition), ...(definition.goal ? [RESERVED_STATES.goal] : []), RESERVED_STATES.exit];
   const counts = data.stateCounts;
   const { metrics } = data;
   return html`<div class="cards" role="list">
