@@ -22,6 +22,8 @@ export interface ActivityDependencies {
   router?: EventRouter;
   /** Links, send window, caps, SMS provider; without it messages go out at any hour, uncapped, and SMS is not sent. */
   messaging?: MessagingSettings;
+  /** What time it is; windows and caps are judged by it. Tests fix it so dates in them never go stale. */
+  clock?: () => Date;
 }
 
 export function createActivities(deps: ActivityDependencies) {

@@ -59,10 +59,12 @@ export interface SendMessageDependencies {
   mailer: MailTransport;
   mailFrom: string;
   messaging: MessagingSettings;
+  clock?: (() => Date) | undefined;
 }
 
 export function createSendMessage(deps: SendMessageDependencies) {
   const { db, messaging } = deps;
+  const clock = deps.clock ?? (() => new Date());
 
   return async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
     const existing = await db.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
@@ -127,7 +129,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
       return { messageId: message.id, status: 'failed', code: 'template' };
     }
 
-    const now = new Date(Math.max(Date.now(), input.at ? Date.parse(input.at) : 0));
+    const now = new Date(Math.max(clock().getTime(), input.at ? Date.parse(input.at) : 0));
     if (message.status !== 'pending') {
       // 2. The recipient's own daytime.
       const window = journeyWindow(delivery?.window) ?? messaging.window;

@@ -388,7 +388,8 @@ describe('consent', () => {
       data: { email: `late-${randomUUID()}@example.org`, timezone: 'UTC', consents: { create: { channel: 'email', status: 'granted', source: 'test' } } },
     });
     const nightOnly = { ...messaging, window: { start: 0, end: 1, days: [1, 2, 3, 4, 5, 6, 7] } };
-    const { sendMessage } = createActivities({ db, mailer: runtime.mailer, mailFrom: 'hello@hope.example', messaging: nightOnly });
+    const clock = () => new Date('2027-01-10T12:00:00Z');
+    const { sendMessage } = createActivities({ db, mailer: runtime.mailer, mailFrom: 'hello@hope.example', messaging: nightOnly, clock });
     const input = { channel: 'email' as const, enrollmentId: null, constituentId: constituent.id, template: 'new-donor-impact', idempotencyKey: randomUUID(), at: '2027-01-10T12:00:00Z' };
     const first = await sendMessage(input);
     expect(first).toMatchObject({ status: 'scheduled', until: '2027-01-11T00:00:00.000Z' });
@@ -432,7 +433,7 @@ describe('frequency caps', () => {
     if ('error' in window) throw new Error(window.error);
     const capped = { ...messaging, window, caps: { email: { limit: 1, periodMs: 86_400_000, label: '1 per day' }, sms: null } };
     const send = (settings: MessagingSettings, at: string) =>
-      createActivities({ db, mailer: runtime.mailer, mailFrom: 'hello@hope.example', messaging: settings }).sendMessage({
+      createActivities({ db, mailer: runtime.mailer, mailFrom: 'hello@hope.example', messaging: settings, clock: () => new Date('2026-11-24T06:00:00Z') }).sendMessage({
         channel: 'email',
         enrollmentId: null,
         constituentId: constituent.id,
