@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Database } from '../src/db/client.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
 import { taskQueues } from '../src/tasks/queues.ts';
-import { deliverOnce } from './deliver-email.ts';
+import { deliverStaffNotice } from './deliver-email.ts';
 
 export interface NotifyTaskQueueInput {
   taskId: string;
@@ -40,18 +40,15 @@ export function createNotifyTaskQueue(deps: { db: Database; mailer: MailTranspor
     ].join('\n\n');
 
     const recipient = queueAddress(task.queue, deps.taskQueueEmails ?? {});
-    const { messageId } = await deliverOnce(
-      deps,
-      {
-        idempotencyKey: input.idempotencyKey,
-        enrollmentId: task.enrollmentId,
-        constituentId: task.constituentId,
-        template: 'staff-task-notification',
-        recipient,
-        subject,
-      },
-      { text },
-    );
+    const { messageId } = await deliverStaffNotice(deps, {
+      idempotencyKey: input.idempotencyKey,
+      enrollmentId: task.enrollmentId,
+      constituentId: task.constituentId,
+      template: 'staff-task-notification',
+      recipient,
+      subject,
+      text,
+    });
     return { messageId };
   };
 }

@@ -325,6 +325,7 @@ export const analyticsQueries = {
              ))::int AS responded
         FROM message m
        WHERE m.enrollment_id IN (SELECT e.id FROM enrollment e WHERE ${ofJourney(journeyId)})
+         AND m.audience = 'constituent'
        GROUP BY m.channel, m.template
        ORDER BY m.channel, m.template`;
   },

@@ -11,6 +11,7 @@ const MessageListQuery = z.strictObject({
   constituentId: z.string().min(1).optional(),
   enrollmentId: z.string().min(1).optional(),
   channel: z.enum(['email', 'sms']).optional(),
+  audience: z.enum(['constituent', 'staff']).optional().describe('`staff`: task notices sent to a queue about the constituent'),
   status: z.enum(statuses).optional(),
   ...PageQuery,
 });
@@ -26,17 +27,18 @@ export function registerMessageRoutes(server: FastifyInstance, deps: { db: Datab
       schema: {
         tags: ['Messages'],
         summary: 'Messages, newest first: sent, waiting for their window, or not sent and why',
-        description: 'Recipients are not included; follow `constituentId` for who it was.',
+        description: 'Recipients are not included. `constituentId` is who a message was written to or, for a staff task notice (`audience: staff`), who it was about.',
         querystring: MessageListQuery,
       },
     },
     async (request) => {
-      const { constituentId, enrollmentId, channel, status, limit, cursor } = request.query;
+      const { constituentId, enrollmentId, channel, audience, status, limit, cursor } = request.query;
       const rows = await db.message.findMany({
         where: {
           ...(constituentId ? { constituentId } : {}),
           ...(enrollmentId ? { enrollmentId } : {}),
           ...(channel ? { channel } : {}),
+          ...(audience ? { audience } : {}),
           ...(status ? { status } : {}),
           ...before('createdAt', decodeCursor(cursor)),
         },
@@ -47,6 +49,7 @@ export function registerMessageRoutes(server: FastifyInstance, deps: { db: Datab
           enrollmentId: true,
           constituentId: true,
           channel: true,
+          audience: true,
           template: true,
           status: true,
           error: true,

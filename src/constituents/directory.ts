@@ -226,7 +226,8 @@ export function createConstituentDirectory(db: Database) {
         sources.push(
           db.message
             .findMany({
-              where: { constituentId: id, ...before('createdAt', cursor) },
+              // Notices to staff about this person are not messages to them; their tasks show instead.
+              where: { constituentId: id, audience: 'constituent', ...before('createdAt', cursor) },
               orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
               take,
               select: { id: true, channel: true, template: true, status: true, error: true, createdAt: true, sentAt: true, enrollmentId: true },

@@ -1,38 +1,57 @@
 /**
- * One email to a constituent, as mailbox providers expect a bulk sender's mail:
- * a Message-ID derived from Steward's record (a retry after a crash carries the
- * same one, so receivers can recognise it), and one-click unsubscribe (RFC 8058):
- * `List-Unsubscribe` with the signed link, `List-Unsubscribe-Post` saying a POST
- * to it unsubscribes without further questions.
+ * The two kinds of email Steward sends, each as its readers' mailbox providers
+ * expect. Both carry a Message-ID derived from Steward's record, so a retry after
+ * a crash carries the same one and receivers can recognise it.
+ *
+ * - To a constituent: bulk mail, so one-click unsubscribe (RFC 8058): a
+ *   `List-Unsubscribe` header with the signed link, and `List-Unsubscribe-Post`
+ *   saying a POST to it unsubscribes without further questions.
+ * - To staff (a task queue's notice): work mail about a constituent; nothing to
+ *   unsubscribe from.
  */
 import type { MailTransport } from './transport.ts';
 
-export interface ConstituentEmail {
+interface Email {
   from: string;
   to: string;
   /** Steward's message record id. */
   messageId: string;
   subject: string;
   text: string;
+}
+
+export interface ConstituentEmail extends Email {
   html: string;
   unsubscribeUrl: string;
 }
 
-export async function sendEmailMessage(mailer: MailTransport, email: ConstituentEmail): Promise<{ messageId: string }> {
-  const domain = /@([^>\s]+)>?\s*$/.exec(email.from)?.[1] ?? 'steward.localhost';
-  const messageId = `<${email.messageId}@${domain}>`;
+/** `<record id@sender's domain>`: unique per record, stable across retries. */
+export function messageIdHeader(recordId: string, from: string): string {
+  const domain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'steward.localhost';
+  return `<${recordId}@${domain}>`;
+}
+
+export function sendEmailMessage(mailer: MailTransport, email: ConstituentEmail): Promise<{ messageId: string }> {
+  return sendRecorded(mailer, email, {
+    'List-Unsubscribe': `<${email.unsubscribeUrl}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  });
+}
+
+export function sendStaffEmail(mailer: MailTransport, email: Email): Promise<{ messageId: string }> {
+  return sendRecorded(mailer, email, {});
+}
+
+async function sendRecorded(mailer: MailTransport, email: Email & { html?: string }, headers: Record<string, string>): Promise<{ messageId: string }> {
+  const messageId = messageIdHeader(email.messageId, email.from);
   await mailer.sendMail({
     from: email.from,
     to: email.to,
     subject: email.subject,
     text: email.text,
-    html: email.html,
+    ...(email.html === undefined ? {} : { html: email.html }),
     messageId,
-    headers: {
-      'List-Unsubscribe': `<${email.unsubscribeUrl}>`,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'X-Steward-Message-Id': email.messageId,
-    },
+    headers: { ...headers, 'X-Steward-Message-Id': email.messageId },
   });
   return { messageId };
 }

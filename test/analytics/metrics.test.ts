@@ -194,6 +194,10 @@ async function seed() {
   await message('m-f1', 'e-f', 'f', 'sms', 'welcome-sms', 'failed');
   await message('m-f2', 'e-f', 'f', 'sms', 'welcome-sms', 'pending'); // neither sent nor refused yet
   await message('m-g', 'e-g', 'a', 'email', 'other-hello', 'delivered', '2026-06-05'); // Other's, not Welcome's
+  // The major-gifts queue told about B's task: a notice to staff, not an ask B could answer.
+  await db.message.create({
+    data: { id: 'm-notice', idempotencyKey: 'm-notice', enrollmentId: 'e-b', constituentId: 'b', channel: 'email', audience: 'staff', template: 'staff-task-notification', recipient: 'gifts@example.org', status: 'sent', sentAt: at('2026-06-04T00:00:00.000Z') },
+  });
 
   await task('t-1', 'stewardship', 'open', { created: '2026-06-10', due: '2026-06-14' }); // overdue
   await task('t-2', 'stewardship', 'open', { created: '2026-06-10', due: '2026-06-20' });

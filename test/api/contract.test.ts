@@ -278,9 +278,11 @@ describe('events, enrollments and messages', () => {
       const page = (await admin({ method: 'GET', url: `/messages?constituentId=${constituent.id}&channel=email` })).json();
       return page.messages?.length ? page : undefined;
     }, 'the thank-you message');
-    expect(messages.messages[0]).toMatchObject({ channel: 'email', template: 'first-gift-thank-you', enrollmentId });
+    expect(messages.messages[0]).toMatchObject({ channel: 'email', audience: 'constituent', template: 'first-gift-thank-you', enrollmentId });
+    expect((await admin({ method: 'GET', url: `/messages?constituentId=${constituent.id}&audience=staff` })).json().messages).toEqual([]);
     expect(messages.messages[0]).not.toHaveProperty('recipient');
     expect((await admin({ method: 'GET', url: '/messages?channel=fax' })).statusCode).toBe(400);
+    expect((await admin({ method: 'GET', url: '/messages?audience=everyone' })).json()).toMatchObject({ error: { issues: [{ path: 'audience' }] } });
   });
 });
 

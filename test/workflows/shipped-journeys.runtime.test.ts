@@ -86,7 +86,7 @@ async function history(enrollmentId: string) {
   return {
     status: enrollment.status,
     steps: enrollment.transitions.map((step) => `${step.fromState ?? '(start)'} -> ${step.toState} [${step.cause}] +${Math.round(((step.at.getTime() - start) / DAY) * 24) / 24}d`),
-    messages: enrollment.messages.map((message) => `${message.channel} ${message.template} ${message.status}${message.recipient.endsWith('@example.org') && message.template === 'staff-task-notification' ? ` to ${message.recipient}` : ''}`),
+    messages: enrollment.messages.map((message) => `${message.channel} ${message.template} ${message.status}${message.audience === 'staff' ? ` to staff at ${message.recipient}` : ''}`),
     tasks: enrollment.tasks.map((task) => `${task.queue}: ${task.title} (${task.status}${task.outcome ? `: ${task.outcome}` : ''})`),
   };
 }
@@ -143,8 +143,8 @@ describe('shipped journeys on the durable runtime', () => {
       ],
       messages: [
         'email major-gift-thanks sent',
-        'email staff-task-notification sent to gifts@example.org',
-        'email staff-task-notification sent',
+        'email staff-task-notification sent to staff at gifts@example.org',
+        'email staff-task-notification sent to staff at stewardship@tasks.steward.localhost',
         'email major-gift-follow-up sent',
       ],
       tasks: ['major-gifts: Call to thank a major donor (completed: no-answer)', 'stewardship: Send a handwritten thank-you card to a major donor (completed: card-sent)'],
@@ -152,6 +152,17 @@ describe('shipped journeys on the durable runtime', () => {
     const notice = smtp.messages.find((mail) => (mail.to as { text: string }).text === 'gifts@example.org');
     expect(notice?.subject).toBe('[Major gifts] Call to thank a major donor: Grace Lovelace');
     expect(notice?.text).toContain(email);
+    // Work mail to staff: nothing to unsubscribe from, and not an ask the donor received.
+    expect(notice?.headers.has('list-unsubscribe')).toBe(false);
+    const constituent = await db.constituent.findUniqueOrThrow({ where: { email } });
+    const record = await db.message.findFirstOrThrow({ where: { constituentId: constituent.id, recipient: 'gifts@example.org' } });
+    expect(notice?.messageId).toBe(`<${record.id}@steward.localhost>`);
+    const timeline = (await call({ method: 'GET', url: `/constituents/${constituent.id}/timeline?kinds=message,task` })).json();
+    expect(timeline.entries.filter((entry: { kind: string }) => entry.kind === 'message').map((entry: { summary: string }) => entry.summary)).toEqual([
+      'Email major-gift-follow-up: sent',
+      'Email major-gift-thanks: sent',
+    ]);
+    expect(timeline.entries.filter((entry: { kind: string }) => entry.kind === 'task')).toHaveLength(2);
   });
 
   it('major-gift-prospect: a meeting booked converts the donor into cultivation', async () => {
@@ -199,7 +210,7 @@ describe('shipped journeys on the durable runtime', () => {
       'email winback-we-miss-you sent',
       // No SMS provider is configured yet: the text is recorded, not sent.
       'sms winback-sms suppressed',
-      'email staff-task-notification sent',
+      'email staff-task-notification sent to staff at stewardship@tasks.steward.localhost',
       'email winback-last-chance sent',
     ]);
     expect(seen.tasks).toEqual(['stewardship: Call a lapsed donor to say we miss them (completed: pledged)']);
@@ -233,7 +244,7 @@ describe('shipped journeys on the durable runtime', () => {
     expect(seen.messages).toEqual([
       'email recurring-gift-failed sent',
       'email recurring-gift-failed-reminder sent',
-      'email staff-task-notification sent',
+      'email staff-task-notification sent to staff at donor-care@tasks.steward.localhost',
     ]);
     expect(await db.enrollment.findUniqueOrThrow({ where: { id: enrollmentId } })).toMatchObject({ goalName: 'recurring-restored' });
   });
