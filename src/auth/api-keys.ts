@@ -4,7 +4,7 @@
  * as safe as a slow one and keeps every request's check to one indexed lookup).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ApiKey, Database } from '../db/client.ts';
@@ -43,6 +43,15 @@ export function hashApiKey(key: string): string {
 
 export type ApiKeyStore = ReturnType<typeof createApiKeyStore>;
 
+const newKey = () => `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
+
+const keyRow = (key: string, input: { name: string; scopes: ApiScope[] }) => ({
+  name: input.name,
+  scopes: [...new Set(input.scopes)],
+  prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
+  hash: hashApiKey(key),
+});
+
 export function createApiKeyStore(db: Database) {
   const view = (row: ApiKey): ApiKeyView => ({
     id: row.id,
@@ -57,11 +66,24 @@ export function createApiKeyStore(db: Database) {
   return {
     /** Makes a key; the returned `key` is the only time it exists in clear. */
     async create(input: { name: string; scopes: ApiScope[] }): Promise<{ key: string; apiKey: ApiKeyView }> {
-      const key = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
-      const row = await db.apiKey.create({
-        data: { name: input.name, scopes: [...new Set(input.scopes)], prefix: key.slice(0, DISPLAY_PREFIX_LENGTH), hash: hashApiKey(key) },
+      const key = newKey();
+      return { key, apiKey: view(await db.apiKey.create({ data: keyRow(key, input) })) };
+    },
+
+    /**
+     * Makes an admin key only when no usable key exists, and hands it to `keep`
+     * before the key is committed: API processes starting together make one key
+     * between them (the advisory lock), and a key whose keeping failed is never stored.
+     */
+    async createFirstAdmin(name: string, keep: (key: string) => Promise<void>): Promise<boolean> {
+      return db.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('steward:first-admin-key', 0))`;
+        if ((await tx.apiKey.count({ where: { revokedAt: null } })) > 0) return false;
+        const key = newKey();
+        await tx.apiKey.create({ data: keyRow(key, { name, scopes: ['admin'] }) });
+        await keep(key);
+        return true;
       });
-      return { key, apiKey: view(row) };
     },
 
     /** The principal a presented key stands for, or undefined when it is unknown or revoked. */
@@ -87,10 +109,6 @@ export function createApiKeyStore(db: Database) {
       if (row.revokedAt) return view(row);
       return view(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } }));
     },
-
-    async count(): Promise<number> {
-      return db.apiKey.count({ where: { revokedAt: null } });
-    },
   };
 }
 
@@ -98,16 +116,17 @@ export function createApiKeyStore(db: Database) {
 export const apiKeyFile = (dataDir: string) => path.join(dataDir, 'api-key');
 
 /**
- * On a first start (no key at all), makes an admin key and writes it to
- * `<data dir>/api-key`. Later starts leave keys alone. Returns the file when it holds a key.
+ * On a first start (no key that is not revoked), makes an admin key and writes it
+ * to `<data dir>/api-key`. Later starts leave keys alone. Returns the file when it holds a key.
  */
 export async function ensureFirstAdminKey(store: ApiKeyStore, dataDir: string): Promise<{ file: string; created: boolean } | undefined> {
   const file = apiKeyFile(dataDir);
-  if ((await store.count()) === 0) {
-    const { key } = await store.create({ name: 'First admin (created on first start)', scopes: ['admin'] });
-    await writeFile(file, `${key}\n`, { mode: 0o600 });
-    return { file, created: true };
-  }
+  const created = await store.createFirstAdmin('First admin (created on first start)', async (key) => {
+    // Made afresh, so it is the owner's alone even if a stale file was left with looser permissions.
+    await rm(file, { force: true });
+    await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  });
+  if (created) return { file, created };
   const existing = await readFile(file, 'utf8').catch(() => undefined);
   return existing?.trim() ? { file, created: false } : undefined;
 }
