@@ -189,9 +189,12 @@ const CHAR_WIDTH = 7.2;
 const LINE_HEIGHT = 16;
 const PAD = 10;
 const COLUMN_GAP = 150;
+const RESERVED_GAP = 56;
 const ROW_GAP = 46;
 const MARGIN = 24;
 const TITLE_HEIGHT = 96;
+/** Characters per line of a box's details (exits and goals can list many events). */
+const DETAIL_WIDTH = 44;
 const PALETTE = {
   ink: '#1f2933',
   muted: '#52606d',
@@ -206,12 +209,28 @@ const PALETTE = {
 
 interface Box {
   name: string;
+  /** What the box says, unwrapped: its tooltip. */
+  summary: string;
+  /** The same, wrapped to the box's lines. */
   lines: string[];
   kind: keyof Omit<typeof PALETTE, 'ink' | 'muted' | 'edge'>;
   x: number;
   y: number;
   width: number;
   height: number;
+}
+
+/** Breaks text into lines of at most `width` characters at spaces; a longer word keeps a line of its own. */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line];
 }
 
 function xml(text: string): string {
@@ -253,9 +272,9 @@ export function journeyToSvg(definition: JourneyDefinition, options: DiagramOpti
               : name === definition.initial
                 ? 'initial'
                 : 'state';
-    const lines = [title, ...detail];
+    const lines = [title, ...detail.flatMap((line) => wrapWords(line, DETAIL_WIDTH))];
     const width = Math.max(110, Math.ceil(Math.max(...lines.map((line) => line.length)) * CHAR_WIDTH) + 2 * PAD);
-    boxes.set(name, { name, lines, kind, x: 0, y: 0, width, height: lines.length * LINE_HEIGHT + 2 * PAD });
+    boxes.set(name, { name, summary: [title, ...detail].join('\n'), lines, kind, x: 0, y: 0, width, height: lines.length * LINE_HEIGHT + 2 * PAD });
   }
 
   // Parallel edges (same two states) are drawn once, their reasons side by side.
@@ -282,7 +301,8 @@ export function journeyToSvg(definition: JourneyDefinition, options: DiagramOpti
     }
     height = Math.max(height, y);
     const leaving = drawn.filter((edge) => column.get(edge.from) === index && (column.get(edge.to) ?? 0) > index);
-    const gap = Math.max(COLUMN_GAP, ...leaving.map((edge) => edge.label.length * 6.2 + 40));
+    // No arrow leads to the goal and exit boxes (they are reached from any state), so they sit closer.
+    const gap = index === lastColumn && leaving.length === 0 ? RESERVED_GAP : Math.max(COLUMN_GAP, ...leaving.map((edge) => edge.label.length * 6.2 + 40));
     x += width + gap;
     columnGap.push(gap);
   }
@@ -376,7 +396,7 @@ export function journeyToSvg(definition: JourneyDefinition, options: DiagramOpti
         ? `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="4" fill="${colors.fill}" stroke="${colors.stroke}" stroke-width="1.5" stroke-dasharray="5 3"/>`
         : `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="10" fill="${colors.fill}" stroke="${colors.stroke}" stroke-width="${box.kind === 'state' ? 1.2 : 2}"/>`;
     // data-state lets a page or a test find a state's box and its counts.
-    parts.push(`<g data-state="${xml(name)}"><title>${xml(box.lines.join('\n'))}</title>${shape}`);
+    parts.push(`<g data-state="${xml(name)}"><title>${xml(box.summary)}</title>${shape}`);
     box.lines.forEach((line, index) => {
       const y = box.y + PAD + LINE_HEIGHT * (index + 1) - 4;
       parts.push(

@@ -31,17 +31,17 @@ export function dailyChart(rows: { day: string; values: number[] }[], seriesName
   const bottom = 28;
   const plotWidth = width - left - 8;
   const plotHeight = height - bottom - 12;
-  // Counts are whole numbers: at least 4, so the four gridlines fall on integers.
-  const max = Math.max(4, ...rows.flatMap((row) => row.values));
-  const niceMax = niceCeiling(max);
+  // Counts are whole numbers, so the four gridlines are a whole, round step apart.
+  const step = wholeStep(Math.max(...rows.flatMap((row) => row.values), 0) / 4);
+  const niceMax = step * 4;
   const slot = plotWidth / Math.max(1, rows.length);
   const barWidth = Math.max(1, (slot - 2) / seriesNames.length);
   const parts: string[] = [];
   for (let tick = 0; tick <= 4; tick++) {
-    const value = (niceMax / 4) * tick;
+    const value = step * tick;
     const y = 12 + plotHeight - (value / niceMax) * plotHeight;
     parts.push(`<line x1="${left}" x2="${width - 8}" y1="${y}" y2="${y}" stroke="${GRID}"/>`);
-    parts.push(`<text x="${left - 6}" y="${y + 4}" font-size="11" text-anchor="end" fill="${MUTED}">${Number.isInteger(value) ? value : value.toFixed(1)}</text>`);
+    parts.push(`<text x="${left - 6}" y="${y + 4}" font-size="11" text-anchor="end" fill="${MUTED}">${value}</text>`);
   }
   rows.forEach((row, index) => {
     row.values.forEach((value, series) => {
@@ -67,10 +67,13 @@ export function rateBar(rate: number, label: string): Html {
   return html`<span class="rate" role="img" aria-label="${label}"><span class="rate-bar" style="width:${Math.min(100, rate * 100).toFixed(1)}%"></span></span>`;
 }
 
-function niceCeiling(value: number): number {
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
+/** The smallest of 1, 2, 5, 10, 20, 50… that is at least `value`. */
+export function wholeStep(value: number): number {
+  let magnitude = 1;
+  for (;;) {
+    for (const step of [1, 2, 5]) if (step * magnitude >= value) return step * magnitude;
+    magnitude *= 10;
+  }
 }
 
 export { INK };

@@ -167,10 +167,9 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   });
 
   app.get('/app/journeys/:id/live', { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string() }), ...VersionQuery } }, async (request, reply) => {
-    const shown = await shownVersion(request.params.id, request.query.version);
-    if (!shown) return reply.status(404).type('text/html; charset=utf-8').send('');
-    const [metrics, stateCounts] = await Promise.all([analytics.journeyMetrics(request.params.id, {}), analytics.stateCounts(request.params.id)]);
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(journeyLive({ shown, metrics, stateCounts }).text);
+    const data = await journeyData(request.params.id, request.query.version);
+    if (!data) return reply.status(404).type('text/html; charset=utf-8').send('');
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(journeyLive(data).text);
   });
 
   app.get('/app/journeys/:id/edit', { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string() }) } }, async (request, reply) => {

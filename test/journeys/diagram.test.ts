@@ -1,7 +1,7 @@
 /** Journey diagrams: the Mermaid text says exactly what the journey does; the SVG is well-formed and complete. */
 import { describe, expect, it } from 'vitest';
 import { JourneyDefinition } from '../../src/journeys/definition.ts';
-import { journeyToMermaid, journeyToSvg } from '../../src/journeys/diagram.ts';
+import { journeyToMermaid, journeyToSvg, wrapWords } from '../../src/journeys/diagram.ts';
 
 const welcome = JourneyDefinition.parse({
   id: 'welcome',
@@ -92,6 +92,23 @@ describe('journeyToSvg', () => {
 
   it('is deterministic', () => {
     expect(journeyToSvg(welcome)).toBe(svg);
+  });
+
+  it('wraps long details so a journey with many exits stays as narrow as its steps', () => {
+    const exits = ['unsubscribed', 'hard-bounced', 'removed'];
+    const many = journeyToSvg(JourneyDefinition.parse({ ...welcome, exits }));
+    const detailLines = [...many.matchAll(/<g data-state="exited">.*?<\/g>/gs)][0]![0].match(/<text[^>]*>[^<]*<\/text>/g)!.slice(1);
+    expect(detailLines).toHaveLength(2);
+    for (const line of detailLines) expect(line.replace(/<[^>]+>/g, '').length).toBeLessThanOrEqual(44);
+    expect(detailLines.map((line) => line.replace(/<[^>]+>/g, '')).join(' ')).toBe(`from any state: ${exits.join(', ')}`);
+  });
+});
+
+describe('wrapWords', () => {
+  it('breaks at spaces within the width and keeps a longer word whole', () => {
+    expect(wrapWords('from any state: unsubscribed, hard-bounced', 20)).toEqual(['from any state:', 'unsubscribed,', 'hard-bounced']);
+    expect(wrapWords('a supercalifragilistic b', 5)).toEqual(['a', 'supercalifragilistic', 'b']);
+    expect(wrapWords('short', 44)).toEqual(['short']);
   });
 });
 

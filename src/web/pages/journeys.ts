@@ -66,8 +66,8 @@ export interface JourneyPageData {
   messages: { channel: string; template: string; sent: number; notSent: number; responded: number; responseRate: number }[];
 }
 
-/** The part of the journey page that refreshes itself while people watch. */
-export function journeyLive(data: Pick<JourneyPageData, 'shown' | 'stateCounts' | 'metrics'>): Html {
+/** Every number on the journey page: the part that refreshes itself while people watch, so all of it moves together. */
+export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>): Html {
   const definition = JourneyDefinition.parse(data.shown.definition);
   const names = [...statesInJourneyOrder(definition), ...(definition.goal ? [RESERVED_STATES.goal] : []), RESERVED_STATES.exit];
   const counts = data.stateCounts;
@@ -82,7 +82,7 @@ export function journeyLive(data: Pick<JourneyPageData, 'shown' | 'stateCounts' 
     </div>
     <section class="panel" aria-labelledby="diagram-title">
       <h2 id="diagram-title">Where constituents are</h2>
-      <p class="muted small">Each state shows how many are in it now, have entered, have left, and went on to convert. Updates live.</p>
+      <p class="muted small">Each state shows how many are in it now, have entered, have left, and went on to convert. Every number on this page updates live.</p>
       <div class="diagram" data-testid="diagram">${trusted(journeyToSvg(definition, { counts }))}</div>
       <details><summary>The same numbers as a table</summary>
         <table class="data compact" data-testid="state-counts"><thead><tr><th scope="col">State</th><th scope="col" class="num">Now</th><th scope="col" class="num">Entered</th><th scope="col" class="num">Left</th><th scope="col" class="num">Converted</th></tr></thead>
@@ -91,6 +91,30 @@ export function journeyLive(data: Pick<JourneyPageData, 'shown' | 'stateCounts' 
           return html`<tr data-state="${name}"><th scope="row">${name}</th><td class="num">${row.current}</td><td class="num">${row.entered}</td><td class="num">${row.left}</td><td class="num">${row.converted}</td></tr>`;
         })}</tbody></table>
       </details>
+    </section>
+    <div class="grid-2">
+      <section class="panel" aria-labelledby="funnel-title">
+        <h2 id="funnel-title">Funnel</h2>
+        <p class="muted small">How many reached each step, and how many left the journey there without converting.</p>
+        ${funnelChart(data.funnel.map((step) => ({ label: step.state, reached: step.reached, dropped: step.droppedHere })))}
+      </section>
+      <section class="panel" aria-labelledby="series-title">
+        <h2 id="series-title">Enrollments and conversions, last ${data.series.length} days</h2>
+        ${dailyChart(data.series.map((row) => ({ day: row.day, values: [row.enrolled, row.converted] })), ['enrolled', 'converted'], 'Enrollments and conversions per day')}
+      </section>
+    </div>
+    <section class="panel" aria-labelledby="messages-title">
+      <h2 id="messages-title">Response per message</h2>
+      <p class="muted small">A response is a gift or registration within 7 days of the message.</p>
+      ${
+        data.messages.length === 0
+          ? html`<p class="muted">No messages sent yet.</p>`
+          : html`<table class="data"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
+        <tbody>${data.messages.map(
+          (row) => html`<tr><th scope="row">${row.channel === 'email' ? '✉' : '📱'} ${row.template}</th><td class="num">${row.sent}</td><td class="num">${row.notSent}</td><td class="num">${row.responded}</td>
+            <td>${rateBar(row.responseRate, `${formatPercent(row.responseRate)} responded`)} ${formatPercent(row.responseRate)}</td></tr>`,
+        )}</tbody></table>`
+      }
     </section>`;
 }
 
@@ -107,30 +131,6 @@ export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Htm
     <div class="actions">${admin ? html`<a class="button" href="/app/journeys/${journey.id}/edit">Edit journey</a>` : ''}</div>
   </div>
   <div id="live" data-live="/app/journeys/${journey.id}/live?version=${shown.version}">${journeyLive(data)}</div>
-  <div class="grid-2">
-    <section class="panel" aria-labelledby="funnel-title">
-      <h2 id="funnel-title">Funnel</h2>
-      <p class="muted small">How many reached each step, and how many left the journey there without converting.</p>
-      ${funnelChart(data.funnel.map((step) => ({ label: step.state, reached: step.reached, dropped: step.droppedHere })))}
-    </section>
-    <section class="panel" aria-labelledby="series-title">
-      <h2 id="series-title">Enrollments and conversions, last ${data.series.length} days</h2>
-      ${dailyChart(data.series.map((row) => ({ day: row.day, values: [row.enrolled, row.converted] })), ['enrolled', 'converted'], 'Enrollments and conversions per day')}
-    </section>
-  </div>
-  <section class="panel" aria-labelledby="messages-title">
-    <h2 id="messages-title">Response per message</h2>
-    <p class="muted small">A response is a gift or registration within 7 days of the message.</p>
-    ${
-      data.messages.length === 0
-        ? html`<p class="muted">No messages sent yet.</p>`
-        : html`<table class="data"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
-      <tbody>${data.messages.map(
-        (row) => html`<tr><th scope="row">${row.channel === 'email' ? '✉' : '📱'} ${row.template}</th><td class="num">${row.sent}</td><td class="num">${row.notSent}</td><td class="num">${row.responded}</td>
-          <td>${rateBar(row.responseRate, `${formatPercent(row.responseRate)} responded`)} ${formatPercent(row.responseRate)}</td></tr>`,
-      )}</tbody></table>`
-    }
-  </section>
   <section class="panel" aria-labelledby="versions-title">
     <h2 id="versions-title">Versions</h2>
     <table class="data"><thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Saved</th><th scope="col">Published</th>${admin ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
