@@ -28,7 +28,7 @@ import { describeWindow, nextOpening, parseSendWindow, type SendWindow } from '.
 import { JourneyDefinition } from '../src/journeys/definition.ts';
 import { sendEmailMessage } from '../src/mail/send.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
-import { PermanentSmsError } from '../src/sms/twilio.ts';
+import { isBadNumberCode, PermanentSmsError } from '../src/sms/twilio.ts';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError } from '../src/templates/library.ts';
 import type { Channel } from '../src/templates/variables.ts';
 
@@ -218,7 +218,7 @@ function settled(message: Message): SendMessageResult {
       return { messageId: message.id, status: message.status, reason: message.error ?? message.status };
     default:
       // failed, bounced, complained
-      return { messageId: message.id, status: 'failed', code: failureCode(message.errorCode) };
+      return { messageId: message.id, status: 'failed', code: failureCode(message.channel, message.errorCode, message.error) };
   }
 }
 
@@ -232,19 +232,24 @@ interface PermanentFailure {
 /** SMTP 5xx and Twilio's refusals are final; everything else may pass. */
 function permanentFailure(error: unknown): PermanentFailure | undefined {
   if (error instanceof PermanentSmsError) {
-    return { code: error.badNumber ? 'invalid-number' : 'refused', providerCode: error.code, detail: error.message, badAddress: error.badNumber };
+    return { code: failureCode('sms', error.code, error.message), providerCode: error.code, detail: error.message, badAddress: error.badNumber };
   }
   const responseCode = (error as { responseCode?: unknown } | null)?.responseCode;
   if (typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600) {
     const text = error instanceof Error ? error.message : String(error);
-    // 550/551/553 with 5.1.x: the mailbox does not exist. Other 5xx: refused (policy, content).
-    const unknownMailbox = [550, 551, 553].includes(responseCode) && /5\.1\.\d/.test(text);
-    return { code: unknownMailbox ? 'mailbox-unknown' : 'refused', providerCode: String(responseCode), detail: text, badAddress: unknownMailbox };
+    const code = failureCode('email', String(responseCode), text);
+    return { code, providerCode: String(responseCode), detail: text, badAddress: code === 'mailbox-unknown' };
   }
   return undefined;
 }
 
-function failureCode(providerCode: string | null): string {
-  if (!providerCode) return 'refused';
-  return providerCode === 'template' ? 'template' : 'refused';
+/**
+ * A permanent failure in the journey's words, from what the provider said and
+ * the record keeps: so a retry that finds the record answers as the first call did.
+ */
+function failureCode(channel: Message['channel'], providerCode: string | null, detail: string | null): string {
+  if (providerCode === 'template') return 'template';
+  if (channel === 'sms') return isBadNumberCode(providerCode) ? 'invalid-number' : 'refused';
+  // 550/551/553 with 5.1.x: the mailbox does not exist. Other 5xx: refused (policy, content).
+  return ['550', '551', '553'].includes(providerCode ?? '') && /5\.1\.\d/.test(detail ?? '') ? 'mailbox-unknown' : 'refused';
 }

@@ -235,9 +235,10 @@ describe('email', () => {
       const { sendMessage } = createActivities({ db, mailer, mailFrom: 'Hope Shelter <hello@hope.example>', messaging });
       const constituent = await db.constituent.create({ data: { email: unknown, consents: { create: { channel: 'email', status: 'granted', source: 'test' } } } });
       const input = { channel: 'email' as const, enrollmentId: null, constituentId: constituent.id, template: 'new-donor-impact', idempotencyKey: randomUUID() };
-      expect(await sendMessage(input)).toMatchObject({ status: 'failed', code: 'mailbox-unknown' });
-      // Asked again (a retry), it answers from the record.
-      expect(await sendMessage(input)).toMatchObject({ status: 'failed' });
+      const first = await sendMessage(input);
+      expect(first).toMatchObject({ status: 'failed', code: 'mailbox-unknown' });
+      // Asked again (a retry), it answers from the record, as the first call did.
+      expect(await sendMessage(input)).toEqual(first);
       expect(await db.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } })).toMatchObject({ status: 'failed', errorCode: '550' });
       expect(await db.suppression.findUnique({ where: { channel_address: { channel: 'email', address: unknown } } })).toMatchObject({ reason: 'hard-bounce' });
       expect(smtp.messages).toHaveLength(0);
@@ -348,6 +349,12 @@ describe('SMS through Twilio', () => {
     ]);
     const messages = await db.message.findMany({ where: { enrollmentId: enrollment.id }, orderBy: { createdAt: 'asc' } });
     expect(messages.map((message) => `${message.channel} ${message.status} ${message.errorCode ?? ''}`.trim())).toEqual(['sms failed 21211', 'email sent']);
+    // A retry of the failed text answers from the record with the same reason the journey branched on.
+    expect(await sendMessage({ channel: 'sms', enrollmentId: enrollment.id, constituentId: messages[0]!.constituentId, template: 'winback-sms', idempotencyKey: messages[0]!.idempotencyKey })).toEqual({
+      messageId: messages[0]!.id,
+      status: 'failed',
+      code: 'invalid-number',
+    });
     expect(await db.suppression.findUnique({ where: { channel_address: { channel: 'sms', address: '+15035550111' } } })).toMatchObject({ reason: 'invalid-number' });
   });
 });
