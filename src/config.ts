@@ -101,7 +101,7 @@ export const ConfigSchema = z.object({
   STEWARD_BOUNCE_WEBHOOK_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
   STEWARD_API_KEY: optional(z.string().min(1)),
-  /** Requests one API key (or, without a key, one address) may make per minute, per API process. */
+  /** Requests one API key (or, without a key, one address) may make per minute, across every API process. */
   STEWARD_RATE_LIMIT: z.coerce.number().int().min(1).default(1_200),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */
   STEWARD_ROLES: z

@@ -18,6 +18,13 @@ import { describeIssues } from '../events/schema.ts';
 import { escapeHtml } from '../templates/library.ts';
 import { errorBody } from './errors.ts';
 
+/**
+ * Provider webhooks prove who sent them (signature or token) instead of an API key,
+ * and come in bursts the size of Steward's own sends from a few provider addresses:
+ * a per-address limit would refuse delivery receipts and STOP replies, so none applies.
+ */
+const webhookConfig = { scope: 'public', rateLimit: false } as const;
+
 export interface ChannelRouteOptions {
   channels: ChannelService;
   /** The address Twilio calls Steward at; signatures are computed over it. */
@@ -84,7 +91,7 @@ button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
     return page('Unsubscribed', `<h1>You are unsubscribed</h1><p>You will receive no more ${claims.channel === 'sms' ? 'text messages' : 'emails'} from ${escapeHtml(orgName)}.</p>`);
   });
 
-  app.post('/webhooks/email/feedback', { config: { scope: 'public' }, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
+  app.post('/webhooks/email/feedback', { config: webhookConfig, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
     if (options.bounceWebhookToken && !sameSecret(bearer(request), options.bounceWebhookToken)) {
       return reply.status(401).send(errorBody('Missing or wrong bearer token for the feedback webhook'));
     }
@@ -106,7 +113,7 @@ button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
     return twilio.validateRequest(options.twilioAuthToken, signature, `${options.publicUrl}${request.url}`, params);
   };
 
-  app.post('/webhooks/twilio/status', { config: { scope: 'public' }, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
+  app.post('/webhooks/twilio/status', { config: webhookConfig, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
     if (!options.twilioAuthToken) return reply.status(404).send(errorBody('SMS is not configured'));
     if (!twilioVerified(request)) return reply.status(403).send(errorBody('X-Twilio-Signature does not match'));
     const body = request.body as Record<string, string>;
@@ -115,7 +122,7 @@ button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
     return reply.status(204).send();
   });
 
-  app.post('/webhooks/twilio/inbound', { config: { scope: 'public' }, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
+  app.post('/webhooks/twilio/inbound', { config: webhookConfig, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
     if (!options.twilioAuthToken) return reply.status(404).send(errorBody('SMS is not configured'));
     if (!twilioVerified(request)) return reply.status(403).send(errorBody('X-Twilio-Signature does not match'));
     const body = request.body as Record<string, string>;

@@ -26,6 +26,7 @@ import { registerJourneyRoutes } from './journey-routes.ts';
 import { registerKeyRoutes } from './key-routes.ts';
 import { registerMessageRoutes } from './message-routes.ts';
 import { openApiDocument, openApiTransform } from './openapi.ts';
+import { createRateLimitStore } from './rate-limit-store.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTemplateRoutes } from './template-routes.ts';
 
@@ -38,14 +39,17 @@ export interface ApiDependencies {
   keys: ApiKeyStore;
   /** Unsubscribe page and provider webhooks; left out, those routes are not served. */
   channelRoutes?: ChannelRouteOptions | undefined;
-  /** Requests per minute per API key (or per address, without one). */
+  /** Requests per minute per API key (or per address, without one), across every API process. */
   rateLimit?: number;
+  /** Length of a rate-limit window; a minute unless a test wants it shorter. */
+  rateLimitWindowMs?: number;
   /** Cookies marked Secure: set when people reach Steward over https. */
   secureCookies?: boolean;
   logger?: FastifyBaseLogger | boolean;
 }
 
 export const DEFAULT_RATE_LIMIT = 1_200;
+export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 export function buildApi(deps: ApiDependencies): FastifyInstance {
   const { db } = deps;
@@ -82,14 +86,27 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   });
   void app.register(fastifyCookie);
   void app.register(fastifySwagger, { openapi: openApiDocument(), ...openApiTransform });
+  const windowMs = deps.rateLimitWindowMs ?? RATE_LIMIT_WINDOW_MS;
+  // Counted in PostgreSQL, so every API process draws on the same budget per key.
+  // Expired windows are swept once a window (a minute) at most.
+  const rateLimits = createRateLimitStore({ db, log: app.log, sweepEveryMs: windowMs });
+  app.addHook('onClose', async () => {
+    await rateLimits.settled();
+  });
   void app.register(fastifyRateLimit, {
+    store: rateLimits.Store,
     max: deps.rateLimit ?? DEFAULT_RATE_LIMIT,
-    timeWindow: 60_000,
+    timeWindow: windowMs,
+    // When the count cannot be read or written, the request goes through uncounted (and the
+    // store logs why): the limit protects the service from overload, and refusing requests
+    // that would otherwise succeed because one table hiccupped would be an outage of our
+    // own making. A database that is really down fails those requests anyway.
+    skipOnError: true,
     // After authentication, so one key's traffic is counted together wherever it comes from.
     hook: 'preHandler',
     keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) =>
-      Object.assign(new Error(`Rate limit reached: ${context.max} requests a minute; try again in ${context.after}`), { statusCode: 429 }),
+      Object.assign(new Error(`Rate limit reached: ${context.max} requests ${perWindow(windowMs)}; try again in ${context.after}`), { statusCode: 429 }),
   });
   registerAuthentication(app, deps.keys);
 
@@ -118,4 +135,9 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     registerWebApp(routes, { ...deps, secureCookies: deps.secureCookies ?? false });
   });
   return app;
+}
+
+/** "a minute" for the usual window, the length in seconds for a shorter one. */
+function perWindow(windowMs: number): string {
+  return windowMs === RATE_LIMIT_WINDOW_MS ? 'a minute' : `per ${windowMs / 1_000} seconds`;
 }

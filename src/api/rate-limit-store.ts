@@ -1,0 +1,117 @@
+/**
+ * The API's rate-limit counters in PostgreSQL, as a store for @fastify/rate-limit:
+ * every API process counts a client's requests in the same row, so N processes
+ * allow the limit once rather than N times.
+ */
+import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/client.ts';
+
+/** Expired windows are deleted at most this often by each process. */
+export const SWEEP_EVERY_MS = 60_000;
+
+export interface RateLimitStoreOptions {
+  db: Database;
+  /** Where failures to count a request or to delete expired windows are reported. */
+  log: Pick<FastifyBaseLogger, 'warn'>;
+  /** Least time between two deletions of expired windows by this process. */
+  sweepEveryMs?: number;
+}
+
+/** A client's requests in its current window, and the milliseconds until the window ends. */
+export interface WindowCount {
+  current: number;
+  ttl: number;
+}
+
+export type RateLimitStore = ReturnType<typeof createRateLimitStore>;
+
+/** Fixed-window counters in `rate_limit_window`, and the store class the plugin instantiates. */
+export function createRateLimitStore(options: RateLimitStoreOptions) {
+  const { db, log } = options;
+  const sweepEveryMs = options.sweepEveryMs ?? SWEEP_EVERY_MS;
+  let lastSweepAt = Number.NEGATIVE_INFINITY;
+  let sweeping: Promise<void> | undefined;
+
+  /**
+   * Counts one request in one statement, so concurrent requests from any process
+   * serialise on the row. Every time is the database's (`now()` is fixed for the
+   * statement, truncated to the column's milliseconds and taken in UTC as Prisma
+   * stores DateTime), so processes whose clocks disagree still share one window.
+   */
+  async function count(key: string, windowMs: number): Promise<WindowCount> {
+    sweepNowAndThen();
+    const [row] = await db.$queryRaw<{ hits: number; ttl: number }[]>`
+      WITH clock AS (SELECT date_trunc('milliseconds', now() AT TIME ZONE 'UTC') AS now)
+      INSERT INTO rate_limit_window AS w (key, hits, expires_at)
+      SELECT ${key}, 1, clock.now + ${windowMs}::double precision * interval '1 millisecond' FROM clock
+      ON CONFLICT (key) DO UPDATE
+         SET hits = CASE WHEN w.expires_at <= (SELECT now FROM clock) THEN 1 ELSE w.hits + 1 END,
+             expires_at = CASE WHEN w.expires_at <= (SELECT now FROM clock) THEN excluded.expires_at ELSE w.expires_at END
+      RETURNING hits, (extract(epoch FROM expires_at - (SELECT now FROM clock)) * 1000)::integer AS ttl`;
+    if (!row) throw new Error(`Counting a request for ${key} returned no row`);
+    return { current: row.hits, ttl: row.ttl };
+  }
+
+  /** Deletes the windows that have ended; returns how many. */
+  async function removeExpired(): Promise<number> {
+    return db.$executeRaw`DELETE FROM rate_limit_window WHERE expires_at <= now() AT TIME ZONE 'UTC'`;
+  }
+
+  // Fire and forget: a request never waits for the cleanup, and a failed one is
+  // only logged, since the rows it leaves are harmless and the next sweep takes them.
+  function sweepNowAndThen(): void {
+    const now = Date.now();
+    if (sweeping || now - lastSweepAt < sweepEveryMs) return;
+    lastSweepAt = now;
+    sweeping = removeExpired()
+      .then(
+        () => undefined,
+        (error: unknown) => log.warn({ err: error }, 'could not delete expired rate-limit windows'),
+      )
+      .finally(() => (sweeping = undefined));
+  }
+
+  class PostgresRateLimitStore implements FastifyRateLimitStore {
+    private readonly namespace: string;
+
+    constructor(settings: FastifyRateLimitOptions, namespace = 'api:') {
+      const { continueExceeding, exponentialBackoff } = settings as { continueExceeding?: boolean; exponentialBackoff?: boolean };
+      if (continueExceeding || exponentialBackoff) {
+        throw new Error('The PostgreSQL rate-limit store counts fixed windows: continueExceeding and exponentialBackoff are not supported');
+      }
+      this.namespace = namespace;
+    }
+
+    incr(key: string, callback: (error: Error | null, result?: WindowCount) => void, timeWindow: number): void {
+      count(this.namespace + key, timeWindow).then(
+        (result) => callback(null, result),
+        (error: Error) => {
+          // The plugin's skipOnError decides what the request gets; say here why it was not counted.
+          log.warn({ err: error, key }, 'could not count a request against its rate limit');
+          callback(error);
+        },
+      );
+    }
+
+    // A route with a limit of its own counts apart from the global one. The plugin
+    // passes the merged options with `routeInfo` (its types say otherwise); a limiter
+    // made with `app.rateLimit(options)` has no route and counts with the global one.
+    child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0]): FastifyRateLimitStore {
+      const route = (routeOptions as { routeInfo?: { method?: unknown; url?: unknown } }).routeInfo;
+      const namespace = route?.url ? `${this.namespace}${[route.method].flat().join(',')} ${String(route.url)}:` : this.namespace;
+      return new PostgresRateLimitStore(routeOptions as FastifyRateLimitOptions, namespace);
+    }
+  }
+
+  return {
+    /** The class to pass as the plugin's `store`. */
+    Store: PostgresRateLimitStore as FastifyRateLimitStoreCtor,
+    count,
+    removeExpired,
+    /** Waits for a deletion in progress, so a closing app leaves no query running. */
+    async settled(): Promise<void> {
+      await sweeping;
+    },
+  };
+}
