@@ -117,6 +117,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
     try {
       const data = await loadMessageData(db, {
         constituentId: input.constituentId,
+        constituent,
         eventId: input.eventId,
         journey: definition?.success ? { id: definition.data.id, name: definition.data.name } : { id: '', name: '' },
         settings: messaging,

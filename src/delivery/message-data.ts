@@ -4,7 +4,7 @@
  * history, the journey, the organisation and the recipient's own signed links.
  */
 import { loadConstituentFacts } from '../constituents/facts.ts';
-import type { Database } from '../db/client.ts';
+import type { Constituent, Database } from '../db/client.ts';
 import { nextAsk } from '../templates/ask-ladder.ts';
 import type { MessageData } from '../templates/library.ts';
 import type { MessagingSettings } from './settings.ts';
@@ -13,13 +13,15 @@ export async function loadMessageData(
   db: Database,
   request: {
     constituentId: string;
+    /** The constituent's row when the caller has read it already. */
+    constituent?: Constituent | null | undefined;
     eventId?: string | undefined;
     journey: { id: string; name: string };
     settings: Pick<MessagingSettings, 'org' | 'defaultTimeZone'>;
     links?: { unsubscribe: string } | undefined;
   },
 ): Promise<MessageData> {
-  const constituent = await db.constituent.findUniqueOrThrow({ where: { id: request.constituentId } });
+  const constituent = request.constituent ?? (await db.constituent.findUniqueOrThrow({ where: { id: request.constituentId } }));
   const event = request.eventId ? await db.interactionEvent.findUnique({ where: { id: request.eventId } }) : null;
   const eventData = (event?.data ?? {}) as Record<string, unknown>;
   const giving = (await loadConstituentFacts(db, constituent.id))?.giving;
