@@ -16,6 +16,14 @@ import { journeyEventTypes, type ConstituentFacts, type JourneyEvent } from './v
 const DEFAULT_START = '2026-01-05T09:00:00.000Z';
 /** How far past the last event timers are followed when the timeline sets no end. */
 const DEFAULT_HORIZON_MS = 400 * 86_400_000;
+/**
+ * Steps one simulated constituent may take. Real journeys take tens; a journey
+ * whose timers chase each other in a loop would otherwise run (and grow its
+ * result) until the horizon, holding the process that simulates it.
+ */
+export const MAX_SIMULATED_STEPS = 10_000;
+/** Events one timeline may hold: a preview, not an import. */
+export const MAX_TIMELINE_EVENTS = 1_000;
 
 const When = z.string().min(1).describe('ISO date-time, or +<duration> from the start (e.g. +3d)');
 const Facts: z.ZodType<ConstituentFacts> = z.looseObject({}) as unknown as z.ZodType<ConstituentFacts>;
@@ -25,12 +33,14 @@ export const Timeline = z.strictObject({
   start: z.iso.datetime({ offset: true }).optional(),
   constituentId: z.string().min(1).default('simulated-constituent'),
   constituent: Facts.default({}),
-  events: z.array(
-    z.union([
-      z.strictObject({ at: When, type: z.enum(journeyEventTypes), data: z.record(z.string(), z.unknown()).default({}), id: z.string().optional() }),
-      z.strictObject({ at: When, facts: Facts }),
-    ]),
-  ),
+  events: z
+    .array(
+      z.union([
+        z.strictObject({ at: When, type: z.enum(journeyEventTypes), data: z.record(z.string(), z.unknown()).default({}), id: z.string().optional() }),
+        z.strictObject({ at: When, facts: Facts }),
+      ]),
+    )
+    .max(MAX_TIMELINE_EVENTS),
   until: When.optional(),
 });
 export type TimelineInput = z.input<typeof Timeline>;
@@ -79,9 +89,18 @@ export function simulateJourney(
   let facts: ConstituentFacts = timeline.constituent;
   let run: JourneyRun | undefined;
   const seenTypes = new Set<string>();
+  let stepCount = 0;
 
   const recordSteps = (steps: JourneyStep[]) => {
     const enrollment = enrollments.at(-1)!;
+    stepCount += steps.length;
+    if (stepCount > MAX_SIMULATED_STEPS) {
+      const recent = enrollment.steps.slice(-6).map((step) => step.toState);
+      throw new TimelineError(
+        `the journey took more than ${MAX_SIMULATED_STEPS.toLocaleString('en-US')} steps for one constituent by ${new Date(steps[0]!.at).toISOString()}: ` +
+          `its timers loop without end (${recent.join(' → ')} …); add a way out, a goal or an \`until\` to the timeline`,
+      );
+    }
     for (const step of steps) {
       enrollment.steps.push(step);
       entries.push({ at: step.at, kind: 'state', enrollment: enrollment.number, from: step.fromState, to: step.toState, cause: step.cause, status: step.status });

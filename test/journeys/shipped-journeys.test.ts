@@ -271,3 +271,27 @@ describe('major-gift-prospect', () => {
 
 });
 
+
+describe('the simulator’s limits', () => {
+  const pingPong = JourneyDefinition.parse({
+    id: 'ping-pong',
+    name: 'Ping pong',
+    trigger: { event: 'donation' },
+    initial: 'ping',
+    states: { ping: { after: [{ delay: '1m', to: 'pong' }] }, pong: { after: [{ delay: '1m', to: 'ping' }] } },
+  });
+  const gift = { at: '+0d', type: 'donation' as const, data: { amount: 5 } };
+
+  it('stops a journey whose timers loop without end, and says where', () => {
+    expect(() => simulateJourney(pingPong, { events: [gift] })).toThrow(/more than 10,000 steps for one constituent by 2026-01-1\d.*: its timers loop without end \((ping|pong) → /);
+  });
+
+  it('follows the same loop for as long as the timeline asks, within the limit', () => {
+    const day = simulateJourney(pingPong, { events: [gift], until: '+1d' });
+    expect(day.enrollments[0]!.steps).toHaveLength(1 + 24 * 60);
+  });
+
+  it('takes at most 1,000 events in one timeline', () => {
+    expect(() => simulateJourney(pingPong, { events: Array.from({ length: 1_001 }, () => gift) })).toThrow(/timeline events: .*1000/);
+  });
+});
