@@ -15,8 +15,8 @@ export const SESSION_COOKIE = 'steward_key';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** What the route needs: a scope, or `public` for pages and webhooks with their own checks. */
-    scope?: ApiScope | 'public';
+    /** What the route needs: a scope, any one of several, or `public` for pages and webhooks with their own checks. */
+    scope?: ApiScope | readonly ApiScope[] | 'public';
     /** A web page: asked for without a key, it sends people to sign in rather than answering 401. */
     page?: boolean;
     /** Message for a request that fails its schema, e.g. "Invalid event". */
@@ -27,20 +27,49 @@ declare module 'fastify' {
   }
 }
 
-export function registerAuthentication(app: FastifyInstance, keys: ApiKeyStore): void {
+export interface AuthenticationOptions {
+  /** The address people reach Steward at, when a proxy in front changes the Host header. */
+  publicUrl?: () => string | undefined;
+  /**
+   * Counts a request that brought no usable key against its address's budget and
+   * says whether that budget is spent (then it gets 429, not 401): refused requests
+   * still cost a lookup, so they are limited like any other.
+   */
+  overLimitWithoutKey?: (request: FastifyRequest) => Promise<{ retryAfterSeconds: number } | undefined>;
+}
+
+export function registerAuthentication(app: FastifyInstance, keys: ApiKeyStore, options: AuthenticationOptions = {}): void {
   app.decorateRequest('principal', null);
+  const publicHost = () => {
+    try {
+      return new URL(options.publicUrl?.() ?? '').host;
+    } catch {
+      return undefined;
+    }
+  };
 
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     // Unmatched routes fall through to the 404 handler, which needs no key.
-    if (!request.routeOptions.url || config.scope === 'public') return;
-    const needed: ApiScope = config.scope ?? 'admin';
+    if (!request.routeOptions.url) return;
     const presented = presentedKey(request);
-    if (presented?.from === 'cookie' && !isSafeMethod(request.method) && !sameOrigin(request)) {
+    // A form post to the app (sign-in and sign-out included) or a cookie-carried change
+    // must come from this site's own pages; another site could otherwise sign a browser
+    // into its own key, or act with the browser's.
+    if ((config.page || presented?.from === 'cookie') && !isSafeMethod(request.method) && !sameOrigin(request, publicHost())) {
       return reply.status(403).send(errorBody('Cross-site request refused: the Origin does not match this site'));
     }
+    if (config.scope === 'public') return;
+    const needed: readonly ApiScope[] = [config.scope ?? 'admin'].flat();
     const principal = presented ? await keys.authenticate(presented.key) : undefined;
     if (!principal) {
+      const limited = await options.overLimitWithoutKey?.(request);
+      if (limited) {
+        return reply
+          .status(429)
+          .header('retry-after', String(limited.retryAfterSeconds))
+          .send(errorBody(`Rate limit reached for requests without a valid key; try again in ${limited.retryAfterSeconds} seconds`));
+      }
       if (config.page) return signInRedirect(request, reply);
       return reply
         .status(401)
@@ -48,14 +77,15 @@ export function registerAuthentication(app: FastifyInstance, keys: ApiKeyStore):
         .send(errorBody(presented ? 'Unknown or revoked API key' : 'An API key is required: send it as "Authorization: Bearer <key>"'));
     }
     request.principal = principal;
-    if (!allows(principal.scopes, needed)) {
+    if (!needed.some((scope) => allows(principal.scopes, scope))) {
+      const named = needed.map((scope) => `"${scope}"`).join(' or ');
       if (config.page) {
         return reply
           .status(403)
           .type('text/html; charset=utf-8')
-          .send(page({ title: 'Not allowed', principal, body: html`<h1>Not allowed</h1><p>Your key (${principal.name}) lacks the “${needed}” scope this page needs. Ask an admin.</p>` }));
+          .send(page({ title: 'Not allowed', principal, body: html`<h1>Not allowed</h1><p>Your key (${principal.name}) lacks the ${named} scope this page needs. Ask an admin.</p>` }));
       }
-      return reply.status(403).send(errorBody(`This API key (${principal.name}) lacks the "${needed}" scope`));
+      return reply.status(403).send(errorBody(`This API key (${principal.name}) lacks the ${named} scope`));
     }
   });
 }
@@ -75,11 +105,12 @@ function presentedKey(request: FastifyRequest): { key: string; from: 'header' | 
 const isSafeMethod = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
 
 /** A state-changing request carried by the cookie must come from this site's own pages. */
-function sameOrigin(request: FastifyRequest): boolean {
+function sameOrigin(request: FastifyRequest, publicHost: string | undefined): boolean {
   const origin = request.headers.origin ?? request.headers.referer;
   if (!origin) return false;
   try {
-    return new URL(origin).host === request.headers.host;
+    const host = new URL(origin).host;
+    return host === request.headers.host || host === publicHost;
   } catch {
     return false;
   }

@@ -50,10 +50,12 @@ const transform: SwaggerTransform = (input) => {
   const url = input.url;
   if (url.startsWith('/app') || url.startsWith('/u/')) return { schema: { hide: true } as never, url };
   const result = jsonSchemaTransform(input as Parameters<typeof jsonSchemaTransform>[0]);
-  const config = (input.route as { config?: { scope?: string } }).config;
+  const config = (input.route as { config?: { scope?: string | readonly string[] } }).config;
+  // One scope, or a list of which any one will do.
   const scope = config?.scope ?? 'admin';
   const schema = result.schema as Record<string, unknown>;
-  const description = [schema.description, scope === 'public' ? 'No API key needed.' : `Needs the \`${scope}\` scope.`].filter(Boolean).join('\n\n');
+  const needs = [scope].flat().map((name) => `\`${name}\``).join(' or ');
+  const description = [schema.description, scope === 'public' ? 'No API key needed.' : `Needs the ${needs} scope.`].filter(Boolean).join('\n\n');
   return { ...result, schema: { ...schema, description, ...(scope === 'public' ? { security: [] } : {}), 'x-scope': scope } as never };
 };
 
@@ -68,7 +70,7 @@ const transformObject: SwaggerTransformObject = (input) => {
   document.components.schemas = { ...document.components.schemas, Error: z.toJSONSchema(ErrorBodySchema, { target: 'openapi-3.0' }) as OpenAPIV3.SchemaObject };
   for (const item of Object.values(document.paths ?? {})) {
     for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
-      const operation = item?.[method] as (OpenAPIV3.OperationObject & { 'x-scope'?: string }) | undefined;
+      const operation = item?.[method] as (OpenAPIV3.OperationObject & { 'x-scope'?: string | string[] }) | undefined;
       if (!operation) continue;
       operation.responses ??= {};
       const add = (code: string, description: string) => (operation.responses[code] ??= errorResponse(description));

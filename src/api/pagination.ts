@@ -25,7 +25,10 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
   try {
     const parsed = CursorShape.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return { at: new Date(parsed.at), id: parsed.id };
+    const at = new Date(parsed.at);
+    // ISO allows year 0, which PostgreSQL does not: such a cursor was never given out.
+    if (!(at.getUTCFullYear() >= 1)) throw new Error('out of range');
+    return { at, id: parsed.id };
   } catch {
     throw new CursorError('cursor is not one this API gave out; start again without it');
   }

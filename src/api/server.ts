@@ -16,6 +16,7 @@ import type { JourneyLifecycle } from '../journeys/lifecycle.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { registerWebApp } from '../web/routes.ts';
 import { registerAnalyticsRoutes } from './analytics-routes.ts';
+import { errorPage } from '../web/error-page.ts';
 import { registerAuthentication } from './auth.ts';
 import { registerChannelRoutes, type ChannelRouteOptions } from './channel-routes.ts';
 import { registerConstituentRoutes } from './constituent-routes.ts';
@@ -49,6 +50,7 @@ export interface ApiDependencies {
 }
 
 export const DEFAULT_RATE_LIMIT = 1_200;
+const PAGE_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 export function buildApi(deps: ApiDependencies): FastifyInstance {
@@ -59,19 +61,32 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   app.setSerializerCompiler(serializerCompiler);
 
   app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const issues = error.validation.map((issue) => ({ path: issue.instancePath.slice(1).replaceAll('/', '.'), message: issue.message ?? 'invalid' }));
-      return reply.status(400).send(errorBody(request.routeOptions.config.invalid ?? 'Invalid request', issues));
-    }
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const validation = hasZodFastifySchemaValidationErrors(error)
+      ? error.validation.map((issue) => ({ path: issue.instancePath.slice(1).replaceAll('/', '.'), message: issue.message ?? 'invalid' }))
+      : undefined;
+    const status = validation ? 400 : error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) request.log.error(error);
-    const message =
-      status === 500
+    const message = validation
+      ? (request.routeOptions.config.invalid ?? 'Invalid request')
+      : status === 500
         ? 'Internal error'
         : error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
           ? `Body is not valid JSON: ${error.message}`
           : error.message;
-    return reply.status(status).send(errorBody(message));
+    // People on a web page get the error on a page; programs get the one JSON shape.
+    if (request.routeOptions.config.page) {
+      const detail = validation ? `${message}: ${validation.map((issue) => `${issue.path || 'request'} ${issue.message}`).join('; ')}` : message;
+      return reply.status(status).type('text/html; charset=utf-8').send(errorPage(status, detail, request.principal));
+    }
+    return reply.status(status).send(errorBody(message, validation));
+  });
+  // Every response: no content-type sniffing. Every page and drawing: nothing runs or
+  // loads but Steward's own files, and no other site may frame it or take its forms.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    const type = String(reply.getHeader('content-type') ?? '');
+    if ((type.startsWith('text/html') || type.startsWith('image/svg+xml')) && !reply.hasHeader('content-security-policy')) reply.header('content-security-policy', PAGE_POLICY);
+    return payload;
   });
   app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody(`No route for ${request.method} ${request.url}`)));
 
@@ -87,6 +102,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   void app.register(fastifyCookie);
   void app.register(fastifySwagger, { openapi: openApiDocument(), ...openApiTransform });
   const windowMs = deps.rateLimitWindowMs ?? RATE_LIMIT_WINDOW_MS;
+  const max = deps.rateLimit ?? DEFAULT_RATE_LIMIT;
   // Counted in PostgreSQL, so every API process draws on the same budget per key.
   // Expired windows are swept once a window (a minute) at most.
   const rateLimits = createRateLimitStore({ db, log: app.log, sweepEveryMs: windowMs });
@@ -95,7 +111,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   });
   void app.register(fastifyRateLimit, {
     store: rateLimits.Store,
-    max: deps.rateLimit ?? DEFAULT_RATE_LIMIT,
+    max,
     timeWindow: windowMs,
     // When the count cannot be read or written, the request goes through uncounted (and the
     // store logs why): the limit protects the service from overload, and refusing requests
@@ -108,7 +124,14 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     errorResponseBuilder: (_request, context) =>
       Object.assign(new Error(`Rate limit reached: ${context.max} requests ${perWindow(windowMs)}; try again in ${context.after}`), { statusCode: 429 }),
   });
-  registerAuthentication(app, deps.keys);
+  registerAuthentication(app, deps.keys, {
+    publicUrl: () => deps.channelRoutes?.publicUrl,
+    // The same budget the limiter gives a keyless address (its key is `ip:<address>`).
+    overLimitWithoutKey: async (request) => {
+      const counted = await rateLimits.count(`api:ip:${request.ip}`, windowMs).catch(() => undefined);
+      return counted && counted.current > max ? { retryAfterSeconds: Math.max(1, Math.ceil(counted.ttl / 1_000)) } : undefined;
+    },
+  });
 
   // Routes go in once the plugins above are loaded, so the OpenAPI description sees every one.
   void app.register(async (routes) => {

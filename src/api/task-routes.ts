@@ -19,6 +19,8 @@ const CompleteBody = z.strictObject({
 });
 
 const tags = ['Tasks'];
+/** Looking at the queues: anyone who may read, and the staff who work them. */
+const WORKING_THE_QUEUE = ['read', 'staff'] as const;
 const IdParams = z.strictObject({ id: z.string().min(1) });
 
 /** A task as the inbox shows it: overdue when its due time has passed and nobody has finished it. */
@@ -37,20 +39,20 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
 
   app.get(
     '/tasks/queues',
-    { config: { scope: 'read' }, schema: { tags, summary: 'The task queues, with how many tasks wait in each and how many are overdue' } },
+    { config: { scope: WORKING_THE_QUEUE }, schema: { tags, summary: 'The task queues, with how many tasks wait in each and how many are overdue' } },
     async () => ({ queues: await tasks.queueCounts() }),
   );
 
   app.get(
     '/tasks',
     {
-      config: { scope: 'read', invalid: 'Invalid query' },
+      config: { scope: WORKING_THE_QUEUE, invalid: 'Invalid query' },
       schema: { tags, summary: 'A queue of staff tasks: open and claimed ones by default, soonest due first', querystring: ListQuery },
     },
     async (request) => ({ tasks: (await tasks.list(request.query)).map((task) => withOverdue(task)) }),
   );
 
-  app.get('/tasks/:id', { config: { scope: 'read' }, schema: { tags, summary: 'One task', params: IdParams } }, async (request, reply) => {
+  app.get('/tasks/:id', { config: { scope: WORKING_THE_QUEUE }, schema: { tags, summary: 'One task', params: IdParams } }, async (request, reply) => {
     try {
       return withOverdue(await tasks.find(request.params.id));
     } catch (error) {

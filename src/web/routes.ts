@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createAnalytics } from '../analytics/metrics.ts';
-import { ApiScope, type ApiKeyStore, type ApiPrincipal } from '../auth/api-keys.ts';
+import { allows, ApiScope, type ApiKeyStore, type ApiPrincipal } from '../auth/api-keys.ts';
 import { createConstituentDirectory, ConstituentError } from '../constituents/directory.ts';
 import type { Database, JourneyVersion } from '../db/client.ts';
 import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf } from '../journeys/authoring.ts';
@@ -40,8 +40,20 @@ const staticFiles = {
   'app.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./static/app.js', import.meta.url), 'utf8') },
 };
 
-/** Only paths inside the app are followed after sign-in, never another site. */
-const safeNext = (next: string | undefined) => (next && /^\/app(\/|$|\?)/.test(next) ? next : '/app/journeys');
+/** Only paths inside the app are followed after sign-in, never another site; printable ASCII only, as a Location header must be. */
+const safeNext = (next: string | undefined, fallback = '/app/journeys') => (next && /^\/app(\/|$|\?)/.test(next) && /^[\x21-\x7e]*$/.test(next) ? next : fallback);
+/** Where a key lands after sign-in when no page was asked for: staff who only work tasks start in the inbox. */
+const landing = (principal: ApiPrincipal) => (allows(principal.scopes, 'read') ? '/app/journeys' : '/app/inbox');
+
+/** The one line a form post left for the next page; a cookie someone else set is ignored. */
+const Flash = z.strictObject({ kind: z.enum(['ok', 'error']), text: z.string().max(500) });
+function readFlash(text: string): PageFrame['flash'] {
+  try {
+    return Flash.parse(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
 
 export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies): void {
   const { db, lifecycle, tasks, keys } = deps;
@@ -54,12 +66,11 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   function render(request: FastifyRequest, reply: FastifyReply, frame: Omit<PageFrame, 'principal' | 'flash'>, status = 200) {
     const flashText = request.cookies[FLASH_COOKIE];
     if (flashText) reply.clearCookie(FLASH_COOKIE, { path: '/' });
-    const flash = flashText ? (JSON.parse(flashText) as PageFrame['flash']) : undefined;
+    const flash = flashText ? readFlash(flashText) : undefined;
     return reply
       .status(status)
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
-      .header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
       .send(page({ ...frame, principal: request.principal, flash }));
   }
 
@@ -68,7 +79,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     return reply.setCookie(FLASH_COOKIE, JSON.stringify({ kind, text }), { ...cookieOptions, maxAge: 60 }).redirect(to, 303);
   }
 
-  const pageConfig = (scope: ApiScope) => ({ config: { scope, page: true } });
+  const pageConfig = (scope: ApiScope | readonly ApiScope[]) => ({ config: { scope, page: true } });
   const principalOf = (request: FastifyRequest): ApiPrincipal => request.principal!;
 
   for (const [name, file] of Object.entries(staticFiles)) {
@@ -95,17 +106,16 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   );
   app.post(
     '/app/sign-in',
-    { config: { scope: 'public' }, schema: { body: z.looseObject({ key: z.string().trim().default(''), next: z.string().optional() }) } },
+    { config: { scope: 'public', page: true }, schema: { body: z.looseObject({ key: z.string().trim().default(''), next: z.string().optional() }) } },
     async (request, reply) => {
       const principal = request.body.key ? await keys.authenticate(request.body.key) : undefined;
-      const next = safeNext(request.body.next);
-      if (!principal) return reply.redirect(`/app/sign-in?failed=1&next=${encodeURIComponent(next)}`, 303);
-      return reply.setCookie(SESSION_COOKIE, request.body.key, { ...cookieOptions, maxAge: 12 * 3600 }).redirect(next, 303);
+      if (!principal) return reply.redirect(`/app/sign-in?failed=1&next=${encodeURIComponent(safeNext(request.body.next))}`, 303);
+      return reply.setCookie(SESSION_COOKIE, request.body.key, { ...cookieOptions, maxAge: 12 * 3600 }).redirect(safeNext(request.body.next, landing(principal)), 303);
     },
   );
-  app.post('/app/sign-out', { config: { scope: 'public' } }, async (_request, reply) => reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/app/sign-in', 303));
+  app.post('/app/sign-out', { config: { scope: 'public', page: true } }, async (_request, reply) => reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/app/sign-in', 303));
 
-  app.get('/app', pageConfig('read'), async (_request, reply) => reply.redirect('/app/journeys', 303));
+  app.get('/app', pageConfig(['read', 'staff']), async (request, reply) => reply.redirect(landing(request.principal!), 303));
 
   // Journeys.
   app.get('/app/journeys', pageConfig('read'), async (request, reply) => {
@@ -152,7 +162,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     return { journey, versions: journey.versions, shown, metrics, stateCounts, funnel, series, messages };
   }
 
-  const VersionQuery = { querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }) };
+  const VersionQuery = { querystring: z.looseObject({ version: z.coerce.number().int().min(1).optional() }) };
   const notFound = (request: FastifyRequest, reply: FastifyReply, what: string) =>
     render(request, reply, { title: 'Not found', body: html`<h1>Not found</h1><p>${what}</p><p><a href="/app/journeys">Back to journeys</a></p>` }, 404);
 
@@ -234,7 +244,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     },
     async (request, reply) => {
       const { id, version, action } = request.params;
-      const back = `/app/journeys/${id}`;
+      const back = `/app/journeys/${encodeURIComponent(id)}`;
       try {
         if (action === 'archive') await lifecycle.archive(id, version, `archived by ${principalOf(request).name}`);
         else await lifecycle[action](id, version);
@@ -250,7 +260,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   // Constituents.
   app.get(
     '/app/constituents',
-    { ...pageConfig('read'), schema: { querystring: z.strictObject({ q: z.string().trim().max(200).default(''), cursor: z.string().optional() }) } },
+    { ...pageConfig('read'), schema: { querystring: z.looseObject({ q: z.string().trim().max(200).default(''), cursor: z.string().optional() }) } },
     async (request, reply) => {
       const found = await directory.search({ q: request.query.q, limit: 50, cursor: request.query.cursor });
       return render(request, reply, { title: 'Constituents', section: 'constituents', body: constituentsList(request.query.q, found.constituents, found.nextCursor) });
@@ -259,7 +269,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
 
   app.get(
     '/app/constituents/:id',
-    { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string() }), querystring: z.strictObject({ cursor: z.string().optional() }) } },
+    { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string() }), querystring: z.looseObject({ cursor: z.string().optional() }) } },
     async (request, reply) => {
       try {
         const [constituent, timeline, enrollments] = await Promise.all([
@@ -283,16 +293,14 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
           }),
         });
       } catch (error) {
-        if (error instanceof ConstituentError || (error as { statusCode?: number }).statusCode === 400) {
-          return notFound(request, reply, `There is no constituent ${request.params.id}.`);
-        }
+        if (error instanceof ConstituentError && error.status === 404) return notFound(request, reply, `There is no constituent ${request.params.id}.`);
         throw error;
       }
     },
   );
 
   // The staff inbox.
-  app.get('/app/inbox', { ...pageConfig('read'), schema: { querystring: z.strictObject({ queue: z.string().optional() }) } }, async (request, reply) => {
+  app.get('/app/inbox', { ...pageConfig(['read', 'staff']), schema: { querystring: z.looseObject({ queue: z.string().optional() }) } }, async (request, reply) => {
     const queues = await tasks.queueCounts();
     const queue = request.query.queue ?? queues.find((item) => item.open + item.claimed > 0)?.id ?? queues[0]?.id ?? 'stewardship';
     const list = await tasks.list({ queue, limit: 200 });

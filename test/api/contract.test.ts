@@ -80,7 +80,7 @@ describe('the OpenAPI description', () => {
   it('says which scope each operation needs and lists the shared error answers', () => {
     for (const { path, method, scope, operation } of operations()) {
       const where = `${method} ${path}`;
-      expect([...apiScopes, 'public'], where).toContain(scope);
+      for (const name of [scope].flat()) expect([...apiScopes, 'public'], where).toContain(name);
       if (scope === 'public') {
         expect(operation.security, where).toEqual([]);
       } else {
@@ -91,6 +91,7 @@ describe('the OpenAPI description', () => {
     expect(scopeOf('POST', '/events')).toBe('ingest');
     expect(scopeOf('GET', '/constituents/{id}/timeline')).toBe('read');
     expect(scopeOf('POST', '/tasks/{id}/complete')).toBe('staff');
+    expect(scopeOf('GET', '/tasks')).toEqual(['read', 'staff']);
     expect(scopeOf('POST', '/journeys/{id}/versions/{version}/publish')).toBe('admin');
     expect(scopeOf('GET', '/health')).toBe('public');
   });
@@ -111,14 +112,16 @@ describe('authentication and scopes, on every endpoint', () => {
   });
 
   it('answers 403 naming the missing scope when the key lacks it', async () => {
-    // A key with every scope but the one needed (admin needs admin, so it gets the other three).
-    const without = async (scope: ApiScope) => makeKey(services.keys, apiScopes.filter((other) => other !== scope && other !== 'admin'));
-    const keys = Object.fromEntries(await Promise.all(apiScopes.map(async (scope) => [scope, await without(scope)]))) as Record<ApiScope, string>;
+    // A key with every scope but those that would do (admin needs admin, so it gets the other three).
+    const keys = new Map<string, string>();
     for (const { path, method, scope } of operations()) {
       if (scope === 'public') continue;
-      const response = await api.inject({ method: method as 'GET', url: concrete(path), headers: bearer(keys[scope as ApiScope]) });
+      const needed: string[] = [scope].flat();
+      const label = needed.join(',');
+      if (!keys.has(label)) keys.set(label, await makeKey(services.keys, apiScopes.filter((other) => !needed.includes(other) && other !== 'admin')));
+      const response = await api.inject({ method: method as 'GET', url: concrete(path), headers: bearer(keys.get(label)!) });
       expect(response.statusCode, `${method} ${path}`).toBe(403);
-      expect(response.json().error.message, `${method} ${path}`).toContain(`"${scope}" scope`);
+      expect(response.json().error.message, `${method} ${path}`).toContain(`${needed.map((name) => `"${name}"`).join(' or ')} scope`);
     }
   });
 
@@ -171,6 +174,43 @@ describe('authentication and scopes, on every endpoint', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('limits requests with no usable key by address too, though they are refused before any route runs', async () => {
+    const limited = buildApi({ ...services, rateLimit: 3 });
+    try {
+      const statuses: number[] = [];
+      for (const headers of [bearer('stw_nope'), {}, bearer('stw_nope'), bearer('stw_nope')]) {
+        statuses.push((await limited.inject({ method: 'GET', url: '/journeys', headers, remoteAddress: '198.51.100.23' })).statusCode);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      // Another address, and a real key from the same address, are unaffected.
+      expect((await limited.inject({ method: 'GET', url: '/journeys', headers: bearer('stw_nope'), remoteAddress: '198.51.100.24' })).statusCode).toBe(401);
+      expect((await limited.inject({ method: 'GET', url: '/journeys', headers: bearer(await makeKey(services.keys, ['read'])), remoteAddress: '198.51.100.23' })).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('refuses a sign-in or sign-out posted from another site', async () => {
+    const key = await makeKey(services.keys, ['read']);
+    const form = (url: string, origin: string | undefined) =>
+      api.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', host: 'steward.example', ...(origin ? { origin } : {}) },
+        payload: new URLSearchParams({ key, next: '/app/keys' }).toString(),
+      });
+    for (const url of ['/app/sign-in', '/app/sign-out']) {
+      for (const origin of ['https://evil.example', undefined]) {
+        const refused = await form(url, origin);
+        expect(refused.statusCode, `${url} from ${origin}`).toBe(403);
+        expect(refused.headers['set-cookie'], `${url} from ${origin}`).toBeUndefined();
+      }
+    }
+    const signedIn = await form('/app/sign-in', 'https://steward.example');
+    expect(signedIn.statusCode).toBe(303);
+    expect(String(signedIn.headers['set-cookie'])).toContain('steward_key=');
   });
 });
 
@@ -358,6 +398,13 @@ describe('journeys', () => {
     const badTimeline = await admin({ method: 'POST', url: '/journeys/simulate', payload: { source: DRAFT, timeline: { events: [{ at: 'someday', type: 'donation' }] } } });
     expect(badTimeline.statusCode).toBe(400);
 
+    // Timers that chase each other forever: refused with a reason, not simulated for 400 days in the request.
+    const looping = `id: ping-pong\nname: Ping pong\ntrigger:\n  event: donation\ninitial: ping\nstates:\n  ping:\n    after:\n      - { delay: 1m, to: pong }\n  pong:\n    after:\n      - { delay: 1m, to: ping }\n`;
+    expect((await admin({ method: 'POST', url: '/journeys/validate', payload: { source: looping } })).json()).toMatchObject({ ok: true });
+    const endless = await admin({ method: 'POST', url: '/journeys/simulate', payload: { source: looping, timeline: { events: [{ at: '+0d', type: 'donation' }] } } });
+    expect(endless.statusCode).toBe(400);
+    expect(endless.json()).toMatchObject({ error: { issues: [{ path: 'timeline', message: expect.stringMatching(/more than 10,000 steps .*ping → pong/) }] } });
+
     const svg = await admin({ method: 'GET', url: '/journeys/first-gift-thank-you/diagram' });
     expect(svg.headers['content-type']).toContain('image/svg+xml');
     expect(svg.body).toMatch(/<g data-state="thanked">.*\d+ now/s);
@@ -384,7 +431,10 @@ describe('tasks, templates and analytics', () => {
     expect(done.statusCode).toBe(200);
     expect(done.json()).toMatchObject({ task: { status: 'completed', outcome: 'card-sent', overdue: false } });
     expect((await staff({ method: 'POST', url: `/tasks/${task.id}/complete`, payload: { outcome: 'Card Sent!' } })).statusCode).toBe(400);
-    expect((await staff({ method: 'GET', url: `/tasks/${randomUUID()}` })).statusCode).toBe(403);
+    // Staff see the queues they work, and nothing else.
+    expect((await staff({ method: 'GET', url: `/tasks/${task.id}` })).json()).toMatchObject({ id: task.id, status: 'completed' });
+    expect((await staff({ method: 'GET', url: `/tasks/${randomUUID()}` })).statusCode).toBe(404);
+    expect((await staff({ method: 'GET', url: '/journeys' })).statusCode).toBe(403);
     expect((await admin({ method: 'GET', url: `/tasks/${randomUUID()}` })).statusCode).toBe(404);
   });
 

@@ -1,0 +1,107 @@
+/**
+ * The web app's answers to what people and other sites may send it, without a
+ * browser: where sign-in lands, what a page answers to a bad link, and the headers
+ * every page carries. On a real database; no Temporal is needed for these pages.
+ */
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../../src/api/server.ts';
+import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
+import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
+import { createServices } from '../../src/services.ts';
+import { bearer, makeKey } from '../support/api.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+let database: TestDatabase;
+let api: FastifyInstance;
+let keys: { read: string; staff: string; admin: string };
+const HOST = 'steward.example';
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await publishJourneyCatalog(database.prisma, await loadJourneyCatalog());
+  const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '300ms' }) });
+  const services = createServices({ db: database.prisma, temporal, taskQueue: 'unused' });
+  api = buildApi(services);
+  await api.ready();
+  keys = { read: await makeKey(services.keys, ['read']), staff: await makeKey(services.keys, ['staff']), admin: await makeKey(services.keys, ['admin']) };
+});
+afterAll(async () => {
+  await api?.close();
+  await database?.drop();
+});
+
+const signIn = (key: string, next?: string) =>
+  api.inject({
+    method: 'POST',
+    url: '/app/sign-in',
+    headers: { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ key, ...(next === undefined ? {} : { next }) }).toString(),
+  });
+const asPerson = (key: string, options: InjectOptions) => api.inject({ ...options, headers: { cookie: `steward_key=${key}`, ...(options.headers as Record<string, string>) } });
+
+describe('signing in', () => {
+  it('lands people where their key can work, and follows only printable paths inside the app', async () => {
+    expect((await signIn(keys.read)).headers.location).toBe('/app/journeys');
+    expect((await signIn(keys.staff)).headers.location).toBe('/app/inbox');
+    expect((await signIn(keys.read, '/app/constituents?q=ada')).headers.location).toBe('/app/constituents?q=ada');
+    for (const next of ['https://evil.example/app', '//evil.example', '/app/✓', '/app/\r\nX-Injected: 1']) {
+      const response = await signIn(keys.read, next);
+      expect(response.statusCode, next).toBe(303);
+      expect(response.headers.location, next).toBe('/app/journeys');
+    }
+  });
+
+  it('lets a staff-only key work the inbox and see the queues, but not the journeys', async () => {
+    expect((await asPerson(keys.staff, { method: 'GET', url: '/app/inbox' })).statusCode).toBe(200);
+    expect((await asPerson(keys.staff, { method: 'GET', url: '/app' })).headers.location).toBe('/app/inbox');
+    expect((await api.inject({ method: 'GET', url: '/tasks/queues', headers: bearer(keys.staff) })).statusCode).toBe(200);
+    const journeys = await asPerson(keys.staff, { method: 'GET', url: '/app/journeys' });
+    expect(journeys.statusCode).toBe(403);
+    expect(journeys.headers['content-type']).toContain('text/html');
+    expect(journeys.body).toContain('lacks the &quot;read&quot; scope');
+  });
+});
+
+describe('pages given bad links', () => {
+  it('answer a bad cursor with an HTML page saying so, and ignore query fields they do not use', async () => {
+    const bad = await asPerson(keys.read, { method: 'GET', url: '/app/constituents?cursor=zzz' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('text/html');
+    expect(bad.body).toContain('cursor is not one this API gave out');
+    const tracked = await asPerson(keys.read, { method: 'GET', url: '/app/inbox?queue=stewardship&utm_source=newsletter' });
+    expect(tracked.statusCode).toBe(200);
+  });
+
+  it('ignore a flash cookie they did not set', async () => {
+    for (const flash of ['not json', JSON.stringify({ kind: '" onmouseover="x', text: 'hi' })]) {
+      const response = await asPerson(keys.read, { method: 'GET', url: '/app/journeys', headers: { cookie: `steward_key=${keys.read}; steward_flash=${encodeURIComponent(flash)}` } });
+      expect(response.statusCode, flash).toBe(200);
+      expect(response.body, flash).not.toContain('onmouseover');
+    }
+  });
+
+  it('refuse a cursor from before the year 1 in the API with 400, not a database error', async () => {
+    const cursor = Buffer.from(JSON.stringify({ at: '0000-01-01T00:00:00Z', id: 'x' })).toString('base64url');
+    for (const url of [`/constituents?cursor=${cursor}`, `/events?cursor=${cursor}`]) {
+      const response = await api.inject({ method: 'GET', url, headers: bearer(keys.read) });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json(), url).toEqual({ error: { message: expect.stringContaining('cursor') } });
+    }
+  });
+});
+
+describe('headers', () => {
+  it('keep pages and drawings to Steward’s own scripts, forms and frames, and stop sniffing everywhere', async () => {
+    const pageResponse = await asPerson(keys.read, { method: 'GET', url: '/app/journeys' });
+    const drawing = await api.inject({ method: 'GET', url: '/journeys/first-gift-thank-you/diagram', headers: bearer(keys.read) });
+    const refused = await asPerson(keys.staff, { method: 'GET', url: '/app/journeys' });
+    for (const response of [pageResponse, drawing, refused]) {
+      expect(response.headers['content-security-policy']).toMatch(/default-src 'self'.*form-action 'self'.*frame-ancestors 'none'/);
+    }
+    const json = await api.inject({ method: 'GET', url: '/journeys', headers: bearer(keys.read) });
+    expect(json.headers['x-content-type-options']).toBe('nosniff');
+    expect(json.headers['content-security-policy']).toBeUndefined();
+  });
+});
