@@ -192,7 +192,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     });
   });
 
-  const EditorForm = z.looseObject({ source: z.string().default(''), timeline: z.string().default(SAMPLE_TIMELINE), intent: z.enum(['check', 'simulate', 'save']).default('check') });
+  const EditorForm = z.looseObject({ source: z.string().max(200_000).default(''), timeline: z.string().max(200_000).default(SAMPLE_TIMELINE), intent: z.enum(['check', 'simulate', 'save']).default('check') });
 
   async function handleEditor(request: FastifyRequest, reply: FastifyReply, journeyId: string | undefined, form: z.infer<typeof EditorForm>) {
     // Browsers send CRLF in form fields; line numbers should match what people see.
