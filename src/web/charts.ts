@@ -23,7 +23,10 @@ export function funnelChart(steps: { label: string; reached: number; dropped: nu
   })}</ol>`;
 }
 
-/** Bars per day for several series side by side (enrolled, converted), with a table behind it for assistive tech. */
+/**
+ * Bars per day for several series side by side (enrolled, converted). The picture says
+ * the totals; a visually hidden table behind it gives assistive tech every day's numbers.
+ */
 export function dailyChart(rows: { day: string; values: number[] }[], seriesNames: string[], title: string): Html {
   const width = 480;
   const height = 200;
@@ -59,6 +62,11 @@ export function dailyChart(rows: { day: string; values: number[] }[], seriesName
   return html`<figure class="chart">
     <svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${`${title}: ${totals}`}" preserveAspectRatio="xMidYMid meet">${trusted(parts.join(''))}</svg>
     <figcaption class="legend">${seriesNames.map((name, series) => html`<span><i style="background:${SERIES_COLORS[series % SERIES_COLORS.length]}"></i>${name}</span>`)}</figcaption>
+    <div class="visually-hidden"><table>
+      <caption>${title}</caption>
+      <thead><tr><th scope="col">Day</th>${seriesNames.map((name) => html`<th scope="col">${name}</th>`)}</tr></thead>
+      <tbody>${rows.map((row) => html`<tr><th scope="row">${row.day}</th>${seriesNames.map((_, series) => html`<td>${row.values[series] ?? 0}</td>`)}</tr>`)}</tbody>
+    </table></div>
   </figure>`;
 }
 

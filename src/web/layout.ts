@@ -83,6 +83,14 @@ export function badge(text: string, tone: 'neutral' | 'good' | 'warn' | 'bad' | 
   return html`<span class="badge ${tone}">${text}</span>`;
 }
 
+/**
+ * Words for screen readers only. A control repeated down a list says which one it acts on:
+ * "Claim" is seen, "Claim task: Call to thank a major donor, Octavia Hill" is heard.
+ */
+export function visuallyHidden(text: string): Html {
+  return html`<span class="visually-hidden">${text}</span>`;
+}
+
 export const statusTone: Record<string, 'neutral' | 'good' | 'warn' | 'bad' | 'info'> = {
   published: 'good',
   draft: 'info',

@@ -72,6 +72,47 @@ async function postEvent(body: unknown) {
   return (await response.json()) as { enrollments: { enrollmentId: string; journeyId: string }[] };
 }
 
+/** A signed-in admin's page, by cookie, for tests that are not about signing in. */
+async function adminPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  await context.addCookies([{ name: 'steward_key', value: adminKey, url: baseUrl }]);
+  return context.newPage();
+}
+
+/** WCAG contrast ratio of two computed colours, "rgb(r, g, b)". */
+function contrast(first: string, second: string): number {
+  const luminance = (color: string) => {
+    const [r, g, b] = (color.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((part) => {
+      const channel = Number(part) / 255;
+      return channel <= 0.04045 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const [light, dark] = [luminance(first), luminance(second)].sort((a, b) => b - a);
+  return (light! + 0.05) / (dark! + 0.05);
+}
+
+/** The focused element's outline and shadow, and the colour behind them (its nearest ancestor with a background). */
+const FOCUS_INDICATOR = `(() => {
+  const style = getComputedStyle(document.activeElement);
+  let behind = document.activeElement.parentElement;
+  while (behind && getComputedStyle(behind).backgroundColor === 'rgba(0, 0, 0, 0)') behind = behind.parentElement;
+  return {
+    outline: { style: style.outlineStyle, width: style.outlineWidth, color: style.outlineColor },
+    shadow: style.boxShadow,
+    behind: behind ? getComputedStyle(behind).backgroundColor : 'rgb(255, 255, 255)',
+  };
+})()`;
+
+/** How far the focus indicator's best-standing ring stands out from what is behind it (WCAG 2.2 asks 3:1). */
+async function focusContrast(page: Page): Promise<number> {
+  const indicator = await page.evaluate<{ outline: { style: string; width: string; color: string }; shadow: string; behind: string }>(FOCUS_INDICATOR);
+  expect(indicator.outline.style).toBe('solid');
+  expect(parseFloat(indicator.outline.width)).toBeGreaterThanOrEqual(2);
+  const rings = [indicator.outline.color, ...(indicator.shadow.match(/rgba?\([^)]*\)/g) ?? [])];
+  return Math.max(...rings.map((ring) => contrast(ring, indicator.behind)));
+}
+
 const JOURNEY_WITH_ERROR = `id: spring-appeal-thanks
 name: Spring appeal thank-you
 description: Thank spring appeal donors at once.
@@ -153,11 +194,19 @@ describe('the web app', () => {
     await page.waitForURL(`${baseUrl}/app/journeys/spring-appeal-thanks`);
     expect(await page.getByRole('status').textContent()).toContain('Version 1 published');
     expect(await page.locator('h1').textContent()).toContain('published');
+    // Each version's buttons say which version they act on.
+    for (const name of ['Pause version 1', 'Archive version 1']) expect(await page.getByRole('button', { name, exact: true }).count()).toBe(1);
 
     // Events arrive; the diagram's counts move without reloading the page.
     const now = () => page.locator('[data-testid="state-counts"] tr[data-state="thanked"] td').first().textContent();
     expect(await now()).toBe('0');
     await screenshot(page, '05-journey-before');
+    // A keyboard user opens the table of numbers. While focus is in the numbers they are left alone:
+    // rebuilding them would throw focus back to the top of the page.
+    const summary = page.locator('#live summary');
+    await summary.focus();
+    await page.keyboard.press('Enter');
+    expect(await page.locator('#live details').getAttribute('open')).toBe('');
     for (let index = 0; index < 3; index++) {
       const accepted = await postEvent({
         id: `spring-${randomUUID()}`,
@@ -167,12 +216,23 @@ describe('the web app', () => {
       });
       expect(accepted.enrollments.map((enrollment) => enrollment.journeyId)).toContain('spring-appeal-thanks');
     }
+    await page.waitForTimeout(4_000); // longer than one turn of the live refresh
+    expect(await page.evaluate<boolean>("document.activeElement.matches('#live summary')")).toBe(true);
+    expect(await now()).toBe('0');
+    // Once focus leaves, the numbers catch up, and the table stays open.
+    await page.getByRole('link', { name: 'Edit journey' }).focus();
     await expect.poll(now, { timeout: 20_000 }).toBe('3');
+    expect(await page.locator('#live details').getAttribute('open')).toBe('');
     expect(await page.locator('[data-testid="diagram"] g[data-state="thanked"] text').first().textContent()).toContain('3 now');
     expect(await page.locator('[data-metric="enrolled"] .card-value').textContent()).toBe('3');
     // The funnel and the daily chart move with the diagram: one page, one truth.
     expect(await page.locator('.funnel li').first().textContent()).toMatch(/thanked\s*3 reached/);
     expect(await page.locator('figure.chart svg').getAttribute('aria-label')).toContain('3 enrolled');
+    // Behind the picture, a table gives every day's numbers to assistive tech.
+    const perDay = page.getByRole('table', { name: 'Enrollments and conversions per day' });
+    const enrolledPerDay = await perDay.locator('tbody td:nth-child(2)').allTextContents();
+    expect(enrolledPerDay.length).toBeGreaterThan(1);
+    expect(enrolledPerDay.reduce((sum, count) => sum + Number(count), 0)).toBe(3);
     await screenshot(page, '06-journey-live');
     await page.context().close();
   });
@@ -205,6 +265,9 @@ describe('the web app', () => {
     expect(await unlabelledFields(page)).toEqual([]);
     await screenshot(page, '07-inbox');
 
+    // Each task's buttons say which task they act on, for those who hear the page rather than see it.
+    expect(await card.getByRole('button', { name: 'Claim task: Call to thank a major donor, Octavia Hill', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Complete task: Call to thank a major donor, Octavia Hill', exact: true }).count()).toBe(1);
     await card.getByRole('button', { name: 'Claim' }).click();
     await page.waitForLoadState('domcontentloaded');
     expect(await page.getByRole('status').textContent()).toContain('Claimed');
@@ -259,5 +322,47 @@ describe('the web app', () => {
     expect(await page.evaluate<string>("document.activeElement.getAttribute('href')")).toBe('/app/journeys');
     await screenshot(page, '11-journey-phone');
     await context.close();
+  });
+
+  it('keeps a journey’s leading blank line, so findings stay on their lines after a check', async () => {
+    const page = await adminPage();
+    await page.goto(`${baseUrl}/app/journeys/new`);
+    const source = `\n${JOURNEY_WITH_ERROR}`;
+    await page.getByLabel('Journey definition').fill(source);
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.getByLabel('Journey definition').inputValue()).toBe(source);
+    expect(await page.getByTestId('findings').locator('li').first().textContent()).toMatch(/line 13\b/);
+    expect(await page.locator('.gutter li.error-line').allTextContents()).toEqual(['13']);
+    await page.context().close();
+  });
+
+  it('sends someone whose session ended to sign in, instead of refreshing the sign-in form into the numbers', async () => {
+    const page = await adminPage();
+    await page.goto(`${baseUrl}/app/journeys/first-gift-thank-you`);
+    await page.context().clearCookies();
+    await page.waitForURL(/\/app\/sign-in\?/, { timeout: 10_000 });
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/app/journeys/first-gift-thank-you');
+    expect(await page.locator('[data-live]').count()).toBe(0);
+    await page.context().close();
+  });
+
+  it('shows where focus is on the page and in the header, and says which key each Revoke button acts on', async () => {
+    const page = await adminPage();
+    await page.goto(`${baseUrl}/app/keys`);
+    expect(await page.getByRole('button', { name: 'Revoke' }).count()).toBe(2);
+    expect(await page.getByRole('button', { name: 'Revoke key Maria (gift officer)', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Revoke key Grace (marketing)', exact: true }).count()).toBe(1);
+
+    // Focus stands out both on the dark-blue header (there the amber ring does) and on the white page (there the dark one does).
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>("document.activeElement.closest('header') ? 'header' : 'page'")).toBe('header');
+    expect(await focusContrast(page)).toBeGreaterThanOrEqual(3);
+    await screenshot(page, '12-focus-header');
+    await page.getByLabel('Who or what holds it').focus();
+    expect(await focusContrast(page)).toBeGreaterThanOrEqual(3);
+    await screenshot(page, '13-keys-focus-field');
+    await page.context().close();
   });
 });

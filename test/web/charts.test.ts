@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { dailyChart, wholeStep } from '../../src/web/charts.ts';
 
 const gridLabels = (svg: string) => [...svg.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]+)<\/text>/g)].map((match) => match[1]);
+/** The text alternative's cells, row by row: its header row first, then one row per day. */
+const tableCells = (chart: string) =>
+  [...chart.matchAll(/<tr>(.*?)<\/tr>/gs)].map((row) => [...row[1]!.matchAll(/<t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map((cell) => cell[1]));
 
 describe('dailyChart', () => {
   it.each([
@@ -24,6 +27,20 @@ describe('dailyChart', () => {
       expect(Number(match[1]) + Number(match[2])).toBeCloseTo(12 + 160, 5);
     }
     expect(chart).toContain('aria-label="Per day: 21 enrolled, 3 converted"');
+  });
+
+  it('puts every day behind the picture as a table: one row per day, one column per series', () => {
+    const rows = [[7, 1], [0, 0], [11, 2]].map((values, index) => ({ day: `2026-12-0${index + 1}`, values }));
+    const chart = dailyChart(rows, ['enrolled', 'converted'], 'Enrollments & conversions per day').text;
+    // The picture stays one image with the totals; the table is for assistive tech, out of sight.
+    expect(chart).toMatch(/<svg [^>]*role="img" aria-label="Enrollments &amp; conversions per day: 18 enrolled, 3 converted"/);
+    expect(chart).toMatch(/<div class="visually-hidden"><table>\s*<caption>Enrollments &amp; conversions per day<\/caption>/);
+    expect(tableCells(chart)).toEqual([
+      ['Day', 'enrolled', 'converted'],
+      ['2026-12-01', '7', '1'],
+      ['2026-12-02', '0', '0'],
+      ['2026-12-03', '11', '2'],
+    ]);
   });
 });
 

@@ -49,6 +49,12 @@ export const SAMPLE_TIMELINE = `{
   "until": "+60d"
 }`;
 
+/**
+ * The HTML parser drops one newline right after `<textarea>`; starting the content
+ * with one keeps a text's own leading blank line, so its lines stay where findings say.
+ */
+const TEXTAREA_START = '\n';
+
 function lineMarks(source: string, findings: SourceFinding[]): Html {
   const errorLines = new Map<number, string[]>();
   for (const finding of findings) {
@@ -140,13 +146,13 @@ export function editorPage(state: EditorState): Html {
     <div class="code">
       ${lineMarks(state.source, findings)}
       <textarea id="source" name="source" spellcheck="false" autocapitalize="off" rows="${Math.max(18, state.source.split('\n').length + 2)}"
-        aria-describedby="findings-region"${errors.length ? html` aria-invalid="true"` : ''}>${state.source}</textarea>
+        aria-describedby="findings-region"${errors.length ? html` aria-invalid="true"` : ''}>${TEXTAREA_START}${state.source}</textarea>
     </div>
     <div id="findings-region" aria-live="polite">${findingsList(findings)}</div>
     <details${state.simulation ? html` open` : ''}>
       <summary>Simulation timeline</summary>
       <label for="timeline">Events for one made-up constituent (JSON): <code>at</code> is a time from the start, e.g. <code>+3d</code>.</label>
-      <textarea id="timeline" name="timeline" spellcheck="false" rows="8">${state.timeline}</textarea>
+      <textarea id="timeline" name="timeline" spellcheck="false" rows="8">${TEXTAREA_START}${state.timeline}</textarea>
     </details>
     <div class="actions">
       <button type="submit" name="intent" value="check" class="secondary">Check</button>

@@ -3,7 +3,7 @@ import type { ApiKeyView, ApiPrincipal } from '../../auth/api-keys.ts';
 import { allows, apiScopes } from '../../auth/api-keys.ts';
 import type { StaffTask } from '../../db/client.ts';
 import { html, type Html } from '../html.ts';
-import { badge, formatDate, statusTone } from '../layout.ts';
+import { badge, formatDate, statusTone, visuallyHidden } from '../layout.ts';
 
 export interface InboxTask extends StaffTask {
   overdue: boolean;
@@ -41,6 +41,7 @@ export function inboxPage(data: InboxData, principal: ApiPrincipal): Html {
 function taskCard(task: InboxTask, canWork: boolean): Html {
   const outcomes = [...new Set([...task.outcomes, ...COMMON_OUTCOMES])];
   const listId = `outcomes-${task.id}`;
+  const which = ` task: ${task.title}${task.constituentName ? `, ${task.constituentName}` : ''}`;
   return html`<li class="task${task.overdue ? ' is-overdue' : ''}" data-task="${task.id}">
     <div class="task-main">
       <h2 class="task-title">${task.title}</h2>
@@ -57,17 +58,17 @@ function taskCard(task: InboxTask, canWork: boolean): Html {
         ? html`<div class="task-actions">
       ${
         task.status === 'open'
-          ? html`<form method="post" action="/app/inbox/${task.id}/claim"><button type="submit" class="secondary">Claim</button></form>`
+          ? html`<form method="post" action="/app/inbox/${task.id}/claim"><button type="submit" class="secondary">Claim${visuallyHidden(which)}</button></form>`
           : ''
       }
       ${
         task.status === 'open' || task.status === 'claimed'
           ? html`<form method="post" action="/app/inbox/${task.id}/complete" class="complete">
-        <label for="outcome-${task.id}">Outcome</label>
+        <label for="outcome-${task.id}">Outcome${visuallyHidden(` of${which}`)}</label>
         <input id="outcome-${task.id}" name="outcome" list="${listId}" required pattern="[a-z0-9][a-z0-9-]*" placeholder="${outcomes[0]}" autocomplete="off"
           title="a short word or phrase with dashes, e.g. no-answer">
         <datalist id="${listId}">${outcomes.map((outcome) => html`<option value="${outcome}"></option>`)}</datalist>
-        <button type="submit">Complete</button>
+        <button type="submit">Complete${visuallyHidden(which)}</button>
       </form>`
           : ''
       }
@@ -104,6 +105,6 @@ export function keysPage(keys: ApiKeyView[], created?: { key: string; name: stri
   <tbody>${keys.map(
     (key) => html`<tr><th scope="row">${key.name}</th><td><code>${key.prefix}…</code></td><td>${key.scopes.join(', ')}</td><td>${formatDate(key.lastUsedAt)}</td>
       <td>${key.revokedAt ? badge('revoked', 'bad') : badge('active', 'good')}</td>
-      <td>${key.revokedAt ? '' : html`<form method="post" action="/app/keys/${key.id}/revoke" data-confirm="Revoke ${key.name}? It stops working at once."><button class="small quiet" type="submit">Revoke</button></form>`}</td></tr>`,
+      <td>${key.revokedAt ? '' : html`<form method="post" action="/app/keys/${key.id}/revoke" data-confirm="Revoke ${key.name}? It stops working at once."><button class="small quiet" type="submit">Revoke${visuallyHidden(` key ${key.name}`)}</button></form>`}</td></tr>`,
   )}</tbody></table>`;
 }

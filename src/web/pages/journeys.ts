@@ -6,7 +6,7 @@ import { JourneyDefinition, RESERVED_STATES } from '../../journeys/definition.ts
 import { journeyToSvg, statesInJourneyOrder } from '../../journeys/diagram.ts';
 import { dailyChart, funnelChart, rateBar } from '../charts.ts';
 import { html, trusted, type Html } from '../html.ts';
-import { badge, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone } from '../layout.ts';
+import { badge, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone, visuallyHidden } from '../layout.ts';
 
 export interface JourneyRow {
   journeyId: string;
@@ -149,7 +149,7 @@ function versionActions(journeyId: string, version: JourneyVersion): Html {
   const action = (name: string, label: string, tone = '') =>
     html`<form method="post" action="/app/journeys/${journeyId}/versions/${version.version}/${name}"${
       name === 'archive' ? html` data-confirm="Archive version ${version.version}? Everyone still in it leaves the journey."` : ''
-    }><button class="small ${tone}" type="submit">${label}</button></form>`;
+    }><button class="small ${tone}" type="submit">${label}${visuallyHidden(` version ${version.version}`)}</button></form>`;
   switch (version.status) {
     case 'draft':
       return html`${action('publish', 'Publish')}${action('archive', 'Archive', 'quiet')}`;

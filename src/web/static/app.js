@@ -10,21 +10,35 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
-// A journey page refreshes its diagram and numbers while it is visible.
+// A journey page refreshes its diagram and numbers while it is visible. It waits
+// while focus is inside the numbers: rebuilding them would throw a keyboard or
+// screen reader user back to the top of the page. An expired session ends the
+// refresh with a reload, so the page's own sign-in redirect happens instead of
+// the sign-in form landing among the numbers.
 function startLive(container) {
-  const url = container.dataset.live;
+  const url = new URL(container.dataset.live, location.href).href;
   let busy = false;
-  setInterval(async () => {
-    if (busy || document.hidden) return;
+  const focusInside = () => container.contains(document.activeElement);
+  const timer = setInterval(async () => {
+    if (busy || document.hidden || focusInside()) return;
     busy = true;
     try {
       const response = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } });
-      if (response.ok) {
-        const open = container.querySelector('details')?.open;
-        container.innerHTML = await response.text();
-        if (open) container.querySelector('details')?.setAttribute('open', '');
-        container.dataset.refreshedAt = String(Date.now());
+      if (response.redirected || response.url !== url || response.status === 401 || response.status === 403) {
+        clearInterval(timer);
+        location.reload();
+        return;
       }
+      // Focus may have moved in while the numbers were on their way; they wait for the next turn.
+      if (!response.ok || focusInside()) return;
+      const text = await response.text();
+      if (focusInside()) return;
+      const open = container.querySelector('details')?.open;
+      container.innerHTML = text;
+      if (open) container.querySelector('details')?.setAttribute('open', '');
+      container.dataset.refreshedAt = String(Date.now());
+    } catch {
+      // The server is out of reach for a moment: the next turn tries again.
     } finally {
       busy = false;
     }
