@@ -16,9 +16,10 @@ export interface PageFrame {
 }
 
 export function page(frame: PageFrame): string {
+  // Only the sections the signed-in key may open: a staff-only key sees its inbox.
+  const may = (scope: 'read' | 'admin') => !frame.principal || allows(frame.principal.scopes, scope);
   const nav: [Section, string, string][] = [
-    ['journeys', 'Journeys', '/app/journeys'],
-    ['constituents', 'Constituents', '/app/constituents'],
+    ...(may('read') ? ([['journeys', 'Journeys', '/app/journeys'], ['constituents', 'Constituents', '/app/constituents']] as [Section, string, string][]) : []),
     ['inbox', 'Task inbox', '/app/inbox'],
     ...(frame.principal && allows(frame.principal.scopes, 'admin') ? [['keys', 'API keys', '/app/keys'] as [Section, string, string]] : []),
   ];
@@ -34,7 +35,7 @@ export function page(frame: PageFrame): string {
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="topbar">
-  <a class="brand" href="/app/journeys"><span aria-hidden="true">◆</span> Steward</a>
+  <a class="brand" href="/app"><span aria-hidden="true">◆</span> Steward</a>
   ${
     frame.principal
       ? html`<nav aria-label="Main"><ul>${nav.map(

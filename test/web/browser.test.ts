@@ -319,7 +319,7 @@ describe('the web app', () => {
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Skip to content');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate<string>("document.activeElement.getAttribute('href')")).toBe('/app/journeys');
+    expect(await page.evaluate<string>("document.activeElement.getAttribute('href')")).toBe('/app'); // the brand, home for whoever is signed in
     await screenshot(page, '11-journey-phone');
     await context.close();
   });

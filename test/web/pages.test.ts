@@ -54,7 +54,12 @@ describe('signing in', () => {
   });
 
   it('lets a staff-only key work the inbox and see the queues, but not the journeys', async () => {
-    expect((await asPerson(keys.staff, { method: 'GET', url: '/app/inbox' })).statusCode).toBe(200);
+    const inbox = await asPerson(keys.staff, { method: 'GET', url: '/app/inbox' });
+    expect(inbox.statusCode).toBe(200);
+    // The navigation offers only what the key may open.
+    expect(inbox.body).toContain('href="/app/inbox"');
+    expect(inbox.body).not.toContain('href="/app/journeys"');
+    expect((await asPerson(keys.read, { method: 'GET', url: '/app/inbox' })).body).toContain('href="/app/journeys"');
     expect((await asPerson(keys.staff, { method: 'GET', url: '/app' })).headers.location).toBe('/app/inbox');
     expect((await api.inject({ method: 'GET', url: '/tasks/queues', headers: bearer(keys.staff) })).statusCode).toBe(200);
     const journeys = await asPerson(keys.staff, { method: 'GET', url: '/app/journeys' });
