@@ -6,8 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows, type ApiPrincipal, type ApiScope, type ApiKeyStore } from '../auth/api-keys.ts';
-import { html } from '../web/html.ts';
-import { page } from '../web/layout.ts';
+import { errorPage } from '../web/error-page.ts';
 import { errorBody } from './errors.ts';
 
 /** The web app's cookie: the key itself, HTTP-only and same-site, so scripts and other sites never see it. */
@@ -83,7 +82,7 @@ export function registerAuthentication(app: FastifyInstance, keys: ApiKeyStore, 
         return reply
           .status(403)
           .type('text/html; charset=utf-8')
-          .send(page({ title: 'Not allowed', principal, body: html`<h1>Not allowed</h1><p>Your key (${principal.name}) lacks the ${named} scope this page needs. Ask an admin.</p>` }));
+          .send(errorPage(403, `Your key (${principal.name}) lacks the ${named} scope this page needs. Ask an admin.`, principal));
       }
       return reply.status(403).send(errorBody(`This API key (${principal.name}) lacks the ${named} scope`));
     }

@@ -10,6 +10,6 @@ export function errorPage(status: number, message: string, principal: ApiPrincip
   return page({
     title,
     principal,
-    body: html`<h1>${title}</h1><p>${message}</p><p><a href="/app/journeys">Back to journeys</a></p>`,
+    body: html`<h1>${title}</h1><p>${message}</p><p><a href="/app">Back to Steward</a></p>`,
   });
 }
