@@ -234,6 +234,22 @@ describe('the web app', () => {
     expect(enrolledPerDay.length).toBeGreaterThan(1);
     expect(enrolledPerDay.reduce((sum, count) => sum + Number(count), 0)).toBe(3);
     await screenshot(page, '06-journey-live');
+
+    // Someone reading the numbers can stop them moving, and start them again.
+    const pause = page.getByRole('button', { name: 'Pause live updates' });
+    await pause.click();
+    expect(await pause.getAttribute('aria-pressed')).toBe('true');
+    await postEvent({
+      id: `spring-${randomUUID()}`,
+      type: 'donation',
+      constituent: { email: `spring-late-${randomUUID()}@example.org`, consent: { email: 'granted' } },
+      data: { amount: 40, currency: 'USD', campaign: 'spring-appeal' },
+    });
+    await page.waitForTimeout(4_000); // longer than one turn of the live refresh
+    expect(await now()).toBe('3');
+    await pause.click();
+    expect(await pause.getAttribute('aria-pressed')).toBe('false');
+    await expect.poll(now, { timeout: 20_000 }).toBe('4');
     await page.context().close();
   });
 

@@ -130,6 +130,10 @@ export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Htm
     <div><h1>${journey.name} ${badge(shown.status, statusTone[shown.status])}</h1><p class="muted">${journey.description}</p></div>
     <div class="actions">${admin ? html`<a class="button" href="/app/journeys/${journey.id}/edit">Edit journey</a>` : ''}</div>
   </div>
+  <div class="live-bar" hidden data-live-controls="live">
+    <span class="muted small" data-live-status>Numbers update every few seconds.</span>
+    <button type="button" class="small secondary" aria-pressed="false" aria-controls="live">Pause live updates</button>
+  </div>
   <div id="live" data-live="/app/journeys/${journey.id}/live?version=${shown.version}">${journeyLive(data)}</div>
   <section class="panel" aria-labelledby="versions-title">
     <h2 id="versions-title">Versions</h2>

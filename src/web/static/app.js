@@ -15,12 +15,28 @@ function escapeHtml(text) {
 // screen reader user back to the top of the page. An expired session ends the
 // refresh with a reload, so the page's own sign-in redirect happens instead of
 // the sign-in form landing among the numbers.
+//
+// People may pause it (WCAG 2.2.2): someone reading the numbers with a screen
+// reader's cursor, which does not move focus, would otherwise have them replaced
+// mid-sentence.
 function startLive(container) {
   const url = new URL(container.dataset.live, location.href).href;
   let busy = false;
+  let paused = false;
+  const controls = document.querySelector(`[data-live-controls="${container.id}"]`);
+  if (controls) {
+    const button = controls.querySelector('button');
+    const status = controls.querySelector('[data-live-status]');
+    controls.hidden = false;
+    button.addEventListener('click', () => {
+      paused = !paused;
+      button.setAttribute('aria-pressed', String(paused));
+      status.textContent = paused ? 'Updates paused: the numbers stay as they are.' : 'Numbers update every few seconds.';
+    });
+  }
   const focusInside = () => container.contains(document.activeElement);
   const timer = setInterval(async () => {
-    if (busy || document.hidden || focusInside()) return;
+    if (busy || paused || document.hidden || focusInside()) return;
     busy = true;
     try {
       const response = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } });
@@ -30,9 +46,9 @@ function startLive(container) {
         return;
       }
       // Focus may have moved in while the numbers were on their way; they wait for the next turn.
-      if (!response.ok || focusInside()) return;
+      if (!response.ok || paused || focusInside()) return;
       const text = await response.text();
-      if (focusInside()) return;
+      if (paused || focusInside()) return;
       const open = container.querySelector('details')?.open;
       container.innerHTML = text;
       if (open) container.querySelector('details')?.setAttribute('open', '');
