@@ -103,6 +103,17 @@ export const ConfigSchema = z.object({
   STEWARD_API_KEY: optional(z.string().min(1)),
   /** Requests one API key (or, without a key, one address) may make per minute, across every API process. */
   STEWARD_RATE_LIMIT: z.coerce.number().int().min(1).default(1_200),
+  /**
+   * Which proxies in front of the API to believe about the client's address
+   * (X-Forwarded-For), so rate limits count people, not the load balancer:
+   * `true` (all), a number of hops, or addresses and CIDR ranges separated by commas.
+   */
+  STEWARD_TRUST_PROXY: optional(
+    z
+      .string()
+      .trim()
+      .transform((value): boolean | number | string => (value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value)),
+  ),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */
   STEWARD_ROLES: z
     .string()

@@ -19,6 +19,13 @@ describe('loadConfig', () => {
     expect(config.SMTP_URL).toBeUndefined();
   });
 
+  it('reads which proxies to trust as all, a number of hops, or addresses', () => {
+    expect(loadConfig({}).STEWARD_TRUST_PROXY).toBeUndefined();
+    expect(loadConfig({ STEWARD_TRUST_PROXY: 'true' }).STEWARD_TRUST_PROXY).toBe(true);
+    expect(loadConfig({ STEWARD_TRUST_PROXY: '2' }).STEWARD_TRUST_PROXY).toBe(2);
+    expect(loadConfig({ STEWARD_TRUST_PROXY: '10.0.0.0/8, 192.168.1.5' }).STEWARD_TRUST_PROXY).toBe('10.0.0.0/8, 192.168.1.5');
+  });
+
   it('reads external services and treats empty values as unset', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgresql://steward@db.internal:5432/steward',

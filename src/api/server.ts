@@ -44,6 +44,8 @@ export interface ApiDependencies {
   rateLimit?: number;
   /** Length of a rate-limit window; a minute unless a test wants it shorter. */
   rateLimitWindowMs?: number;
+  /** Proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`): rate limits then count clients, not the proxy. */
+  trustProxy?: boolean | number | string | undefined;
   /** Cookies marked Secure: set when people reach Steward over https. */
   secureCookies?: boolean;
   logger?: FastifyBaseLogger | boolean;
@@ -56,7 +58,7 @@ export const RATE_LIMIT_WINDOW_MS = 60_000;
 export function buildApi(deps: ApiDependencies): FastifyInstance {
   const { db } = deps;
   // Signed tokens travel in the path (/u/:token); they are longer than Fastify's default 100 characters.
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 10 * 1_048_576, routerOptions: { maxParamLength: 500 } });
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 10 * 1_048_576, routerOptions: { maxParamLength: 500 }, trustProxy: trustedProxies(deps.trustProxy) });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -158,6 +160,12 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     registerWebApp(routes, { ...deps, secureCookies: deps.secureCookies ?? false });
   });
   return app;
+}
+
+/** Fastify's `trustProxy`, with a number meaning "this many hops in front of us". */
+function trustedProxies(setting: boolean | number | string | undefined): boolean | string | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting ?? false;
 }
 
 /** "a minute" for the usual window, the length in seconds for a shorter one. */

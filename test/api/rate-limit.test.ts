@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 /** One API process: its own Fastify instance and services over its own pool. */
-async function apiProcess(services: Services, limits: { rateLimit: number; rateLimitWindowMs?: number }): Promise<FastifyInstance> {
+async function apiProcess(services: Services, limits: { rateLimit: number; rateLimitWindowMs?: number; trustProxy?: string | number }): Promise<FastifyInstance> {
   const api = buildApi({ ...services, ...limits });
   apis.push(api);
   await api.ready();
@@ -78,6 +78,18 @@ describe('the API rate limit, shared by every API process', () => {
     const [a, b] = await Promise.all([apiProcess(first, { rateLimit: 1 }), apiProcess(second, { rateLimit: 1 })]);
     expect(await statusOf(a.inject({ method: 'GET', url: '/health' }))).toBe(200);
     expect(await statusOf(b.inject({ method: 'GET', url: '/health' }))).toBe(429);
+  });
+
+  it('counts each client behind a trusted proxy apart, and the proxy itself when it is not trusted', async () => {
+    const forwarded = (api: FastifyInstance, client: string) =>
+      statusOf(api.inject({ method: 'GET', url: '/health', remoteAddress: '10.0.0.7', headers: { 'x-forwarded-for': client } }));
+    const behindProxy = await apiProcess(first, { rateLimit: 1, trustProxy: '10.0.0.0/8' });
+    expect([await forwarded(behindProxy, '192.0.2.1'), await forwarded(behindProxy, '192.0.2.2'), await forwarded(behindProxy, '192.0.2.1')]).toEqual([200, 200, 429]);
+    // One hop in front (a cloud load balancer): its view of the client is believed.
+    const oneHop = await apiProcess(second, { rateLimit: 1, trustProxy: 1 });
+    expect([await forwarded(oneHop, '192.0.2.8'), await forwarded(oneHop, '192.0.2.9')]).toEqual([200, 200]);
+    const untrusting = await apiProcess(second, { rateLimit: 1 });
+    expect([await forwarded(untrusting, '192.0.2.3'), await forwarded(untrusting, '192.0.2.4')]).toEqual([200, 429]);
   });
 
   it('lets a key through again once its window has passed', async () => {
