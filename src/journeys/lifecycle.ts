@@ -5,7 +5,7 @@
  * ends every enrollment of the version, with a reason; removing ends one.
  * The database holds the status; the running enrollments are told by signal.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database, Enrollment, JourneyVersion } from '../db/client.ts';
 import { interactionSignal, migrateSignal, pauseSignal, resumeSignal } from '../../workflows/contract.ts';
 import { JourneyDefinition, RESERVED_STATES } from './definition.ts';
@@ -13,7 +13,7 @@ import { JourneyDefinition, RESERVED_STATES } from './definition.ts';
 export class LifecycleError extends Error {
   constructor(
     message: string,
-    readonly status: 404 | 409,
+    readonly status: 404 | 409 | 503,
   ) {
     super(message);
     this.name = 'LifecycleError';
@@ -126,7 +126,14 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
       const enrollment = await db.enrollment.findUnique({ where: { id: enrollmentId } });
       if (!enrollment) throw new LifecycleError(`Enrollment ${enrollmentId} not found`, 404);
       if (enrollment.status !== 'active') throw new LifecycleError(`Enrollment ${enrollmentId} has already ended (${enrollment.status})`, 409);
-      await temporal.withDeadline(Date.now() + signalTimeoutMs, () => removal(enrollment, reason));
+      try {
+        await temporal.withDeadline(Date.now() + signalTimeoutMs, () => removal(enrollment, reason));
+      } catch (error) {
+        // A removal is a signal to the enrollment's workflow: when it does not arrive, nothing changed.
+        if (error instanceof WorkflowNotFoundError) throw new LifecycleError(`Enrollment ${enrollmentId} is recorded as active, but its workflow no longer runs`, 409);
+        if (error instanceof ServiceError) throw new LifecycleError('Temporal, which runs the journeys, did not answer: nothing changed; try again in a moment', 503);
+        throw error;
+      }
       return enrollment;
     },
   };

@@ -290,10 +290,33 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
             enrollments: enrollments.map((row) => ({ ...row, journeyId: row.journeyVersion.journeyId, version: row.journeyVersion.version })),
             timeline: timeline.entries,
             nextCursor: timeline.nextCursor,
-          }),
+          }, principalOf(request)),
         });
       } catch (error) {
         if (error instanceof ConstituentError && error.status === 404) return notFound(request, reply, `There is no constituent ${request.params.id}.`);
+        throw error;
+      }
+    },
+  );
+
+  app.post(
+    '/app/constituents/:id/enrollments/:enrollmentId/remove',
+    {
+      ...pageConfig('admin'),
+      schema: { params: z.strictObject({ id: z.string(), enrollmentId: z.string() }), body: z.looseObject({ reason: z.string().trim().max(500).default('') }) },
+    },
+    async (request, reply) => {
+      const { id, enrollmentId } = request.params;
+      const back = `/app/constituents/${encodeURIComponent(id)}`;
+      const enrollment = await db.enrollment.findUnique({ where: { id: enrollmentId }, select: { constituentId: true, journeyVersion: { select: { journeyId: true } } } });
+      if (enrollment?.constituentId !== id) return notFound(request, reply, `Constituent ${id} has no enrollment ${enrollmentId}.`);
+      const journey = enrollment.journeyVersion.journeyId;
+      if (!request.body.reason) return redirectWith(reply, back, 'error', `Say why they leave ${journey}: the reason is kept with their exit.`);
+      try {
+        await lifecycle.remove(enrollmentId, `${request.body.reason} — ${principalOf(request).name}`);
+        return redirectWith(reply, back, 'ok', `Removed from ${journey}; the journey stops now and records the exit in a moment.`);
+      } catch (error) {
+        if (error instanceof LifecycleError) return redirectWith(reply, back, 'error', `Not removed from ${journey}: ${error.message}.`);
         throw error;
       }
     },

@@ -316,11 +316,71 @@ describe('the web app', () => {
     expect(timeline).toContain('major-gift-prospect: thanked → cultivation (task-completed)');
     expect(timeline).toContain('Call to thank a major donor — meeting-booked');
     expect(timeline).toContain('Gave 5000.00 USD');
+    // Only admins take people out of journeys.
+    expect(await page.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
     await screenshot(page, '09-constituent');
 
     await page.goto(`${baseUrl}/app/constituents?q=octavia`);
     expect(await page.getByRole('link', { name: 'Octavia Hill' }).count()).toBe(1);
     await screenshot(page, '10-constituents');
+    await page.context().close();
+  });
+
+  it('lets an admin take a constituent out of a journey, with a reason, and the journey records the exit', async () => {
+    const email = `phoned-${randomUUID()}@example.org`;
+    const accepted = await postEvent({
+      id: `phoned-${randomUUID()}`,
+      type: 'donation',
+      constituent: { email, firstName: 'Mary', lastName: 'Seacole', consent: { email: 'granted' } },
+      data: { amount: 40, currency: 'USD' },
+    });
+    const enrollment = accepted.enrollments.find((item) => item.journeyId === 'first-gift-thank-you');
+    expect(enrollment).toBeDefined();
+    const constituent = await runtime.db.constituent.findUniqueOrThrow({ where: { email } });
+
+    const page = await adminPage();
+    await page.goto(`${baseUrl}/app/constituents/${constituent.id}`);
+    const row = page.locator(`[data-enrollment="${enrollment!.enrollmentId}"]`);
+    expect(await row.textContent()).toContain('active');
+    // The field and the button say which journey they act on; a reason is required before anything is sent.
+    const reason = row.getByRole('textbox', { name: 'Reason for removing from first-gift-thank-you', exact: true });
+    const remove = row.getByRole('button', { name: 'Remove from first-gift-thank-you', exact: true });
+    expect(await remove.count()).toBe(1);
+    expect(await reason.evaluate((field) => (field as unknown as { required: boolean }).required)).toBe(true);
+    expect(await unlabelledFields(page)).toEqual([]);
+    await reason.fill('Asked by phone not to be contacted about this appeal');
+    await screenshot(page, '14-constituent-remove');
+
+    // The app asks before taking someone out; accepting goes ahead.
+    const asked = new Promise<string>((resolve) =>
+      page.once('dialog', (dialog) => {
+        resolve(dialog.message());
+        void dialog.accept();
+      }),
+    );
+    await remove.click();
+    expect(await asked).toBe('Take Mary Seacole out of first-gift-thank-you? The journey stops at once and sends them nothing more.');
+    await page.waitForURL(`${baseUrl}/app/constituents/${constituent.id}`);
+    await page.waitForLoadState('domcontentloaded');
+    expect(await page.getByRole('status').textContent()).toContain('Removed from first-gift-thank-you');
+    await screenshot(page, '15-constituent-removed');
+
+    // The workflow records the exit a moment later; the page shows it once reloaded.
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.locator(`[data-enrollment="${enrollment!.enrollmentId}"]`).getByTestId('current-state').textContent();
+        },
+        { timeout: 20_000 },
+      )
+      .toBe('exited');
+    const ended = page.locator(`[data-enrollment="${enrollment!.enrollmentId}"]`);
+    // The exit keeps the reason and who gave it; with nothing left running, nothing is offered.
+    expect(await ended.textContent()).toContain('removed: Asked by phone not to be contacted about this appeal — Grace (marketing)');
+    expect(await page.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+    expect(await page.getByTestId('timeline').textContent()).toContain('first-gift-thank-you: thanked → exited (removed)');
+    await screenshot(page, '16-constituent-exited');
     await page.context().close();
   });
 

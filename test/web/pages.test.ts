@@ -3,6 +3,7 @@
  * browser: where sign-in lands, what a page answers to a bad link, and the headers
  * every page carries. On a real database; no Temporal is needed for these pages.
  */
+import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,16 +17,25 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 let database: TestDatabase;
 let api: FastifyInstance;
 let keys: { read: string; staff: string; admin: string };
+let people: { ada: { id: string; enrollmentId: string }; grace: { id: string } };
 const HOST = 'steward.example';
 
 beforeAll(async () => {
   database = await createTestDatabase();
   await publishJourneyCatalog(database.prisma, await loadJourneyCatalog());
   const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '300ms' }) });
-  const services = createServices({ db: database.prisma, temporal, taskQueue: 'unused' });
+  // Temporal is unreachable here; a removal gives up on it after a second rather than the usual ten.
+  const services = createServices({ db: database.prisma, temporal, taskQueue: 'unused', temporalTimeoutMs: 1_000 });
   api = buildApi(services);
   await api.ready();
   keys = { read: await makeKey(services.keys, ['read']), staff: await makeKey(services.keys, ['staff']), admin: await makeKey(services.keys, ['admin']) };
+  // Two people, one of them in a journey, written as the router would have left them.
+  const db = database.prisma;
+  const version = await db.journeyVersion.findUniqueOrThrow({ where: { journeyId_version: { journeyId: 'first-gift-thank-you', version: 1 } } });
+  const ada = await db.constituent.create({ data: { email: `ada-${randomUUID()}@example.org`, firstName: 'Ada', lastName: 'Lovelace' } });
+  const grace = await db.constituent.create({ data: { email: `grace-${randomUUID()}@example.org`, firstName: 'Grace', lastName: 'Hopper' } });
+  const enrollment = await db.enrollment.create({ data: { workflowId: `enrollment-${randomUUID()}`, constituentId: ada.id, journeyVersionId: version.id, currentState: 'thanked' } });
+  people = { ada: { id: ada.id, enrollmentId: enrollment.id }, grace: { id: grace.id } };
 });
 afterAll(async () => {
   await api?.close();
@@ -94,6 +104,71 @@ describe('pages given bad links', () => {
       expect(response.statusCode, url).toBe(400);
       expect(response.json(), url).toEqual({ error: { message: expect.stringContaining('cursor') } });
     }
+  });
+});
+
+describe('taking someone out of a journey', () => {
+  const form = (key: string, url: string, reason?: string) =>
+    asPerson(key, {
+      method: 'POST',
+      url,
+      headers: { host: HOST, origin: `http://${HOST}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(reason === undefined ? {} : { reason }).toString(),
+    });
+  const removal = (constituentId: string, enrollmentId: string) => `/app/constituents/${constituentId}/enrollments/${enrollmentId}/remove`;
+  const flashOf = (response: { cookies: { name: string; value: string }[] }) =>
+    JSON.parse(decodeURIComponent(response.cookies.find((cookie) => cookie.name === 'steward_flash')!.value)) as { kind: string; text: string };
+
+  it('offers admins a Remove form per active journey, naming the journey, and read keys none', async () => {
+    const url = `/app/constituents/${people.ada.id}`;
+    const asAdmin = (await asPerson(keys.admin, { method: 'GET', url })).body;
+    const action = removal(people.ada.id, people.ada.enrollmentId);
+    expect(asAdmin).toContain(`action="${action}"`);
+    expect(asAdmin).toContain('data-confirm="Take Ada Lovelace out of first-gift-thank-you?');
+    expect(asAdmin).toContain(`<label for="reason-${people.ada.enrollmentId}" class="visually-hidden">Reason for removing from first-gift-thank-you</label>`);
+    expect(asAdmin).toMatch(new RegExp(`<input id="reason-${people.ada.enrollmentId}" name="reason" required`));
+    expect(asAdmin).toContain('Remove<span class="visually-hidden"> from first-gift-thank-you</span></button>');
+    const asReader = await asPerson(keys.read, { method: 'GET', url });
+    expect(asReader.statusCode).toBe(200);
+    expect(asReader.body).toContain(`data-enrollment="${people.ada.enrollmentId}"`);
+    expect(asReader.body).not.toContain('/remove');
+    expect(asReader.body).not.toContain('>Actions<');
+  });
+
+  it('refuses a read key, and an enrollment that is not the constituent’s', async () => {
+    const byReader = await form(keys.read, removal(people.ada.id, people.ada.enrollmentId), 'asked by phone');
+    expect(byReader.statusCode).toBe(403);
+    expect(byReader.body).toContain('lacks the &quot;admin&quot; scope');
+    for (const url of [removal(people.grace.id, people.ada.enrollmentId), removal(people.ada.id, randomUUID())]) {
+      const response = await form(keys.admin, url, 'asked by phone');
+      expect(response.statusCode, url).toBe(404);
+      expect(response.headers['content-type'], url).toContain('text/html');
+    }
+    // The API answers the same way: unavailable, nothing changed.
+    const overHttp = await api.inject({ method: 'POST', url: `/enrollments/${people.ada.enrollmentId}/remove`, headers: bearer(keys.admin), payload: { reason: 'asked by phone' } });
+    expect(overHttp.statusCode).toBe(503);
+    expect(overHttp.json()).toEqual({ error: { message: expect.stringContaining('did not answer: nothing changed') } });
+    const stored = await database.prisma.enrollment.findUniqueOrThrow({ where: { id: people.ada.enrollmentId } });
+    expect(stored.status).toBe('active');
+  });
+
+  it('asks for a reason, and says so when Temporal does not take the removal', async () => {
+    const url = removal(people.ada.id, people.ada.enrollmentId);
+    for (const reason of [undefined, '   ']) {
+      const response = await form(keys.admin, url, reason);
+      expect(response.statusCode).toBe(303);
+      expect(response.headers.location).toBe(`/app/constituents/${people.ada.id}`);
+      expect(flashOf(response)).toEqual({ kind: 'error', text: expect.stringMatching(/^Say why they leave first-gift-thank-you/) });
+    }
+    const unanswered = await form(keys.admin, url, 'asked by phone not to be contacted');
+    expect(unanswered.statusCode).toBe(303);
+    expect(flashOf(unanswered)).toEqual({ kind: 'error', text: expect.stringMatching(/^Not removed from first-gift-thank-you: Temporal, which runs the journeys, did not answer: nothing changed/) });
+    // The API answers the same way: unavailable, nothing changed.
+    const overHttp = await api.inject({ method: 'POST', url: `/enrollments/${people.ada.enrollmentId}/remove`, headers: bearer(keys.admin), payload: { reason: 'asked by phone' } });
+    expect(overHttp.statusCode).toBe(503);
+    expect(overHttp.json()).toEqual({ error: { message: expect.stringContaining('did not answer: nothing changed') } });
+    const stored = await database.prisma.enrollment.findUniqueOrThrow({ where: { id: people.ada.enrollmentId } });
+    expect(stored.status).toBe('active');
   });
 });
 

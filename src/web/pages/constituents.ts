@@ -1,8 +1,10 @@
 /** Finding a constituent, and one page with everything about them: details, consent, journeys, and the timeline. */
+import type { ApiPrincipal } from '../../auth/api-keys.ts';
+import { allows } from '../../auth/api-keys.ts';
 import type { Constituent } from '../../db/client.ts';
 import type { TimelineEntry } from '../../constituents/directory.ts';
 import { html, type Html } from '../html.ts';
-import { badge, formatDate, formatMoney, statusTone } from '../layout.ts';
+import { badge, formatDate, formatMoney, statusTone, visuallyHidden } from '../layout.ts';
 
 const fullName = (constituent: Pick<Constituent, 'firstName' | 'lastName' | 'email'>) =>
   [constituent.firstName, constituent.lastName].filter(Boolean).join(' ') || constituent.email || 'Unnamed constituent';
@@ -30,15 +32,29 @@ export interface ConstituentPageData {
     giving: { currency: string | null; total: string; gifts: number; lastGiftAt: Date | null }[];
     openTasks: number;
   };
-  enrollments: { id: string; journeyId: string; version: number; status: string; currentState: string; enteredAt: Date; exitedAt: Date | null; goalName: string | null }[];
+  enrollments: {
+    id: string;
+    journeyId: string;
+    version: number;
+    status: string;
+    currentState: string;
+    enteredAt: Date;
+    exitedAt: Date | null;
+    exitReason: string | null;
+    goalName: string | null;
+  }[];
   timeline: TimelineEntry[];
   nextCursor: string | null;
 }
 
 const kindIcon: Record<TimelineEntry['kind'], string> = { event: '●', journey: '➜', message: '✉', task: '☎', consent: '✓' };
 
-export function constituentPage(data: ConstituentPageData): Html {
+type EnrollmentRow = ConstituentPageData['enrollments'][number];
+
+export function constituentPage(data: ConstituentPageData, principal: ApiPrincipal): Html {
   const { constituent } = data;
+  // Admins may take someone out of a journey still running; ended ones have nothing to act on.
+  const removable = allows(principal.scopes, 'admin') && data.enrollments.some((row) => row.status === 'active');
   const consent = (channel: 'email' | 'sms') => data.constituent.consents.find((item) => item.channel === channel);
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/constituents">Constituents</a> › <span aria-current="page">${fullName(constituent)}</span></nav>
   <h1>${fullName(constituent)}</h1>
@@ -76,11 +92,11 @@ export function constituentPage(data: ConstituentPageData): Html {
     ${
       data.enrollments.length === 0
         ? html`<p class="muted">Not enrolled in any journey.</p>`
-        : html`<table class="data" data-testid="enrollments"><thead><tr><th scope="col">Journey</th><th scope="col">Where</th><th scope="col">Status</th><th scope="col">Entered</th><th scope="col">Ended</th></tr></thead>
+        : html`<table class="data" data-testid="enrollments"><thead><tr><th scope="col">Journey</th><th scope="col">Where</th><th scope="col">Status</th><th scope="col">Entered</th><th scope="col">Ended</th>${removable ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
       <tbody>${data.enrollments.map(
         (row) => html`<tr data-enrollment="${row.id}"><th scope="row"><a href="/app/journeys/${row.journeyId}">${row.journeyId}</a> <span class="muted small">v${row.version}</span></th>
-          <td data-testid="current-state">${row.currentState}</td><td>${badge(row.status, statusTone[row.status])}${row.goalName ? html` <span class="muted small">${row.goalName}</span>` : ''}</td>
-          <td>${formatDate(row.enteredAt)}</td><td>${formatDate(row.exitedAt)}</td></tr>`,
+          <td data-testid="current-state">${row.currentState}</td><td>${badge(row.status, statusTone[row.status])}${row.goalName ? html` <span class="muted small">${row.goalName}</span>` : ''}${row.exitReason ? html` <span class="muted small">${row.exitReason}</span>` : ''}</td>
+          <td>${formatDate(row.enteredAt)}</td><td>${formatDate(row.exitedAt)}</td>${removable ? html`<td>${row.status === 'active' ? removeForm(constituent, row) : ''}</td>` : ''}</tr>`,
       )}</tbody></table>`
     }
   </section>
@@ -99,4 +115,15 @@ export function constituentPage(data: ConstituentPageData): Html {
     }
     ${data.nextCursor ? html`<p><a class="button secondary" href="/app/constituents/${constituent.id}?cursor=${data.nextCursor}">Older</a></p>` : ''}
   </section>`;
+}
+
+/** Takes the constituent out of one journey; the reason is kept with the exit. Asked again before it goes. */
+function removeForm(constituent: Constituent, row: EnrollmentRow): Html {
+  const field = `reason-${row.id}`;
+  return html`<form method="post" action="/app/constituents/${constituent.id}/enrollments/${row.id}/remove" class="inline"
+      data-confirm="Take ${fullName(constituent)} out of ${row.journeyId}? The journey stops at once and sends them nothing more.">
+    <label for="${field}" class="visually-hidden">Reason for removing from ${row.journeyId}</label>
+    <input id="${field}" name="reason" required maxlength="500" placeholder="Reason" autocomplete="off">
+    <button class="small quiet" type="submit">Remove${visuallyHidden(` from ${row.journeyId}`)}</button>
+  </form>`;
 }
