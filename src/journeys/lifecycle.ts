@@ -32,18 +32,30 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
     return found;
   }
 
-  /** Sends one signal to every active enrollment of a version; an enrollment already ended is skipped. */
+  /**
+   * Sends one signal to every active enrollment of a version; an enrollment already
+   * ended is skipped. The version's new status is stored first, and every action
+   * that tells enrollments may be repeated: when Temporal does not answer, the
+   * refusal says so, and doing it again tells those not yet told.
+   */
   async function tellEnrollments(versionId: string, send: (enrollment: Enrollment) => Promise<void>): Promise<number> {
     const active = await db.enrollment.findMany({ where: { journeyVersionId: versionId, status: 'active' }, orderBy: { enteredAt: 'asc' } });
-    await temporal.withDeadline(Date.now() + signalTimeoutMs + active.length * 50, async () => {
-      for (const enrollment of active) {
-        try {
-          await send(enrollment);
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
+    try {
+      await temporal.withDeadline(Date.now() + signalTimeoutMs + active.length * 50, async () => {
+        for (const enrollment of active) {
+          try {
+            await send(enrollment);
+          } catch (error) {
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+          }
         }
+      });
+    } catch (error) {
+      if (error instanceof ServiceError) {
+        throw new LifecycleError('Temporal, which runs the journeys, did not answer: the version is saved, but its running enrollments were not all told; do it again in a moment', 503);
       }
-    });
+      throw error;
+    }
     return active.length;
   }
 

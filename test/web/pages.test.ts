@@ -172,6 +172,20 @@ describe('taking someone out of a journey', () => {
   });
 });
 
+describe('lifecycle actions while Temporal does not answer', () => {
+  it('keep the version’s new status, say the running enrollments were not all told, and may be repeated', async () => {
+    const act = (action: 'pause' | 'resume') =>
+      api.inject({ method: 'POST', url: `/journeys/first-gift-thank-you/versions/1/${action}`, headers: bearer(keys.admin) });
+    const version = () => database.prisma.journeyVersion.findUniqueOrThrow({ where: { journeyId_version: { journeyId: 'first-gift-thank-you', version: 1 } } });
+    for (const [action, status] of [['pause', 'paused'], ['pause', 'paused'], ['resume', 'published']] as const) {
+      const response = await act(action);
+      expect(response.statusCode, action).toBe(503);
+      expect(response.json(), action).toEqual({ error: { message: expect.stringContaining('were not all told; do it again') } });
+      expect((await version()).status, action).toBe(status);
+    }
+  });
+});
+
 describe('headers', () => {
   it('keep pages and drawings to Steward’s own scripts, forms and frames, and stop sniffing everywhere', async () => {
     const pageResponse = await asPerson(keys.read, { method: 'GET', url: '/app/journeys' });
