@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createAnalytics } from '../analytics/metrics.ts';
+import { errorPage } from './error-page.ts';
 import { allows, ApiScope, type ApiKeyStore, type ApiPrincipal } from '../auth/api-keys.ts';
 import { createConstituentDirectory, ConstituentError } from '../constituents/directory.ts';
 import type { Database, JourneyVersion } from '../db/client.ts';
@@ -142,14 +143,17 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     return render(request, reply, { title: 'Journeys', section: 'journeys', body: journeysList(rows, principalOf(request)) });
   });
 
+  /** The version a page shows (versions oldest first): the one asked for, else the newest published, else the newest. */
+  const pickVersion = (versions: JourneyVersion[], number?: number) =>
+    number ? versions.find((version) => version.version === number) : (versions.findLast((version) => version.status === 'published') ?? versions.at(-1));
+
   async function shownVersion(journeyId: string, number?: number): Promise<JourneyVersion | undefined> {
-    const versions = await db.journeyVersion.findMany({ where: { journeyId }, orderBy: { version: 'desc' } });
-    return number ? versions.find((version) => version.version === number) : (versions.find((version) => version.status === 'published') ?? versions[0]);
+    return pickVersion(await db.journeyVersion.findMany({ where: { journeyId }, orderBy: { version: 'asc' } }), number);
   }
 
   async function journeyData(journeyId: string, number?: number): Promise<JourneyPageData | undefined> {
     const journey = await db.journey.findUnique({ where: { id: journeyId }, include: { versions: { orderBy: { version: 'asc' } } } });
-    const shown = journey && (number ? journey.versions.find((version) => version.version === number) : await shownVersion(journeyId));
+    const shown = journey && pickVersion(journey.versions, number);
     if (!journey || !shown) return undefined;
     const states = statesInJourneyOrder(JourneyDefinition.parse(shown.definition));
     const [metrics, stateCounts, funnel, series, messages] = await Promise.all([
@@ -164,7 +168,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
 
   const VersionQuery = { querystring: z.looseObject({ version: z.coerce.number().int().min(1).optional() }) };
   const notFound = (request: FastifyRequest, reply: FastifyReply, what: string) =>
-    render(request, reply, { title: 'Not found', body: html`<h1>Not found</h1><p>${what}</p><p><a href="/app/journeys">Back to journeys</a></p>` }, 404);
+    reply.status(404).type('text/html; charset=utf-8').send(errorPage(404, what, request.principal));
 
   app.get('/app/journeys/new', pageConfig('admin'), async (request, reply) =>
     render(request, reply, { title: 'New journey', section: 'journeys', body: editorPage({ source: SAMPLE_JOURNEY, timeline: SAMPLE_TIMELINE }) }),
