@@ -7,6 +7,13 @@ const optional = <T extends z.ZodType>(schema: T) =>
 
 const port = z.coerce.number().int().min(0).max(65_535);
 
+/** A send rate in messages per second (`0.5`, `10`), or `none` for no limit (null). */
+const perSecond = z
+  .string()
+  .trim()
+  .refine((value) => value === 'none' || (/^\d+(\.\d+)?$/.test(value) && Number(value) > 0), 'must be messages per second, e.g. 10 or 0.5, or none')
+  .transform((value) => (value === 'none' ? null : Number(value)));
+
 /**
  * Every setting Steward reads from the environment. Unset values fall back to the
  * embedded single-machine mode: PGlite, a Temporal dev server, a local mail capture.
@@ -32,6 +39,14 @@ export const ConfigSchema = z.object({
   SMTP_URL: optional(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' })),
   STEWARD_OUTBOX_SMTP_PORT: port.default(0),
   MAIL_FROM: z.string().min(3).default('Steward <hello@steward.localhost>'),
+  /**
+   * Outgoing SMTP: connections open at once (and so messages in flight), messages
+   * sent on one connection before it is replaced, and messages per second; a burst
+   * above these waits its turn instead of failing.
+   */
+  STEWARD_SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(100).default(5),
+  STEWARD_SMTP_MAX_MESSAGES: z.coerce.number().int().min(1).default(100),
+  STEWARD_SMTP_RATE: perSecond.default(null),
   /**
    * Where each staff task queue is notified of new tasks: `queue=address` pairs,
    * comma-separated. A queue not listed is notified at <queue>@tasks.steward.localhost.
@@ -82,6 +97,9 @@ export const ConfigSchema = z.object({
   TWILIO_MESSAGING_SERVICE_SID: optional(z.string().regex(/^MG[0-9a-fA-F]{32}$/, 'must be MG followed by 32 hex digits')),
   /** Twilio's API; changed only to reach a stand-in. */
   TWILIO_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
+  /** Twilio: requests in flight at once, and messages per second (`none` leaves pacing to Twilio's own queue). */
+  STEWARD_SMS_MAX_CONCURRENT: z.coerce.number().int().min(1).max(100).default(4),
+  STEWARD_SMS_RATE: perSecond.default(null),
   /** Country assumed for phone numbers written without +country code (ISO 3166 alpha-2). */
   STEWARD_PHONE_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter country code, e.g. US').default('US'),
   /** Time zone for constituents whose own is unknown (send windows). */
