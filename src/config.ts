@@ -132,6 +132,20 @@ export const ConfigSchema = z.object({
       .trim()
       .transform((value): boolean | number | string => (value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value)),
   ),
+  /** Constituents whose events the router hands on at once (each one's events stay in order). */
+  STEWARD_ROUTING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /**
+   * Enrollments a worker keeps in memory between their steps. A sleeping enrollment
+   * beyond this is evicted and replays its (short) history when it wakes, so the
+   * worker's memory stays flat however many enrollments sleep.
+   */
+  STEWARD_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(250),
+  /** Workflow tasks, activities and local activities (database reads and records) a worker runs at once. */
+  STEWARD_WORKER_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1_000).default(40),
+  STEWARD_WORKER_ACTIVITIES: z.coerce.number().int().min(1).max(1_000).default(50),
+  STEWARD_WORKER_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(1_000).default(50),
+  /** How much the HTTP API logs: one JSON line per request on standard output at `info`; `silent` for none. */
+  STEWARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */
   STEWARD_ROLES: z
     .string()

@@ -7,6 +7,7 @@ import { createApiKeyStore } from './auth/api-keys.ts';
 import type { Database } from './db/client.ts';
 import { createChannelService, type ChannelServiceOptions } from './consent/service.ts';
 import { createEventRouter } from './events/router.ts';
+import { createRoutingPump } from './events/routing-pump.ts';
 import { createJourneyLifecycle } from './journeys/lifecycle.ts';
 import { createTaskService } from './tasks/service.ts';
 
@@ -16,16 +17,22 @@ export interface ServiceOptions {
   taskQueue: string;
   /** How long one call to Temporal may take before the work is left for a later retry. */
   temporalTimeoutMs?: number;
+  /** Constituents whose events are routed at once. */
+  routingConcurrency?: number;
+  /** Where background work (routing) says it waits. */
+  log?: (line: string) => void;
   /** How recipients' answers are read: link signatures, the organisation, phone numbers. */
   channels?: Omit<ChannelServiceOptions, 'db' | 'temporal'>;
 }
 
 export function createServices(options: ServiceOptions) {
   const { db, temporal, taskQueue, temporalTimeoutMs } = options;
+  const router = createEventRouter({ db, temporal, taskQueue, routeTimeoutMs: temporalTimeoutMs, concurrency: options.routingConcurrency });
   return {
     db,
     temporal,
-    router: createEventRouter({ db, temporal, taskQueue, routeTimeoutMs: temporalTimeoutMs }),
+    router,
+    routing: createRoutingPump({ router, log: options.log }),
     tasks: createTaskService({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
     lifecycle: createJourneyLifecycle({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
     keys: createApiKeyStore(db),

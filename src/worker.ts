@@ -16,6 +16,19 @@ export interface JourneyWorkerOptions {
   taskQueue: string;
   workflowBundle: WorkflowBundle;
   activities: ActivityDependencies;
+  tuning: WorkerTuning;
+}
+
+/**
+ * Every performance option set on purpose (the SDK's defaults suit development):
+ * a bounded cache keeps memory flat however many enrollments sleep; one shared V8
+ * context for all workflows saves most of the memory and CPU of one per workflow.
+ */
+export interface WorkerTuning {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentLocalActivityExecutions: number;
 }
 
 export function createJourneyWorker(options: JourneyWorkerOptions): Promise<Worker> {
@@ -25,6 +38,10 @@ export function createJourneyWorker(options: JourneyWorkerOptions): Promise<Work
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle,
     activities: createActivities(options.activities),
+    reuseV8Context: true,
+    ...options.tuning,
+    // The cache must hold at least the workflows being worked on at once.
+    maxConcurrentWorkflowTaskExecutions: Math.min(options.tuning.maxConcurrentWorkflowTaskExecutions, options.tuning.maxCachedWorkflows),
   });
 }
 

@@ -4,7 +4,7 @@
  * with XState's `transition()`; this workflow turns the timers it asks for into
  * Temporal timers and performs every effect through an activity.
  */
-import { allHandlersFinished, condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/index.ts';
 import { compileJourney } from '../src/journeys/compile.ts';
 import { JourneyDefinition } from '../src/journeys/definition.ts';
@@ -24,19 +24,36 @@ import {
 import { JourneyTimers } from './timers.ts';
 
 /**
- * Sends and tasks: retried patiently (a mail server may be down for a while), never
- * twice thanks to their keys. A worker that dies mid-send is noticed when the
- * attempt times out, so the timeout is just above the mail transport's own.
+ * Sends and staff notices: retried patiently (a mail server may be down for a
+ * while), never twice thanks to their keys and send leases. They heartbeat while
+ * they work, so a worker that dies mid-send is noticed within the heartbeat
+ * timeout; the long start-to-close only bounds an attempt that keeps heartbeating.
  */
-const { sendMessage, createTask, notifyTaskQueue, setAttribute, recordGoal } = proxyActivities<JourneyActivities>({
-  startToCloseTimeout: '20 seconds',
+const { sendMessage, notifyTaskQueue } = proxyActivities<JourneyActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
-/** Reads and records: quick database work, retried quickly. */
-const { recordTransition, loadJourney, loadConstituentFacts, cancelMessage } = proxyActivities<JourneyActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+
+/** Quick database reads and writes: retried quickly. */
+const quickRetry = { initialInterval: '1 second', maximumInterval: '1 minute' } as const;
+
+/**
+ * Enrollments started before the `local-records` patch ran their reads and records
+ * as ordinary activities, each a round trip through the Temporal server; their
+ * histories must replay unchanged.
+ */
+const recordsAsActivities = proxyActivities<JourneyActivities>({ startToCloseTimeout: '30 seconds', retry: quickRetry });
+
+/**
+ * Since the `local-records` patch: the same reads and records as local activities,
+ * run by the worker inside the workflow task that asks for them and kept in history
+ * as markers. A first step then takes one workflow task, not five.
+ */
+const recordsAsLocalActivities = proxyLocalActivities<JourneyActivities>({ startToCloseTimeout: '30 seconds', retry: quickRetry });
+
+/** The patch id that moved the enrollment's reads and records to local activities. */
+export const LOCAL_RECORDS_PATCH = 'local-records';
 
 /** How many processed event ids are remembered to drop redelivered signals. */
 const SEEN_EVENT_MEMORY = 500;
@@ -73,6 +90,13 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       : null,
   );
 
+  const local = patched(LOCAL_RECORDS_PATCH);
+  const { recordTransition, loadJourney, loadConstituentFacts, cancelMessage, createTask, setAttribute, recordGoal } = local
+    ? recordsAsLocalActivities
+    : recordsAsActivities;
+  // A new enrollment needs the constituent's facts at once: read them beside the journey.
+  const factsAtStart = local && !input.carried ? loadConstituentFacts({ constituentId }) : undefined;
+
   let journeyVersionId = input.journeyVersionId;
   const journey = await loadJourney({ journeyVersionId });
   const machine = compileJourney(JourneyDefinition.parse(journey.definition));
@@ -88,7 +112,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     await condition(() => queue.some((item) => item.kind === 'event'));
     const index = queue.findIndex((item) => item.kind === 'event');
     const trigger = (queue.splice(index, 1)[0] as Extract<QueuedItem, { kind: 'event' }>).event;
-    const facts = await loadConstituentFacts({ constituentId });
+    const facts = await (factsAtStart ?? loadConstituentFacts({ constituentId }));
     const started = JourneyRun.start(machine, {
       enrollmentId,
       constituentId,

@@ -1,11 +1,15 @@
-/** Event intake: one event, or a batch. Stored first (idempotent on its id), then routed. */
+/**
+ * Event intake: one event, or a batch. Stored first, in one transaction (idempotent
+ * on each id), and answered at once; routing to journeys follows from the stored
+ * events (`GET /events/:id` tells how far it got).
+ */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Database } from '../db/client.ts';
-import type { EventRouter, RoutedEnrollment } from '../events/router.ts';
+import type { Database, InteractionEvent } from '../db/client.ts';
+import type { RoutingPump } from '../events/routing-pump.ts';
 import { InteractionEventInput } from '../events/schema.ts';
-import { findConflicts, IdempotencyConflictError, payloadHash, storeEvent } from '../events/store.ts';
+import { findConflicts, IdempotencyConflictError, payloadHash, storeEvents } from '../events/store.ts';
 import { errorBody } from './errors.ts';
 import { before, decodeCursor, PageQuery, pageOf } from './pagination.ts';
 
@@ -17,9 +21,10 @@ const Batch = z.strictObject({ events: z.array(InteractionEventInput).min(1).max
 export interface AcceptedEvent {
   eventId: string;
   duplicate: boolean;
-  /** `pending`: stored, and routed by the background pass once Temporal answers. */
-  routing: 'routed' | 'pending';
-  enrollments: RoutedEnrollment[];
+  /** `queued`: stored, and being routed to its journeys; `routed`: routing is done (a repeat of a routed event). */
+  routing: 'queued' | 'routed';
+  /** Where to see which journeys it enrolled in or moved on. */
+  status: string;
 }
 
 const EventListQuery = z.strictObject({
@@ -30,24 +35,21 @@ const EventListQuery = z.strictObject({
 
 const tags = ['Events'];
 
-export function registerEventRoutes(server: FastifyInstance, deps: { db: Database; router: EventRouter }): void {
-  const { db, router } = deps;
-  const app = server.withTypeProvider<ZodTypeProvider>();
+function accepted(event: InteractionEvent, duplicate: boolean): AcceptedEvent {
+  return { eventId: event.id, duplicate, routing: event.routedAt ? 'routed' : 'queued', status: `/events/${event.id}` };
+}
 
-  async function accept(input: InteractionEventInput, log: FastifyInstance['log']): Promise<AcceptedEvent> {
-    const { event, duplicate } = await storeEvent(db, input);
-    let enrollments: RoutedEnrollment[] = [];
-    let routing: AcceptedEvent['routing'] = 'routed';
-    if (!duplicate || event.routedAt === null) {
-      try {
-        enrollments = await router.routeEvent(event);
-      } catch (error) {
-        // Stored is accepted: the background router delivers it once Temporal answers.
-        log.warn({ err: error, eventId: event.id }, 'event stored, routing deferred');
-        routing = 'pending';
-      }
-    }
-    return { eventId: event.id, duplicate, routing, enrollments };
+export function registerEventRoutes(server: FastifyInstance, deps: { db: Database; routing: RoutingPump }): void {
+  const { db, routing } = deps;
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  // Events stored by this process are routed by it; closing waits for the pass under way.
+  server.addHook('onClose', () => routing.stop());
+
+  /** Stores all or nothing, then asks for routing; answers after the durable write, not after Temporal. */
+  async function accept(inputs: InteractionEventInput[]): Promise<AcceptedEvent[]> {
+    const stored = await storeEvents(db, inputs);
+    if (stored.some(({ event }) => event.routedAt === null)) routing.kick();
+    return stored.map(({ event, duplicate }) => accepted(event, duplicate));
   }
 
   app.post(
@@ -58,19 +60,60 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
         tags,
         summary: 'Send one event: a gift, a registration, a drop-off',
         description:
-          'Stored first, then routed to the journeys it concerns. The same `id` again is accepted and changes nothing; the same `id` with other content is refused (409).',
+          'Stored, then answered (202): stored means accepted, and it is never lost. Routing to the journeys it concerns follows within moments; `GET /events/:id` shows it. The same `id` again is accepted and changes nothing; the same `id` with other content is refused (409).',
         body: InteractionEventInput,
       },
     },
     async (request, reply) => {
       try {
-        return reply.status(202).send(await accept(request.body, request.log));
+        return reply.status(202).send((await accept([request.body]))[0]);
       } catch (error) {
         if (error instanceof IdempotencyConflictError) {
           return reply.status(409).send(errorBody(error.message, [{ path: 'id', message: 'already used for a different event' }]));
         }
         throw error;
       }
+    },
+  );
+
+  app.get(
+    '/events/:id',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'One event, and where routing took it',
+        description: '`routing` is `queued` until the event has been handed to every journey it concerns; `enrollments` are those it started, and those that took a step on it.',
+        params: z.strictObject({ id: z.string().min(1).max(200) }),
+      },
+    },
+    async (request, reply) => {
+      const event = await db.interactionEvent.findFirst({
+        where: { OR: [{ id: request.params.id }, { idempotencyKey: request.params.id }] },
+        select: { id: true, idempotencyKey: true, type: true, constituentId: true, data: true, amount: true, currency: true, occurredAt: true, receivedAt: true, routedAt: true },
+      });
+      if (!event) return reply.status(404).send(errorBody(`No event ${request.params.id}`));
+      const [started, stepped] = await Promise.all([
+        db.enrollment.findMany({ where: { triggerEventId: event.id }, select: { id: true, workflowId: true, journeyVersion: { select: { journeyId: true } } } }),
+        db.enrollmentTransition.findMany({
+          where: { eventId: event.id, enrollment: { triggerEventId: { not: event.id } } },
+          distinct: ['enrollmentId'],
+          select: { enrollment: { select: { id: true, workflowId: true, journeyVersion: { select: { journeyId: true } } } } },
+        }),
+      ]);
+      const enrollment = (action: 'enrolled' | 'signalled') => (row: { id: string; workflowId: string; journeyVersion: { journeyId: string } }) => ({
+        enrollmentId: row.id,
+        journeyId: row.journeyVersion.journeyId,
+        workflowId: row.workflowId,
+        action,
+      });
+      return {
+        ...event,
+        type: event.type === 'drop_off' ? 'drop-off' : event.type,
+        amount: event.amount?.toFixed(2) ?? null,
+        routing: event.routedAt ? 'routed' : 'queued',
+        enrollments: [...started.map(enrollment('enrolled')), ...stepped.map((row) => enrollment('signalled')(row.enrollment))],
+      };
     },
   );
 
@@ -105,7 +148,7 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
       schema: {
         tags,
         summary: `Send up to ${MAX_BATCH} events at once`,
-        description: 'All or nothing: one invalid event (named by its index) or one conflicting id rejects the whole batch.',
+        description: 'All or nothing: one invalid event (named by its index) or one conflicting id rejects the whole batch; the rest is stored in one transaction, then routed.',
         body: Batch,
       },
     },
@@ -125,9 +168,17 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
         );
         return reply.status(409).send(errorBody('Some event ids were already used for different events', issues));
       }
-      const results: AcceptedEvent[] = [];
-      for (const input of events) results.push(await accept(input, request.log));
-      return reply.status(202).send({ accepted: results.length, results });
+      try {
+        const results = await accept(events);
+        return reply.status(202).send({ accepted: results.length, results });
+      } catch (error) {
+        // Another request stored one of these ids with other content since the check above.
+        if (error instanceof IdempotencyConflictError) {
+          const index = events.findIndex((event) => event.id === error.eventId);
+          return reply.status(409).send(errorBody(error.message, [{ path: `events.${index}.id`, message: 'already used for a different event' }]));
+        }
+        throw error;
+      }
     },
   );
 }

@@ -34,9 +34,11 @@ export interface EventRouterDependencies {
   taskQueue: string;
   /**
    * Time budget for routing one event. When Temporal does not answer within it the
-   * event stays stored and unrouted, and the background pass routes it later.
+   * event stays stored and unrouted, and a later pass routes it.
    */
   routeTimeoutMs?: number;
+  /** Constituents routed at once: each one's events in order, different constituents side by side. */
+  concurrency?: number;
 }
 
 export type EventRouter = ReturnType<typeof createEventRouter>;
@@ -46,21 +48,74 @@ interface PublishedJourney {
   definition: JourneyDefinition;
 }
 
+/** A constituent's enrollments as routing needs them: one read per event answers every journey. */
+type KnownEnrollment = Awaited<ReturnType<typeof constituentEnrollments>>[number];
+
+/** Some events could not be routed; those before them (per constituent) were, and are marked so. */
+export class RoutingDeferredError extends Error {
+  constructor(
+    readonly routed: number,
+    readonly deferred: number,
+    override readonly cause: unknown,
+  ) {
+    super(`${deferred} event(s) wait to be routed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'RoutingDeferredError';
+  }
+}
+
 export function createEventRouter(deps: EventRouterDependencies) {
   const { db, temporal, taskQueue } = deps;
   const routeTimeoutMs = deps.routeTimeoutMs ?? 5_000;
+  const concurrency = deps.concurrency ?? 16;
+  /** Stored versions are immutable: each is parsed once per process, whatever its status later. */
+  const definitions = new Map<string, JourneyDefinition>();
 
   /** Routes one stored event and marks it routed; throws if Temporal cannot be reached in time. */
-  function routeEvent(event: InteractionEvent): Promise<RoutedEnrollment[]> {
-    return temporal.withDeadline(Date.now() + routeTimeoutMs, () => deliver(event));
+  async function routeEvent(event: InteractionEvent): Promise<RoutedEnrollment[]> {
+    const journeys = await publishedJourneys();
+    const routed = await temporal.withDeadline(Date.now() + routeTimeoutMs, () => deliver(event, journeys));
+    await markRouted([event.id]);
+    return routed;
   }
 
-  async function deliver(event: InteractionEvent): Promise<RoutedEnrollment[]> {
+  /**
+   * Routes stored events: each constituent's in the order given, stopping at the
+   * first that fails (a later event must not overtake it); constituents side by side,
+   * at most `concurrency` at once. Marks the routed ones in one statement.
+   */
+  async function routeEvents(events: readonly InteractionEvent[]): Promise<Map<string, RoutedEnrollment[]>> {
+    const journeys = await publishedJourneys();
+    const byConstituent = new Map<string, InteractionEvent[]>();
+    for (const event of events) byConstituent.set(event.constituentId, [...(byConstituent.get(event.constituentId) ?? []), event]);
+    const routed = new Map<string, RoutedEnrollment[]>();
+    let failure: unknown;
+    await inPool([...byConstituent.values()], concurrency, async (ordered) => {
+      for (const event of ordered) {
+        try {
+          routed.set(event.id, await temporal.withDeadline(Date.now() + routeTimeoutMs, () => deliver(event, journeys)));
+        } catch (error) {
+          failure ??= error;
+          return;
+        }
+      }
+    });
+    await markRouted([...routed.keys()]);
+    if (failure !== undefined) throw new RoutingDeferredError(routed.size, events.length - routed.size, failure);
+    return routed;
+  }
+
+  async function markRouted(ids: string[]): Promise<void> {
+    if (ids.length > 0) await db.interactionEvent.updateMany({ where: { id: { in: ids } }, data: { routedAt: new Date() } });
+  }
+
+  async function deliver(event: InteractionEvent, journeys: readonly PublishedJourney[]): Promise<RoutedEnrollment[]> {
     const signal = toSignal(event);
     const routed: RoutedEnrollment[] = [];
+    const known = await constituentEnrollments(db, event.constituentId);
+    const admission = admissionChecks(event, signal);
 
-    for (const journey of await publishedJourneys()) {
-      const enrollment = await enrollmentFor(journey, event, signal);
+    for (const journey of journeys) {
+      const enrollment = await enrollmentFor(journey, event, signal, known, admission);
       if (!enrollment) continue;
       const input: EnrollmentWorkflowInput = {
         enrollmentId: enrollment.id,
@@ -83,68 +138,79 @@ export function createEventRouter(deps: EventRouterDependencies) {
       routed.push({ enrollmentId: enrollment.id, journeyId: journey.definition.id, workflowId: enrollment.workflowId, action: 'enrolled' });
     }
 
-    const active = await db.enrollment.findMany({
-      where: { constituentId: event.constituentId, status: 'active', NOT: { triggerEventId: event.id } },
-      include: { journeyVersion: true },
-      orderBy: { enteredAt: 'asc' },
-    });
+    // Read before this event enrolled anyone, so these are the enrollments it finds running.
+    const active = known.filter((enrollment) => enrollment.status === 'active' && enrollment.triggerEventId !== event.id).reverse();
     for (const enrollment of active) {
       try {
         await temporal.workflow.getHandle(enrollment.workflowId).signal(interactionSignal, signal);
-        routed.push({
-          enrollmentId: enrollment.id,
-          journeyId: enrollment.journeyVersion.journeyId,
-          workflowId: enrollment.workflowId,
-          action: 'signalled',
-        });
+        routed.push({ enrollmentId: enrollment.id, journeyId: enrollment.journeyVersion.journeyId, workflowId: enrollment.workflowId, action: 'signalled' });
       } catch (error) {
         // The journey ended after we read its row; nothing left to tell it.
         if (!(error instanceof WorkflowNotFoundError)) throw error;
       }
     }
-
-    await db.interactionEvent.update({ where: { id: event.id }, data: { routedAt: new Date() } });
     return routed;
   }
 
-  /** The newest published version of each journey. */
+  /**
+   * The newest published version of each journey. One small read per call (ids
+   * only), so a publish, pause or archive in any process is seen by the next batch;
+   * definitions are parsed once per version.
+   */
   async function publishedJourneys(): Promise<PublishedJourney[]> {
     const versions = await db.journeyVersion.findMany({
       where: { status: 'published' },
       orderBy: [{ journeyId: 'asc' }, { version: 'desc' }],
+      select: { id: true, journeyId: true },
     });
-    const newest = new Map<string, PublishedJourney>();
-    for (const version of versions) {
-      if (newest.has(version.journeyId)) continue;
-      newest.set(version.journeyId, { versionId: version.id, definition: JourneyDefinition.parse(version.definition) });
+    const newest = versions.filter((version, index) => index === 0 || versions[index - 1]!.journeyId !== version.journeyId);
+    const missing = newest.filter((version) => !definitions.has(version.id)).map((version) => version.id);
+    if (missing.length > 0) {
+      for (const version of await db.journeyVersion.findMany({ where: { id: { in: missing } }, select: { id: true, definition: true } })) {
+        definitions.set(version.id, JourneyDefinition.parse(version.definition));
+      }
     }
-    return [...newest.values()];
+    return newest.flatMap((version) => {
+      const definition = definitions.get(version.id);
+      return definition ? [{ versionId: version.id, definition }] : [];
+    });
+  }
+
+  /** What admitting this event may need, each read at most once however many journeys ask. */
+  function admissionChecks(event: InteractionEvent, signal: JourneyEvent) {
+    let earlier: Promise<number> | undefined;
+    let facts: Promise<Record<string, unknown>> | undefined;
+    return {
+      earlierOfType: () => (earlier ??= earlierEventsOfType(event)),
+      admits: async (conditions: NonNullable<JourneyDefinition['trigger']['when']>) => {
+        facts ??= loadConstituentFacts(db, event.constituentId).then((found) => (found ?? {}) as Record<string, unknown>);
+        return holds(conditions, { event: signal.data, trigger: signal.data, constituent: await facts, now: event.occurredAt.getTime() });
+      },
+    };
   }
 
   /**
    * The enrollment this event opens, created on first routing and found again on a
    * retry; undefined when the journey does not admit the constituent on this event.
    */
-  async function enrollmentFor(journey: PublishedJourney, event: InteractionEvent, signal: JourneyEvent) {
+  async function enrollmentFor(
+    journey: PublishedJourney,
+    event: InteractionEvent,
+    signal: JourneyEvent,
+    known: readonly KnownEnrollment[],
+    admission: ReturnType<typeof admissionChecks>,
+  ) {
     const { definition } = journey;
     const { trigger, reentry, limit } = definition;
     if (trigger.event !== signal.type) return undefined;
 
+    const previous = known.filter((enrollment) => enrollment.journeyVersion.journeyId === definition.id);
     // A retry of an event that already enrolled the constituent finds that enrollment again.
-    const existing = await db.enrollment.findFirst({ where: { triggerEventId: event.id, journeyVersion: { journeyId: definition.id } } });
+    const existing = previous.find((enrollment) => enrollment.triggerEventId === event.id);
     if (existing) return existing;
 
-    if (trigger.first && (await earlierEventsOfType(event)) > 0) return undefined;
-    if (trigger.when?.length) {
-      const facts = (await loadConstituentFacts(db, event.constituentId)) ?? {};
-      if (!holds(trigger.when, { event: signal.data, trigger: signal.data, constituent: facts as Record<string, unknown>, now: event.occurredAt.getTime() })) {
-        return undefined;
-      }
-    }
-    const previous = await db.enrollment.findMany({
-      where: { constituentId: event.constituentId, journeyVersion: { journeyId: definition.id } },
-      orderBy: { enteredAt: 'desc' },
-    });
+    if (trigger.first && (await admission.earlierOfType()) > 0) return undefined;
+    if (trigger.when?.length && !(await admission.admits(trigger.when))) return undefined;
     if (previous.some((enrollment) => enrollment.status === 'active')) return undefined;
     const last = previous[0];
     if (last) {
@@ -182,23 +248,40 @@ export function createEventRouter(deps: EventRouterDependencies) {
         constituentId: event.constituentId,
         type: event.type,
         id: { not: event.id },
-        OR: [{ occurredAt: { lt: event.occurredAt } }, { occurredAt: event.occurredAt, receivedAt: { lt: event.receivedAt } }],
+        OR: [{ occurredAt: { lt: event.occurredAt } }, { occurredAt: event.occurredAt, seq: { lt: event.seq } }],
       },
     });
   }
 
-  /** Routes stored events that are not routed yet, oldest first; stops at the first failure to keep order. */
-  async function routePending(limit = 100): Promise<number> {
-    const pending = await db.interactionEvent.findMany({
-      where: { routedAt: null },
-      orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
-      take: limit,
-    });
-    for (const event of pending) await routeEvent(event);
-    return pending.length;
+  /**
+   * Routes up to `limit` stored events that are not routed yet, in the order they
+   * were stored; returns how many it routed. Throws `RoutingDeferredError` when some
+   * had to wait (Temporal or the database not answering), after routing the rest.
+   */
+  async function routePending(limit = 200): Promise<number> {
+    const pending = await db.interactionEvent.findMany({ where: { routedAt: null }, orderBy: { seq: 'asc' }, take: limit });
+    return (await routeEvents(pending)).size;
   }
 
-  return { routeEvent, routePending };
+  return { routeEvent, routeEvents, routePending };
+}
+
+/** Every enrollment of the constituent, newest first, with its journey. */
+function constituentEnrollments(db: Database, constituentId: string) {
+  return db.enrollment.findMany({
+    where: { constituentId },
+    orderBy: { enteredAt: 'desc' },
+    select: { id: true, workflowId: true, status: true, triggerEventId: true, enteredAt: true, journeyVersion: { select: { journeyId: true } } },
+  });
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 const signalType: Record<InteractionEvent['type'], InteractionType> = {

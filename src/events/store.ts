@@ -1,6 +1,5 @@
 /** Storing an incoming event: first thing done with it, so accepted data is never lost. */
-import { createHash } from 'node:crypto';
-import { recordConsent } from '../consent/consent.ts';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Database, InteractionEvent, Prisma } from '../db/client.ts';
 import type { InteractionEventInput } from './schema.ts';
 
@@ -56,55 +55,140 @@ const dbInteractionType = {
  * or neither. The event's id is its idempotency key; a repeat returns the first copy.
  */
 export async function storeEvent(db: Database, input: InteractionEventInput): Promise<StoredEvent> {
-  const hash = payloadHash(input);
-  const existing = await db.interactionEvent.findUnique({ where: { idempotencyKey: input.id } });
-  if (existing) return sameEvent(existing, hash, input.id);
+  return (await storeEvents(db, [input]))[0]!;
+}
 
-  try {
-    const event = await db.$transaction(async (tx) => {
-      const { email, firstName, lastName, phone, timezone, locale } = input.constituent;
-      // Known details are kept when an event leaves them out; given ones update the record.
-      const details = { firstName, lastName, phone, timezone, locale };
-      const constituent = await tx.constituent.upsert({
-        where: { email },
-        create: { email, ...details },
-        update: details,
-      });
-      const occurredAt = input.occurredAt ? new Date(input.occurredAt) : new Date();
-      for (const channel of ['email', 'sms'] as const) {
-        const given = input.constituent.consent?.[channel];
-        if (!given) continue;
-        const consent = typeof given === 'string' ? { status: given } : given;
-        await recordConsent(tx, {
-          constituentId: constituent.id,
-          channel,
-          status: consent.status,
-          source: consent.source ?? `${input.type} event ${input.id}`,
-          at: consent.at ? new Date(consent.at) : occurredAt,
-        });
-      }
-      const money = input.type === 'donation' ? { amount: input.data.amount.toFixed(2), currency: input.data.currency } : {};
-      return tx.interactionEvent.create({
-        data: {
+/**
+ * Interactive-transaction bounds for storing. `maxWait` is how long to wait for a
+ * connection: the embedded database has one, shared with the router and the worker,
+ * so a burst queues for it rather than failing at Prisma's 2 s default. `timeout`
+ * bounds a 1,000-event batch on a busy machine; a transaction still open past it
+ * is rolled back, so nothing is half-written.
+ */
+const STORE_TRANSACTION = { maxWait: 15_000, timeout: 60_000 } as const;
+
+/**
+ * Stores a batch of events and their constituents all or nothing, in a few
+ * set-based statements: constituents upserted together, consent changes inserted
+ * together, events inserted in one statement (their `seq` keeps the batch's order).
+ * Returns one result per input, in order; an id repeated in the batch with the same
+ * content is a duplicate of its first occurrence, with other content a conflict.
+ */
+export async function storeEvents(db: Database, inputs: readonly InteractionEventInput[]): Promise<StoredEvent[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await storeOnce(db, inputs);
+    } catch (error) {
+      // Another request stored one of these ids in the meantime: the next look finds it.
+      if (attempt < 3 && isUniqueViolation(error)) continue;
+      throw error;
+    }
+  }
+}
+
+async function storeOnce(db: Database, inputs: readonly InteractionEventInput[]): Promise<StoredEvent[]> {
+  const hashes = inputs.map(payloadHash);
+  const stored = new Map<string, InteractionEvent>(
+    (await db.interactionEvent.findMany({ where: { idempotencyKey: { in: inputs.map((input) => input.id) } } })).map((event) => [event.idempotencyKey, event]),
+  );
+  const firstIndex = new Map<string, number>();
+  inputs.forEach((input, index) => {
+    const first = firstIndex.get(input.id);
+    if (first === undefined) firstIndex.set(input.id, index);
+    else if (hashes[first] !== hashes[index]) throw new IdempotencyConflictError(input.id);
+    const existing = stored.get(input.id);
+    if (existing) sameEvent(existing, hashes[index]!, input.id);
+  });
+  const fresh = inputs.flatMap((input, index) => (!stored.has(input.id) && firstIndex.get(input.id) === index ? [{ input, hash: hashes[index]! }] : []));
+
+  if (fresh.length > 0) {
+    const created = await db.$transaction(async (tx) => {
+      const constituentIds = await upsertConstituents(tx, fresh.map(({ input }) => input.constituent));
+      const receivedAt = new Date();
+      const rows = fresh.map(({ input, hash }) => ({ input, hash, constituentId: constituentIds.get(input.constituent.email)!, occurredAt: input.occurredAt ? new Date(input.occurredAt) : receivedAt }));
+      await recordConsents(tx, rows);
+      return tx.interactionEvent.createManyAndReturn({
+        data: rows.map(({ input, hash, constituentId, occurredAt }) => ({
           idempotencyKey: input.id,
           payloadHash: hash,
           type: dbInteractionType[input.type],
-          constituentId: constituent.id,
+          constituentId,
           data: input.data as Prisma.InputJsonObject,
-          ...money,
+          ...(input.type === 'donation' ? { amount: input.data.amount.toFixed(2), currency: input.data.currency } : {}),
           occurredAt,
-        },
+          receivedAt,
+        })),
       });
-    });
-    return { event, duplicate: false };
-  } catch (error) {
-    // Two requests with the same id raced; the other one stored it first.
-    if (isUniqueViolation(error)) {
-      const winner = await db.interactionEvent.findUnique({ where: { idempotencyKey: input.id } });
-      if (winner) return sameEvent(winner, hash, input.id);
-    }
-    throw error;
+    }, STORE_TRANSACTION);
+    for (const event of created) stored.set(event.idempotencyKey, event);
   }
+
+  return inputs.map((input, index) => ({
+    event: stored.get(input.id)!,
+    duplicate: !fresh.some((item) => item.input === inputs[index]),
+  }));
+}
+
+type Tx = Prisma.TransactionClient;
+
+/**
+ * Upserts each distinct constituent once (by email). Known details are kept when an
+ * event leaves them out; given ones update the record, later events in the batch last.
+ */
+async function upsertConstituents(tx: Tx, constituents: readonly InteractionEventInput['constituent'][]): Promise<Map<string, string>> {
+  const byEmail = new Map<string, { firstName?: string; lastName?: string; phone?: string; timezone?: string; locale?: string }>();
+  for (const { email, firstName, lastName, phone, timezone, locale } of constituents) {
+    const given = Object.fromEntries(Object.entries({ firstName, lastName, phone, timezone, locale }).filter(([, value]) => value !== undefined));
+    byEmail.set(email, { ...byEmail.get(email), ...given });
+  }
+  const emails = [...byEmail.keys()];
+  const column = (field: 'firstName' | 'lastName' | 'phone' | 'timezone' | 'locale') => emails.map((email) => byEmail.get(email)![field] ?? null);
+  const rows = await tx.$queryRaw<{ id: string; email: string }[]>`
+    INSERT INTO "constituent" ("id", "email", "first_name", "last_name", "phone", "timezone", "locale", "updated_at")
+    SELECT given.*, now()
+      FROM unnest(${emails.map(() => randomUUID())}::text[], ${emails}::text[], ${column('firstName')}::text[], ${column('lastName')}::text[],
+                  ${column('phone')}::text[], ${column('timezone')}::text[], ${column('locale')}::text[]) AS given
+    ON CONFLICT ("email") DO UPDATE SET
+      "first_name" = COALESCE(EXCLUDED."first_name", "constituent"."first_name"),
+      "last_name" = COALESCE(EXCLUDED."last_name", "constituent"."last_name"),
+      "phone" = COALESCE(EXCLUDED."phone", "constituent"."phone"),
+      "timezone" = COALESCE(EXCLUDED."timezone", "constituent"."timezone"),
+      "locale" = COALESCE(EXCLUDED."locale", "constituent"."locale"),
+      "updated_at" = now()
+    RETURNING "id", "email"`;
+  return new Map(rows.map((row) => [row.email, row.id]));
+}
+
+/** Keeps every consent the batch carries, and puts the latest of each in force (as `recordConsent` does one by one). */
+async function recordConsents(tx: Tx, rows: readonly { input: InteractionEventInput; constituentId: string; occurredAt: Date }[]): Promise<void> {
+  const changes = rows.flatMap(({ input, constituentId, occurredAt }) =>
+    (['email', 'sms'] as const).flatMap((channel) => {
+      const given = input.constituent.consent?.[channel];
+      if (!given) return [];
+      const consent = typeof given === 'string' ? { status: given } : given;
+      return [{ constituentId, channel, status: consent.status, source: consent.source ?? `${input.type} event ${input.id}`, at: consent.at ? new Date(consent.at) : occurredAt }];
+    }),
+  );
+  if (changes.length === 0) return;
+  await tx.consentChange.createMany({ data: changes });
+  // One row per constituent and channel: the latest change (the later one on a tie, as in order).
+  const latest = new Map<string, (typeof changes)[number]>();
+  for (const change of changes) {
+    const key = `${change.constituentId}:${change.channel}`;
+    const current = latest.get(key);
+    if (!current || current.at <= change.at) latest.set(key, change);
+  }
+  const inForce = [...latest.values()];
+  await tx.$executeRaw`
+    INSERT INTO "constituent_consent" ("id", "constituent_id", "channel", "status", "source", "recorded_at")
+    SELECT id, constituent_id, channel::"channel", status::"consent_status", source, recorded_at::timestamptz AT TIME ZONE 'UTC'
+      FROM unnest(${inForce.map(() => randomUUID())}::text[], ${inForce.map((change) => change.constituentId)}::text[], ${inForce.map((change) => change.channel)}::text[],
+                  ${inForce.map((change) => change.status)}::text[], ${inForce.map((change) => change.source)}::text[], ${inForce.map((change) => change.at.toISOString())}::text[])
+           AS given(id, constituent_id, channel, status, source, recorded_at)
+    ON CONFLICT ("constituent_id", "channel") DO UPDATE SET
+      "status" = EXCLUDED."status", "source" = EXCLUDED."source", "recorded_at" = EXCLUDED."recorded_at"
+    -- A withdrawal is never undone by an older "yes" that arrives late.
+    WHERE "constituent_consent"."recorded_at" <= EXCLUDED."recorded_at"`;
 }
 
 function sameEvent(stored: InteractionEvent, hash: string, id: string): StoredEvent {

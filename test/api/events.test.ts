@@ -15,7 +15,7 @@ import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createServices } from '../../src/services.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
-import { injectWithKey, makeKey } from '../support/api.ts';
+import { injectWithKey, makeKey, routed } from '../support/api.ts';
 
 let runtime: TestRuntime;
 let env: TestRuntime['env'];
@@ -26,13 +26,14 @@ let call: ReturnType<typeof injectWithKey>;
 let key: string;
 let worker: Worker;
 let taskQueue: string;
+let services: ReturnType<typeof createServices>;
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
   ({ env, db, smtp, taskQueue } = runtime);
   await publishJourneyCatalog(db, await loadJourneyCatalog());
   worker = await runtime.worker();
-  const services = createServices({ db, temporal: env.client, taskQueue });
+  services = createServices({ db, temporal: env.client, taskQueue });
   api = buildApi(services);
   key = await makeKey(services.keys, ['ingest', 'read']);
   call = injectWithKey(api, key);
@@ -53,7 +54,9 @@ function donationBody(overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** What is stored, once the routing that earlier requests started has settled. */
 async function rowCounts() {
+  await services.routing.idle();
   const [constituents, events, enrollments, messages] = await Promise.all([
     db.constituent.count(),
     db.interactionEvent.count(),
@@ -94,19 +97,17 @@ describe('POST /events', () => {
     const body = donationBody();
     const first = await call({ method: 'POST', url: '/events', payload: body });
     expect(first.statusCode).toBe(202);
+    // Answered once stored; routing follows, and the answer says where to watch it.
     const accepted = first.json();
-    expect(accepted).toEqual({
-      eventId: expect.any(String),
-      duplicate: false,
-      routing: 'routed',
-      enrollments: [expect.objectContaining({ journeyId: 'first-gift-thank-you', action: 'enrolled' })],
-    });
+    expect(accepted).toEqual({ eventId: expect.any(String), duplicate: false, routing: expect.stringMatching(/^(queued|routed)$/), status: `/events/${accepted.eventId}` });
+    const routedTo = await routed(call, first);
+    expect(routedTo.enrollments).toEqual([expect.objectContaining({ journeyId: 'first-gift-thank-you', action: 'enrolled' })]);
 
     const again = await call({ method: 'POST', url: '/events', payload: body });
     expect(again.statusCode).toBe(202);
-    expect(again.json()).toEqual({ eventId: accepted.eventId, duplicate: true, routing: 'routed', enrollments: [] });
+    expect(again.json()).toEqual({ eventId: accepted.eventId, duplicate: true, routing: 'routed', status: `/events/${accepted.eventId}` });
 
-    const enrollmentId: string = accepted.enrollments[0].enrollmentId;
+    const enrollmentId: string = routedTo.enrollments[0]!.enrollmentId;
     const view = await worker.runUntil(async () => {
       await smtp.waitForMessages(1);
       return eventually(async () => {
@@ -142,10 +143,11 @@ describe('POST /events', () => {
 
     const response = await injectWithKey(offline, key)({ method: 'POST', url: '/events', payload: body });
     expect(response.statusCode).toBe(202);
-    expect(response.json()).toMatchObject({ duplicate: false, routing: 'pending', enrollments: [] });
+    expect(response.json()).toMatchObject({ duplicate: false, routing: 'queued' });
+    // Closing waits for the routing pass the intake started, which Temporal does not answer.
+    await offline.close();
     const stored = await db.interactionEvent.findUniqueOrThrow({ where: { idempotencyKey: body.id } });
     expect(stored.routedAt).toBeNull();
-    await offline.close();
 
     // Back online: the background pass routes what was left pending.
     await createEventRouter({ db, temporal: env.client, taskQueue }).routePending();
@@ -215,6 +217,28 @@ describe('POST /events/batch', () => {
     expect(accepted).toBe(3);
     expect(results.map((result: { duplicate: boolean }) => result.duplicate)).toEqual([false, false, true]);
     expect(results[2].eventId).toBe(results[0].eventId);
+  });
+
+  it('writes nothing of a batch whose later event the database refuses', async () => {
+    // What a batch writes: constituents and events (enrollments may still be arriving from earlier tests' routing).
+    const stored = async () => ({ constituents: await db.constituent.count(), events: await db.interactionEvent.count(), consents: await db.consentChange.count() });
+    const before = await stored();
+    // PostgreSQL refuses a NUL character in JSON text: the second event fails in the database, not in validation.
+    const refused = donationBody({ data: { amount: 5, currency: 'USD', campaign: 'nul\u0000here' } });
+    const response = await call({ method: 'POST', url: '/events/batch', payload: { events: [donationBody(), refused] } });
+    expect(response.statusCode).toBeGreaterThanOrEqual(400);
+    expect(await stored()).toEqual(before);
+  });
+
+  it("routes a batch's events for one constituent in the order they came: the first gift enrolls, the second moves that enrollment on", async () => {
+    const email = `order-${randomUUID()}@example.org`;
+    const gifts = [1, 2].map((n) => donationBody({ id: `gift-${n}-${randomUUID()}`, constituent: { email, firstName: 'Ada', consent: { email: 'granted' } } }));
+    const response = await call({ method: 'POST', url: '/events/batch', payload: { events: gifts } });
+    expect(response.statusCode).toBe(202);
+    const [first, second] = response.json().results as { eventId: string }[];
+    await eventually(async () => ((await db.interactionEvent.count({ where: { id: { in: [first!.eventId, second!.eventId] }, routedAt: { not: null } } })) === 2 ? true : undefined), 'both gifts routed');
+    const enrollments = await db.enrollment.findMany({ where: { constituent: { email } } });
+    expect(enrollments).toEqual([expect.objectContaining({ triggerEventId: first!.eventId })]);
   });
 });
 

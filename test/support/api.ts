@@ -16,3 +16,35 @@ export function injectWithKey(api: FastifyInstance, key: string) {
 }
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+export interface RoutedEnrollment {
+  enrollmentId: string;
+  journeyId: string;
+  workflowId: string;
+  action: 'enrolled' | 'signalled';
+}
+
+export interface RoutedEvent {
+  eventId: string;
+  duplicate: boolean;
+  routing: 'routed';
+  enrollments: RoutedEnrollment[];
+}
+
+/**
+ * Intake answers once an event is stored; routing follows. Waits until the event
+ * of an accepted POST /events answer is routed and returns where it went
+ * (`GET /events/:id`); `signalled` lists the enrollments that took a step on it so far.
+ */
+export async function routed(call: ReturnType<typeof injectWithKey>, accepted: { statusCode: number; json(): unknown }, timeoutMs = 30_000): Promise<RoutedEvent> {
+  if (accepted.statusCode !== 202) throw new Error(`event not accepted: ${accepted.statusCode} ${JSON.stringify(accepted.json())}`);
+  const { eventId, duplicate } = accepted.json() as { eventId: string; duplicate: boolean };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await call({ method: 'GET', url: `/events/${eventId}` });
+    const event = response.json() as { routing: string; enrollments: RoutedEnrollment[] };
+    if (event.routing === 'routed') return { eventId, duplicate, routing: 'routed', enrollments: event.enrollments };
+    if (Date.now() > deadline) throw new Error(`event ${eventId} was not routed within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
