@@ -176,6 +176,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       const api = buildApi({
         ...services,
         rateLimit: config.STEWARD_RATE_LIMIT,
+        logLevel: config.STEWARD_LOG_LEVEL,
         trustProxy: config.STEWARD_TRUST_PROXY,
         secureCookies: publicUrl.startsWith('https://'),
         channelRoutes: {

@@ -7,11 +7,12 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiKeyStore } from '../auth/api-keys.ts';
 import type { Database } from '../db/client.ts';
 import type { EventRouter } from '../events/router.ts';
+import type { RoutingPump } from '../events/routing-pump.ts';
 import type { JourneyLifecycle } from '../journeys/lifecycle.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { registerWebApp } from '../web/routes.ts';
@@ -23,17 +24,22 @@ import { registerConstituentRoutes } from './constituent-routes.ts';
 import { registerEnrollmentRoutes } from './enrollment-routes.ts';
 import { errorBody } from './errors.ts';
 import { registerEventRoutes } from './event-routes.ts';
+import { registerHealthRoutes } from './health-routes.ts';
 import { registerJourneyRoutes } from './journey-routes.ts';
 import { registerKeyRoutes } from './key-routes.ts';
 import { registerMessageRoutes } from './message-routes.ts';
 import { openApiDocument, openApiTransform } from './openapi.ts';
 import { createRateLimitStore } from './rate-limit-store.ts';
+import { loggerOptions, noteFailure, registerRequestLog, type LogDestination, type LogLevel } from './request-log.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTemplateRoutes } from './template-routes.ts';
+import { RETRY_AFTER_SECONDS, unavailableMessage, unavailablePart } from './unavailable.ts';
 
 export interface ApiDependencies {
   db: Database;
   router: EventRouter;
+  /** Routes what intake stored, after the response. */
+  routing: RoutingPump;
   tasks: TaskService;
   lifecycle: JourneyLifecycle;
   temporal: Client;
@@ -48,7 +54,12 @@ export interface ApiDependencies {
   trustProxy?: boolean | number | string | undefined;
   /** Cookies marked Secure: set when people reach Steward over https. */
   secureCookies?: boolean;
-  logger?: FastifyBaseLogger | boolean;
+  /** How much the API logs, one line per request; `silent` unless given. */
+  logLevel?: LogLevel;
+  /** Where log lines go; standard output unless given (tests read them here). */
+  logStream?: LogDestination;
+  /** Time each readiness check (GET /ready) may take. */
+  readyTimeoutMs?: number;
 }
 
 export const DEFAULT_RATE_LIMIT = 1_200;
@@ -58,7 +69,7 @@ export const RATE_LIMIT_WINDOW_MS = 60_000;
 export function buildApi(deps: ApiDependencies): FastifyInstance {
   const { db } = deps;
   // Signed tokens travel in the path (/u/:token); they are longer than Fastify's default 100 characters.
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 10 * 1_048_576, routerOptions: { maxParamLength: 500 }, trustProxy: trustedProxies(deps.trustProxy) });
+  const app = Fastify({ ...loggerOptions(deps.logLevel ?? 'silent', deps.logStream), bodyLimit: 10 * 1_048_576, routerOptions: { maxParamLength: 500 }, trustProxy: trustedProxies(deps.trustProxy) });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -66,15 +77,20 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     const validation = hasZodFastifySchemaValidationErrors(error)
       ? error.validation.map((issue) => ({ path: issue.instancePath.slice(1).replaceAll('/', '.'), message: issue.message ?? 'invalid' }))
       : undefined;
-    const status = validation ? 400 : error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error(error);
+    // A database or Temporal that did not answer (in time) is 503: the request may be
+    // repeated as it was. So is Fastify's own 503, a handler that ran past `handlerTimeout`.
+    const down = validation ? undefined : unavailablePart(error);
+    const status = validation ? 400 : down || error.statusCode === 503 ? 503 : error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) noteFailure(request, error);
     const message = validation
       ? (request.routeOptions.config.invalid ?? 'Invalid request')
-      : status === 500
-        ? 'Internal error'
-        : error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
-          ? `Body is not valid JSON: ${error.message}`
-          : error.message;
+      : down
+        ? `${unavailableMessage(down)}; try again in ${RETRY_AFTER_SECONDS} seconds`
+        : status === 500
+          ? 'Internal error'
+          : error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+            ? `Body is not valid JSON: ${error.message}`
+            : error.message;
     // People on a web page get the error on a page; programs get the one JSON shape.
     if (request.routeOptions.config.page) {
       const detail = validation ? `${message}: ${validation.map((issue) => `${issue.path || 'request'} ${issue.message}`).join('; ')}` : message;
@@ -84,8 +100,10 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   });
   // Every response: no content-type sniffing. Every page and drawing: nothing runs or
   // loads but Steward's own files, and no other site may frame it or take its forms.
+  // Every 503, whichever route answered it, says when to try again.
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     const type = String(reply.getHeader('content-type') ?? '');
     if ((type.startsWith('text/html') || type.startsWith('image/svg+xml')) && !reply.hasHeader('content-security-policy')) reply.header('content-security-policy', PAGE_POLICY);
     return payload;
@@ -101,6 +119,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     }
     done(null, fields);
   });
+  registerRequestLog(app);
   void app.register(fastifyCookie);
   void app.register(fastifySwagger, { openapi: openApiDocument(), ...openApiTransform });
   const windowMs = deps.rateLimitWindowMs ?? RATE_LIMIT_WINDOW_MS;
@@ -137,14 +156,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
 
   // Routes go in once the plugins above are loaded, so the OpenAPI description sees every one.
   void app.register(async (routes) => {
-    routes.get('/health', { config: { scope: 'public' }, schema: { tags: ['System'], summary: 'Whether this process can reach its database' } }, async (_request, reply) => {
-      try {
-        await db.$queryRaw`SELECT 1`;
-        return { status: 'ok' };
-      } catch {
-        return reply.status(503).send({ status: 'unavailable', database: 'unreachable' });
-      }
-    });
+    registerHealthRoutes(routes, deps);
     routes.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } as object }, async () => app.swagger());
 
     registerEventRoutes(routes, deps);
