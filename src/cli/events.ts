@@ -18,7 +18,7 @@ export class EventsUsageError extends Error {}
 
 interface BatchResult {
   accepted: number;
-  results: { duplicate: boolean; routing: 'routed' | 'pending' }[];
+  results: { duplicate: boolean; routing: 'queued' | 'routed' }[];
 }
 
 export async function eventsCommand(args: string[], output: Output, api: ApiClient): Promise<number> {
@@ -41,7 +41,7 @@ export async function eventsCommand(args: string[], output: Output, api: ApiClie
   }
 
   const progress = progressReporter(output.err, 'importing');
-  const totals = { stored: 0, duplicates: 0, pending: 0 };
+  const totals = { stored: 0, duplicates: 0 };
   progress(0, rows.length);
   for (let start = 0; start < rows.length; start += batchSize) {
     const batch = rows.slice(start, start + batchSize);
@@ -49,13 +49,13 @@ export async function eventsCommand(args: string[], output: Output, api: ApiClie
     for (const result of body.results) {
       if (result.duplicate) totals.duplicates += 1;
       else totals.stored += 1;
-      if (result.routing === 'pending') totals.pending += 1;
     }
     progress(start + batch.length, rows.length);
   }
   output.out.write(
     `Imported ${rows.length} event${rows.length === 1 ? '' : 's'} from ${file}: ${totals.stored} new, ${totals.duplicates} already known` +
-      `${totals.pending ? `, ${totals.pending} waiting for Temporal to be routed` : ''}.\n`,
+      // Stored is accepted; Steward routes them to their journeys from here.
+      '.\n',
   );
   return 0;
 }
