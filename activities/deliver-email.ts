@@ -1,15 +1,19 @@
 /**
  * A staff notice sent at most once per idempotency key: the message is recorded
- * (pending, addressed to staff) before anything is sent, sent with a Message-ID
- * derived from its record, and marked sent afterwards. A retry finds the record
- * and sends again only if the first attempt never completed; the stable
- * Message-ID lets receivers recognise the one duplicate no sender can rule out
- * (accepted by the server, crashed before the record was updated).
+ * (pending, addressed to staff) before anything is sent, claimed by the attempt
+ * that sends it (another attempt meanwhile throws SendInProgress instead of
+ * sending), sent with a Message-ID derived from its record, and marked sent under
+ * that claim. A retry finds the record and sends again only if no attempt
+ * completed and no claim is in force; the stable Message-ID lets receivers
+ * recognise the one duplicate no sender can rule out (accepted by the server, the
+ * worker died before the record was updated and its claim lapsed).
  *
  * Constituents' messages take the guarded path in `send-message.ts` instead
  * (consent, windows, caps); staff notices need none of that.
  */
 import type { Database } from '../src/db/client.ts';
+import { callUnderLease } from '../src/delivery/claimed-send.ts';
+import { leaseRemainingMs, recordUnderLease, sendInProgress } from '../src/delivery/send-lease.ts';
 import { sendStaffEmail } from '../src/mail/send.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
 
@@ -45,17 +49,20 @@ export async function deliverStaffNotice(
     update: {},
   });
   if (message.status === 'sent') return { messageId: message.id, status: 'sent' };
+  const claimed = await leaseRemainingMs(db, message.id);
+  if (claimed > 0) throw sendInProgress(message.id, claimed);
 
-  const { messageId } = await sendStaffEmail(mailer, {
-    from: mailFrom,
-    to: message.recipient,
-    subject: message.subject ?? notice.subject,
-    text: notice.text,
+  // Every refusal is passing for a notice to staff: their own mail server, retried until it takes it.
+  const call = await callUnderLease(db, {
     messageId: message.id,
+    discipline: mailer.sending,
+    send: async (signal) =>
+      (await sendStaffEmail(mailer, { from: mailFrom, to: message.recipient, subject: message.subject ?? notice.subject, text: notice.text, messageId: message.id, signal })).messageId,
+    isPermanent: () => false,
   });
-  await db.message.update({
-    where: { id: message.id },
-    data: { status: 'sent', sentAt: new Date(), providerMessageId: messageId, error: null },
-  });
+  if ('result' in call) {
+    await recordUnderLease(db, call.lease, { status: 'sent', sentAt: new Date(), providerMessageId: call.result, error: null });
+  }
+  // Settled by another attempt meanwhile: a staff notice only ever settles as sent.
   return { messageId: message.id, status: 'sent' };
 }

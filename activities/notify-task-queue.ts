@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Database } from '../src/db/client.ts';
+import { withHeartbeat } from '../src/delivery/activity-heartbeat.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
 import { taskQueues } from '../src/tasks/queues.ts';
 import { deliverStaffNotice } from './deliver-email.ts';
@@ -20,7 +21,9 @@ export function queueAddress(queue: string, configured: Record<string, string>):
 
 export function createNotifyTaskQueue(deps: { db: Database; mailer: MailTransport; mailFrom: string; taskQueueEmails?: Record<string, string> }) {
   const { db } = deps;
-  return async function notifyTaskQueue(input: NotifyTaskQueueInput): Promise<{ messageId: string }> {
+  return (input: NotifyTaskQueueInput): Promise<{ messageId: string }> => withHeartbeat(() => notifyTaskQueue(input));
+
+  async function notifyTaskQueue(input: NotifyTaskQueueInput): Promise<{ messageId: string }> {
     const task = await db.staffTask.findUnique({ where: { id: input.taskId }, include: { constituent: true } });
     if (!task) throw ApplicationFailure.nonRetryable(`Task ${input.taskId} not found`, 'TaskNotFound');
     if (!task.constituentId) throw ApplicationFailure.nonRetryable(`Task ${input.taskId} has no constituent`, 'TaskWithoutConstituent');
@@ -50,5 +53,5 @@ export function createNotifyTaskQueue(deps: { db: Database; mailer: MailTranspor
       text,
     });
     return { messageId };
-  };
+  }
 }

@@ -10,7 +10,13 @@
  *    room opens, or skipped, by the journey's policy);
  * 4. the template renders with the data (else: failed, never a blank).
  *
- * Then the provider is called. A passing provider failure is thrown for Temporal
+ * Then the provider is called, once at a time across every worker: the attempt
+ * claims the message first (see src/delivery/send-lease.ts), and an attempt that
+ * finds another's claim in force throws SendInProgress for Temporal to retry when
+ * it lapses, without calling the provider. The activity heartbeats all along and
+ * stops before the provider when Temporal cancels it.
+ *
+ * A passing provider failure is thrown for Temporal
  * to retry with backoff; the message keeps its place under the cap meanwhile. A
  * permanent one (unknown mailbox, invalid number) is recorded and reported back,
  * so the journey can branch on it. Results carry ids and codes only: they are
@@ -23,6 +29,9 @@ import { toE164 } from '../src/consent/phone.ts';
 import { signLinkToken } from '../src/consent/tokens.ts';
 import { loadMessageData } from '../src/delivery/message-data.ts';
 import { reserveUnderCap } from '../src/delivery/caps.ts';
+import { withHeartbeat } from '../src/delivery/activity-heartbeat.ts';
+import { callUnderLease } from '../src/delivery/claimed-send.ts';
+import { leaseRemainingMs, recordUnderLease, sendInProgress } from '../src/delivery/send-lease.ts';
 import type { MessagingSettings } from '../src/delivery/settings.ts';
 import { describeWindow, nextOpening, parseSendWindow, type SendWindow } from '../src/delivery/window.ts';
 import { JourneyDefinition } from '../src/journeys/definition.ts';
@@ -66,9 +75,14 @@ export function createSendMessage(deps: SendMessageDependencies) {
   const { db, messaging } = deps;
   const clock = deps.clock ?? (() => new Date());
 
-  return async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
+  return (input: SendMessageInput): Promise<SendMessageResult> => withHeartbeat(() => sendMessage(input));
+
+  async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
     const existing = await db.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (existing && !['pending', 'scheduled'].includes(existing.status)) return settled(existing);
+    // Another attempt is calling the provider for it: nothing to check or write meanwhile.
+    const claimed = existing?.status === 'pending' ? await leaseRemainingMs(db, existing.id) : 0;
+    if (claimed > 0) throw sendInProgress(existing!.id, claimed);
 
     const enrollment = input.enrollmentId
       ? await db.enrollment.findUnique({ where: { id: input.enrollmentId }, select: { journeyVersion: { select: { definition: true } } } })
@@ -97,8 +111,14 @@ export function createSendMessage(deps: SendMessageDependencies) {
         },
         update: {},
       }));
-    const finish = async (status: Message['status'], data: Prisma.MessageUpdateInput = {}) =>
-      db.message.update({ where: { id: message.id }, data: { status, scheduledFor: null, ...data } });
+    // An outcome decided before the provider: written only while no attempt holds a claim on the message.
+    const finish = async (status: Message['status'], data: Prisma.MessageUpdateManyMutationInput = {}) => {
+      const { count } = await db.message.updateMany({
+        where: { id: message.id, OR: [{ leaseToken: null }, { leaseExpiresAt: { lte: new Date() } }] },
+        data: { status, scheduledFor: null, ...data },
+      });
+      if (count === 0) throw sendInProgress(message.id, await leaseRemainingMs(db, message.id));
+    };
 
     // 1. Consent, address, suppression: on every attempt.
     const blocker = await sendBlocker(db, input.constituentId, input.channel, address);
@@ -156,40 +176,53 @@ export function createSendMessage(deps: SendMessageDependencies) {
       }
     }
 
-    // The provider. Passing failures are thrown: Temporal retries, the place under the cap is kept.
-    try {
-      if (input.channel === 'email') {
-        const info = await sendEmailMessage(deps.mailer, {
-          from: deps.mailFrom,
-          to: address!,
-          messageId: message.id,
-          subject: rendered.subject!,
-          text: rendered.text!,
-          html: rendered.html!,
-          unsubscribeUrl,
-        });
-        await finish('sent', { sentAt: new Date(), providerMessageId: info.messageId, subject: rendered.subject!, error: null });
-      } else {
-        const { sid } = await messaging.sms!.send({ to: address!, body: rendered.body! });
-        await finish('sent', { sentAt: new Date(), providerMessageId: sid, segments: rendered.segments ?? null, error: null });
-      }
+    // The provider, under a claim. Passing failures are thrown: Temporal retries, the place under the cap is kept.
+    const sms = messaging.sms!;
+    const call = await callUnderLease(db, {
+      messageId: message.id,
+      discipline: input.channel === 'email' ? deps.mailer.sending : sms.sending,
+      send: async (signal) =>
+        input.channel === 'email'
+          ? (
+              await sendEmailMessage(deps.mailer, {
+                from: deps.mailFrom,
+                to: address!,
+                messageId: message.id,
+                subject: rendered.subject!,
+                text: rendered.text!,
+                html: rendered.html!,
+                unsubscribeUrl,
+                signal,
+              })
+            ).messageId
+          : (await sms.send({ to: address!, body: rendered.body! }, signal)).sid,
+      isPermanent: (error) => permanentFailure(error) !== undefined,
+    });
+    if ('settled' in call) return settled(call.settled);
+    if ('result' in call) {
+      await recordUnderLease(db, call.lease, {
+        status: 'sent',
+        scheduledFor: null,
+        sentAt: new Date(),
+        providerMessageId: call.result,
+        error: null,
+        ...(input.channel === 'email' ? { subject: rendered.subject! } : { segments: rendered.segments ?? null }),
+      });
       return { messageId: message.id, status: 'sent' };
-    } catch (error) {
-      const permanent = permanentFailure(error);
-      if (!permanent) throw error;
-      await finish('failed', { error: permanent.detail, errorCode: permanent.providerCode });
-      // An address that can never receive is suppressed for every journey.
-      if (permanent.badAddress) {
-        await suppress(db, {
-          channel: input.channel,
-          address: address!,
-          reason: input.channel === 'email' ? 'hard-bounce' : 'invalid-number',
-          source: `send of message ${message.id}: ${permanent.providerCode}`,
-        });
-      }
-      return { messageId: message.id, status: 'failed', code: permanent.code };
     }
-  };
+    const permanent = permanentFailure(call.refused)!;
+    await recordUnderLease(db, call.lease, { status: 'failed', scheduledFor: null, error: permanent.detail, errorCode: permanent.providerCode });
+    // An address that can never receive is suppressed for every journey.
+    if (permanent.badAddress) {
+      await suppress(db, {
+        channel: input.channel,
+        address: address!,
+        reason: input.channel === 'email' ? 'hard-bounce' : 'invalid-number',
+        source: `send of message ${message.id}: ${permanent.providerCode}`,
+      });
+    }
+    return { messageId: message.id, status: 'failed', code: permanent.code };
+  }
 }
 
 /** A message that waited for its window when its enrollment ended: never sent. */

@@ -62,6 +62,7 @@ export function messagingSettings(config: Config, signingSecret: string, publicU
           messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID,
           apiUrl: config.TWILIO_API_URL,
           statusCallbackUrl: `${publicUrl}/webhooks/twilio/status`,
+          limits: { concurrency: config.STEWARD_SMS_MAX_CONCURRENT, perSecond: config.STEWARD_SMS_RATE },
         })
       : undefined;
   return {

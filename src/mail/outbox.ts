@@ -1,12 +1,18 @@
 /**
  * The local mail capture for single-machine use: a real SMTP server on localhost
  * that writes each message it receives, byte for byte, as an .eml file in the
- * outbox directory (openable by any mail client).
+ * outbox directory (openable by any mail client). It is on the path of every
+ * message sent in single-machine mode, so it does the least it can: no reverse DNS
+ * lookup of its only client (localhost), and each message streamed straight to
+ * its file instead of gathered in memory first.
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { SMTPServer } from 'smtp-server';
 
 export interface OutboxCapture {
@@ -24,18 +30,13 @@ export async function startOutboxCapture(options: { dir: string; port?: number }
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     size: MAX_MESSAGE_BYTES,
+    disableReverseLookup: true,
     logger: false,
     onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('error', callback);
-      stream.on('end', () => {
-        if ((stream as { sizeExceeded?: boolean }).sizeExceeded) {
-          callback(Object.assign(new Error('Message exceeds the size limit'), { responseCode: 552 }));
-          return;
-        }
-        saveMessage(options.dir, Buffer.concat(chunks)).then(() => callback(), callback);
-      });
+      saveMessage(options.dir, stream).then(
+        (saved) => callback(saved ? null : Object.assign(new Error('Message exceeds the size limit'), { responseCode: 552 })),
+        callback,
+      );
     },
   });
   // A sender that drops its connection (a worker killed mid-send) is its problem, not the capture's.
@@ -50,13 +51,21 @@ export async function startOutboxCapture(options: { dir: string; port?: number }
   };
 }
 
-/** Writes under a temporary name and renames, so a reader never sees half a message. */
-async function saveMessage(dir: string, raw: Buffer): Promise<void> {
+/**
+ * Writes under a temporary name and renames, so a reader never sees half a
+ * message; false (and nothing kept) when the message was over the size limit.
+ */
+async function saveMessage(dir: string, stream: Readable & { sizeExceeded?: boolean }): Promise<boolean> {
   const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`;
   const partial = path.join(dir, `.${name}.partial`);
   try {
-    await writeFile(partial, raw);
+    await pipeline(stream, createWriteStream(partial));
+    if (stream.sizeExceeded) {
+      await rm(partial, { force: true });
+      return false;
+    }
     await rename(partial, path.join(dir, `${name}.eml`));
+    return true;
   } catch (error) {
     await rm(partial, { force: true });
     throw error;

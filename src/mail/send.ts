@@ -18,6 +18,8 @@ interface Email {
   messageId: string;
   subject: string;
   text: string;
+  /** Aborts the send: removed from the pool's queue, or its connection closed. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface ConstituentEmail extends Email {
@@ -52,6 +54,7 @@ async function sendRecorded(mailer: MailTransport, email: Email & { html?: strin
     ...(email.html === undefined ? {} : { html: email.html }),
     messageId,
     headers: { ...headers, 'X-Steward-Message-Id': email.messageId },
+    ...(email.signal ? { signal: email.signal } : {}),
   });
   return { messageId };
 }

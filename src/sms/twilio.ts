@@ -4,7 +4,10 @@
  * pools); Twilio's API address is configurable only so a stand-in can receive the
  * requests, which are otherwise exactly what Twilio would get.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import twilio from 'twilio';
+import type { SendDiscipline } from '../delivery/claimed-send.ts';
+import { createSendGate, type SendLimits } from '../delivery/send-gate.ts';
 
 export interface TwilioSettings {
   accountSid: string;
@@ -15,7 +18,15 @@ export interface TwilioSettings {
   apiUrl: string;
   /** Where Twilio reports delivery (the status callback endpoint). */
   statusCallbackUrl?: string | undefined;
+  /** The longest one request to Twilio may take, in ms; it is aborted there. */
+  timeoutMs?: number | undefined;
+  /** Requests in flight at once and messages per second. */
+  limits?: SendLimits | undefined;
 }
+
+/** Twilio's own client waits 30 s; a message request answers in well under a second when Twilio is well. */
+const DEFAULT_TIMEOUT_MS = 15_000;
+export const defaultSmsLimits: SendLimits = { concurrency: 4, perSecond: null };
 
 export interface OutgoingSms {
   to: string;
@@ -47,23 +58,26 @@ export function isBadNumberCode(code: number | string | undefined | null): boole
 }
 
 export interface SmsSender {
-  send(message: OutgoingSms): Promise<{ sid: string }>;
+  /** Sends one message; aborting `signal` aborts the request to Twilio. */
+  send(message: OutgoingSms, signal?: AbortSignal): Promise<{ sid: string }>;
+  /** The gate every send passes, and the longest one send may take. */
+  readonly sending: SendDiscipline;
 }
 
 export function createTwilioSender(settings: TwilioSettings): SmsSender {
   if (!settings.from && !settings.messagingServiceSid) throw new Error('Twilio needs TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID to send from');
-  const client = twilio(settings.accountSid, settings.authToken, {
-    httpClient: settings.apiUrl === 'https://api.twilio.com' ? undefined : redirectingClient(settings.apiUrl),
-  });
+  const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const client = twilio(settings.accountSid, settings.authToken, { httpClient: boundedClient(settings.apiUrl, timeoutMs) });
   return {
-    async send({ to, body }) {
+    sending: { gate: createSendGate(settings.limits ?? defaultSmsLimits), callBudgetMs: timeoutMs },
+    async send({ to, body }, signal) {
       try {
-        const message = await client.messages.create({
+        const message = await callSignal.run(signal, () => client.messages.create({
           to,
           body,
           ...(settings.messagingServiceSid ? { messagingServiceSid: settings.messagingServiceSid } : { from: settings.from! }),
           ...(settings.statusCallbackUrl ? { statusCallback: settings.statusCallbackUrl } : {}),
-        });
+        }));
         return { sid: message.sid };
       } catch (error) {
         // A 4xx other than rate limiting is Twilio refusing this message: final.
@@ -77,10 +91,23 @@ export function createTwilioSender(settings: TwilioSettings): SmsSender {
   };
 }
 
-/** Twilio's HTTP client, sending to another base address. */
-function redirectingClient(apiUrl: string): InstanceType<typeof twilio.RequestClient> {
+/** The abort signal of the send making the current request, if it has one. */
+const callSignal = new AsyncLocalStorage<AbortSignal | undefined>();
+
+/**
+ * Twilio's HTTP client with a hard deadline on every request (its own `timeout` is
+ * a socket idle timeout, which a trickling answer never trips), aborted also with
+ * the send's own signal; sending to another base address when one is configured.
+ */
+function boundedClient(apiUrl: string, timeoutMs: number): InstanceType<typeof twilio.RequestClient> {
+  const client = new twilio.RequestClient({ timeout: timeoutMs });
+  client.axios.interceptors.request.use((config) => {
+    const signal = callSignal.getStore();
+    config.signal = signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    return config;
+  });
+  if (apiUrl === 'https://api.twilio.com') return client;
   const base = apiUrl.replace(/\/$/, '');
-  const client = new twilio.RequestClient();
   const request = client.request.bind(client);
   client.request = (options) => request({ ...options, uri: options.uri.replace(/^https:\/\/api\.twilio\.com/, base) });
   return client;

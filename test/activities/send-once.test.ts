@@ -1,0 +1,197 @@
+/**
+ * A send is claimed before the provider is called, on real parts: a real SMTP
+ * server that holds its answer to DATA until the test lets it go (so an attempt
+ * can be caught in the middle of sending), and a real database (PostgreSQL when
+ * DATABASE_URL is set, else PGlite). Every wait is for a condition.
+ */
+import { randomUUID } from 'node:crypto';
+import { CancelledFailure } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverStaffNotice } from '../../activities/deliver-email.ts';
+import { createSendMessage, type SendMessageInput } from '../../activities/send-message.ts';
+import type { Database } from '../../src/db/client.ts';
+import { unrestrictedMessaging } from '../../src/delivery/settings.ts';
+import { claimSend, recordUnderLease } from '../../src/delivery/send-lease.ts';
+import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { eventually } from '../support/wait.ts';
+
+/** A real SMTP server that counts the messages whose data arrived and answers each only when released. */
+async function startHoldingSmtp() {
+  const received: string[] = [];
+  const answers: (() => void)[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    disableReverseLookup: true,
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        received.push(Buffer.concat(chunks).toString());
+        answers.push(() => callback());
+      });
+    },
+  });
+  server.on('error', () => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as { port: number };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    /** Accepts the n-th message (0-based) that arrived. */
+    accept: (n: number) => answers[n]!(),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+let database: TestDatabase;
+let db: Database;
+let smtp: Awaited<ReturnType<typeof startHoldingSmtp>>;
+let mailer: MailTransport;
+
+beforeAll(async () => {
+  [database, smtp] = await Promise.all([createTestDatabase(), startHoldingSmtp()]);
+  db = database.prisma;
+  mailer = createMailTransport(smtp.url);
+}, 120_000);
+
+afterAll(async () => {
+  mailer?.close();
+  await smtp?.stop();
+  await database?.drop();
+});
+
+const mailFrom = 'Hope Shelter <hello@hope.example>';
+
+async function consentingDonor() {
+  return db.constituent.create({
+    data: { email: `once-${randomUUID()}@example.org`, firstName: 'Ada', consents: { create: { channel: 'email', status: 'granted', source: 'test' } } },
+  });
+}
+
+function emailInput(constituentId: string): SendMessageInput {
+  return { channel: 'email', enrollmentId: null, constituentId, template: 'new-donor-impact', idempotencyKey: randomUUID() };
+}
+
+const sendMessage = () => createSendMessage({ db, mailer, mailFrom, messaging: unrestrictedMessaging() });
+const arrived = (count: number) => eventually(async () => (smtp.received.length >= count ? true : undefined), `${count} message(s) at the mail server`);
+const messageFor = (input: SendMessageInput) => db.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
+
+describe(`a claimed send (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  it('gives the claim to exactly one of many attempts at once', async () => {
+    const donor = await consentingDonor();
+    const message = await db.message.create({
+      data: { idempotencyKey: randomUUID(), constituentId: donor.id, channel: 'email', template: 't', recipient: donor.email!, status: 'pending' },
+    });
+    const claims = await Promise.all(Array.from({ length: 8 }, () => claimSend(db, message.id, 60_000)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await db.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ sendAttempts: 1, leaseToken: claims.find(Boolean)!.token });
+  });
+
+  it('calls the provider once when a second attempt starts while the first is still sending', async () => {
+    const input = emailInput((await consentingDonor()).id);
+    const before = smtp.received.length;
+    const first = sendMessage()(input);
+    await arrived(before + 1);
+
+    // The retry Temporal starts when the first attempt looks dead: it does not send.
+    await expect(sendMessage()(input)).rejects.toMatchObject({ type: 'SendInProgress', nonRetryable: false });
+    smtp.accept(before);
+    const sent = await first;
+    expect(sent).toMatchObject({ status: 'sent' });
+    // Once the first is recorded, a retry answers from the record.
+    expect(await sendMessage()(input)).toEqual(sent);
+    expect(smtp.received.length).toBe(before + 1);
+    expect(await messageFor(input)).toMatchObject({ status: 'sent', sendAttempts: 1, leaseToken: null, leaseExpiresAt: null });
+  });
+
+  it('calls the provider once for a staff notice asked twice at once', async () => {
+    const donor = await consentingDonor();
+    const notice = { idempotencyKey: randomUUID(), enrollmentId: null, constituentId: donor.id, template: 'staff-task-notification', recipient: 'care@hope.example', subject: 'Call Ada', text: 'Please call.' };
+    const before = smtp.received.length;
+    const first = deliverStaffNotice({ db, mailer, mailFrom }, notice);
+    await arrived(before + 1);
+    await expect(deliverStaffNotice({ db, mailer, mailFrom }, notice)).rejects.toMatchObject({ type: 'SendInProgress' });
+    smtp.accept(before);
+    expect(await first).toMatchObject({ status: 'sent' });
+    expect(smtp.received.length).toBe(before + 1);
+  });
+
+  it('lets the next attempt send once the claim of an attempt that died has lapsed', async () => {
+    const input = emailInput((await consentingDonor()).id);
+    const donor = await db.constituent.findUniqueOrThrow({ where: { id: input.constituentId } });
+    const message = await db.message.create({
+      data: { idempotencyKey: input.idempotencyKey, constituentId: donor.id, channel: 'email', template: input.template, recipient: donor.email!, status: 'pending', countedAt: new Date() },
+    });
+    // A worker claimed the send and died before it called the provider or recorded anything.
+    expect(await claimSend(db, message.id, 500)).toMatchObject({ attempt: 1 });
+    const before = smtp.received.length;
+
+    const retry = sendMessage();
+    const sending = eventually(async () => {
+      try {
+        return await retry(input);
+      } catch (error) {
+        if ((error as { type?: string }).type === 'SendInProgress') return undefined;
+        throw error;
+      }
+    }, 'the claim to lapse and the retry to send');
+    await arrived(before + 1);
+    smtp.accept(before);
+    expect(await sending).toMatchObject({ status: 'sent' });
+    expect(smtp.received.length).toBe(before + 1);
+    expect(await messageFor(input)).toMatchObject({ status: 'sent', sendAttempts: 2, leaseToken: null });
+  });
+
+  it('does not record the result of an attempt whose claim was taken over over the newer one', async () => {
+    const input = emailInput((await consentingDonor()).id);
+    const before = smtp.received.length;
+    const first = sendMessage()(input);
+    await arrived(before + 1);
+    // The first attempt stalls past its claim (a paused process, a lost network): the claim lapses.
+    await db.$executeRaw`UPDATE message SET lease_expires_at = now() AT TIME ZONE 'UTC' - interval '1 second' WHERE idempotency_key = ${input.idempotencyKey}`;
+
+    const second = sendMessage()(input);
+    await arrived(before + 2);
+    smtp.accept(before + 1);
+    expect(await second).toMatchObject({ status: 'sent' });
+    const recorded = await messageFor(input);
+    expect(recorded).toMatchObject({ status: 'sent', sendAttempts: 2, leaseToken: null });
+
+    // The first attempt's server answers at last: it records nothing over the second's record.
+    smtp.accept(before);
+    await expect(first).rejects.toMatchObject({ type: 'SendLeaseLost' });
+    expect(await messageFor(input)).toEqual(recorded);
+  });
+
+  it('records nothing under a claim that is no longer its own', async () => {
+    const donor = await consentingDonor();
+    const message = await db.message.create({
+      data: { idempotencyKey: randomUUID(), constituentId: donor.id, channel: 'email', template: 't', recipient: donor.email!, status: 'pending' },
+    });
+    const stale = (await claimSend(db, message.id, 60_000))!;
+    await db.message.update({ where: { id: message.id }, data: { leaseExpiresAt: new Date(0) } });
+    const fresh = (await claimSend(db, message.id, 60_000))!;
+    expect(fresh.attempt).toBe(2);
+    await expect(recordUnderLease(db, stale, { status: 'sent', providerMessageId: 'stale' })).rejects.toMatchObject({ type: 'SendLeaseLost' });
+    await recordUnderLease(db, fresh, { status: 'sent', providerMessageId: 'fresh' });
+    expect(await db.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ providerMessageId: 'fresh', leaseToken: null });
+  });
+
+  it('heartbeats as a Temporal activity and, once cancelled, stops before the provider', async () => {
+    const input = emailInput((await consentingDonor()).id);
+    const before = smtp.received.length;
+    const activity = new MockActivityEnvironment();
+    let heartbeats = 0;
+    activity.on('heartbeat', () => heartbeats++);
+    activity.cancel();
+    await expect(activity.run(sendMessage(), input)).rejects.toBeInstanceOf(CancelledFailure);
+    expect(heartbeats).toBeGreaterThan(0);
+    expect(smtp.received.length).toBe(before);
+    expect(await messageFor(input)).toMatchObject({ status: 'pending', sendAttempts: 0, leaseToken: null });
+  });
+});
