@@ -158,6 +158,19 @@ describe('the request log', () => {
     const text = lines.map((line) => JSON.stringify(line)).join('\n');
     for (const secret of [body.constituent.email, key, 'stw_not-a-real-key', 'Lovelace', '5551234567']) expect(text).not.toContain(secret);
   });
+
+
+  it('writes a fault in Steward (500) as an error with its stack, the answer saying only "Internal error"', async () => {
+    const lines: Record<string, unknown>[] = [];
+    // A key store with a bug in it: the request fails for a reason no retry would cure.
+    const faulty = api({ lines, keys: { ...services.keys, authenticate: async () => Promise.reject(new TypeError(`cannot read ${key} of undefined`)) } });
+    const response = await injectWithKey(faulty, key)({ method: 'GET', url: '/events' });
+    expect(response.statusCode).toBe(500);
+    expect(response.headers['retry-after']).toBeUndefined();
+    expect(response.json()).toEqual({ error: { message: 'Internal error' } });
+    const [line] = lines.filter((entry) => entry.requestId === response.headers['x-request-id']);
+    expect(line).toMatchObject({ level: 50, route: '/events', status: 500, err: { type: 'TypeError', message: 'cannot read [key] of undefined', stack: expect.stringContaining('\n    at ') } });
+  });
 });
 
 describe('which errors mean a part is down', () => {
