@@ -15,7 +15,7 @@ import { startEmbeddedPostgres } from './db/embedded.ts';
 import { loadJourneyCatalog } from './journeys/catalog.ts';
 import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
 import { startOutboxCapture } from './mail/outbox.ts';
-import { createMailTransport, type DkimSettings } from './mail/transport.ts';
+import { createMailTransport, mailPool, type DkimSettings } from './mail/transport.ts';
 import { resolveSigningSecret } from './consent/secret.ts';
 import { messagingSettings } from './delivery/settings.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
@@ -38,7 +38,7 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-/** How often stored events that could not be routed are tried again. */
+/** How often stored events nobody kicked the router about, and undelivered task outcomes, are looked for. */
 const PENDING_ROUTE_INTERVAL_MS = 5_000;
 
 export interface StackOptions {
@@ -105,7 +105,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       stops.push(capture.stop);
       smtpUrl = capture.url;
     }
-    const mailer = createMailTransport(smtpUrl, await dkimSettings(config));
+    const mailer = createMailTransport(smtpUrl, await dkimSettings(config), mailPool(config));
     const publicUrl = (config.STEWARD_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/$/, '');
     const signingSecret = await resolveSigningSecret(config.STEWARD_SIGNING_SECRET, config.dataDir);
     const messaging = messagingSettings(config, signingSecret, publicUrl);
@@ -124,6 +124,12 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         workflowBundle: await bundleWorkflows(),
+        tuning: {
+          maxCachedWorkflows: config.STEWARD_WORKER_CACHED_WORKFLOWS,
+          maxConcurrentWorkflowTaskExecutions: config.STEWARD_WORKER_WORKFLOW_TASKS,
+          maxConcurrentActivityTaskExecutions: config.STEWARD_WORKER_ACTIVITIES,
+          maxConcurrentLocalActivityExecutions: config.STEWARD_WORKER_LOCAL_ACTIVITIES,
+        },
         activities: {
           db,
           mailer,
@@ -155,22 +161,26 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         db,
         temporal,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
+        routingConcurrency: config.STEWARD_ROUTING_CONCURRENCY,
+        log,
         channels: { signingSecret, org: messaging.org, phoneCountry: messaging.phoneCountry, log },
       });
-      const { router, tasks } = services;
-      // Events stored and task outcomes recorded while Temporal was unreachable are
-      // delivered here, one pass at a time.
+      const { routing, tasks } = services;
+      // Intake kicks the pump for what it stores; the interval catches what other
+      // processes stored and what waited for Temporal or the database.
+      routing.start(PENDING_ROUTE_INTERVAL_MS);
+      routing.kick();
+      // Task outcomes recorded while Temporal was unreachable are delivered here, one pass at a time.
       let pass: Promise<unknown> | undefined;
       const pendingLoop = setInterval(() => {
-        pass ??= router
-          .routePending()
-          .then(() => tasks.deliverPendingOutcomes())
-          .catch((error: unknown) => log(`pending events and outcomes wait for Temporal (${String(error)})`))
+        pass ??= tasks
+          .deliverPendingOutcomes()
+          .catch((error: unknown) => log(`task outcomes wait to reach their journeys (${String(error)})`))
           .finally(() => (pass = undefined));
       }, PENDING_ROUTE_INTERVAL_MS);
       stops.push(async () => {
         clearInterval(pendingLoop);
-        await pass;
+        await Promise.all([pass, routing.stop()]);
       });
       apiKeyFile = await ensureFirstAdminKey(services.keys, config.dataDir);
       const api = buildApi({

@@ -42,8 +42,8 @@ function accepted(event: InteractionEvent, duplicate: boolean): AcceptedEvent {
 export function registerEventRoutes(server: FastifyInstance, deps: { db: Database; routing: RoutingPump }): void {
   const { db, routing } = deps;
   const app = server.withTypeProvider<ZodTypeProvider>();
-  // Events stored by this process are routed by it; closing waits for the pass under way.
-  server.addHook('onClose', () => routing.stop());
+  // Closing waits for the routing pass under way (the pump itself belongs to the process and may serve other apps).
+  server.addHook('onClose', () => routing.idle());
 
   /** Stores all or nothing, then asks for routing; answers after the durable write, not after Temporal. */
   async function accept(inputs: InteractionEventInput[]): Promise<AcceptedEvent[]> {
@@ -94,7 +94,11 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
       });
       if (!event) return reply.status(404).send(errorBody(`No event ${request.params.id}`));
       const [started, stepped] = await Promise.all([
-        db.enrollment.findMany({ where: { triggerEventId: event.id }, select: { id: true, workflowId: true, journeyVersion: { select: { journeyId: true } } } }),
+        db.enrollment.findMany({
+          where: { triggerEventId: event.id },
+          orderBy: { journeyVersion: { journeyId: 'asc' } },
+          select: { id: true, workflowId: true, journeyVersion: { select: { journeyId: true } } },
+        }),
         db.enrollmentTransition.findMany({
           where: { eventId: event.id, enrollment: { triggerEventId: { not: event.id } } },
           distinct: ['enrollmentId'],

@@ -15,7 +15,7 @@ import type { Database } from '../../src/db/client.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createServices, type Services } from '../../src/services.ts';
-import { bearer, injectWithKey, makeKey } from '../support/api.ts';
+import { bearer, injectWithKey, makeKey, routed } from '../support/api.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -307,8 +307,8 @@ describe('events, enrollments and messages', () => {
 
   it('lists enrollments by journey and status, and messages by constituent', async () => {
     const email = `enr-${randomUUID()}@example.org`;
-    const posted = (await admin({ method: 'POST', url: '/events', payload: donation(email) })).json();
-    const enrollmentId = posted.enrollments[0].enrollmentId;
+    const posted = await routed(admin, await admin({ method: 'POST', url: '/events', payload: donation(email) }));
+    const enrollmentId = posted.enrollments[0]!.enrollmentId;
     const list = (await admin({ method: 'GET', url: '/enrollments?journeyId=first-gift-thank-you&status=active&limit=200' })).json();
     expect(list.enrollments.map((row: { id: string }) => row.id)).toContain(enrollmentId);
     expect(list.enrollments[0]).toMatchObject({ journeyId: 'first-gift-thank-you', version: expect.any(Number) });

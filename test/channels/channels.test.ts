@@ -23,7 +23,7 @@ import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startTwilioDouble, type TwilioDouble } from '../support/twilio-double.ts';
 import { eventually } from '../support/wait.ts';
-import { injectWithKey, makeKey } from '../support/api.ts';
+import { injectWithKey, makeKey, routed } from '../support/api.ts';
 
 const ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
 const AUTH_TOKEN = 'twilio-auth-token-for-tests';
@@ -114,7 +114,7 @@ async function trigger(name: string, person: Person) {
     },
   });
   expect(response.statusCode).toBe(202);
-  const body = response.json() as { enrollments: { enrollmentId: string; workflowId: string }[] };
+  const body = await routed(call, response);
   expect(body.enrollments).toHaveLength(1);
   const enrollment = await db.enrollment.findUniqueOrThrow({ where: { id: body.enrollments[0]!.enrollmentId } });
   return { enrollment, handle: runtime.env.client.workflow.getHandle(enrollment.workflowId) };

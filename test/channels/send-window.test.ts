@@ -15,7 +15,7 @@ import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
-import { injectWithKey, makeKey } from '../support/api.ts';
+import { injectWithKey, makeKey, routed } from '../support/api.ts';
 
 let runtime: TestRuntime;
 let db: Database;
@@ -37,9 +37,12 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-/** One email, sent within a one-hour window that opens 12 hours from now (UTC). */
+/**
+ * One email, sent within a one-hour window that opens 12 hours from now (UTC), "now"
+ * being the workflows' clock: the test server moves it ahead as earlier tests skip time.
+ */
 async function windowedJourney(id: string) {
-  const opensHour = (new Date().getUTCHours() + 12) % 24;
+  const opensHour = (new Date(await runtime.env.currentTimeMs()).getUTCHours() + 12) % 24;
   const hours = `${String(opensHour).padStart(2, '0')}:00-${String(opensHour + 1).padStart(2, '0')}:00`;
   const definition: JourneyDefinitionInput = {
     id,
@@ -59,7 +62,7 @@ async function trigger(name: string) {
     url: '/events',
     payload: { id: randomUUID(), type: 'custom', constituent: { email: `${randomUUID()}@example.org`, timezone: 'UTC', consent: { email: 'granted' } }, data: { name } },
   });
-  const body = response.json() as { enrollments: { enrollmentId: string }[] };
+  const body = await routed(call, response);
   const enrollment = await db.enrollment.findUniqueOrThrow({ where: { id: body.enrollments[0]!.enrollmentId } });
   return { enrollment, handle: runtime.env.client.workflow.getHandle(enrollment.workflowId) };
 }
@@ -69,7 +72,7 @@ describe('send windows in a journey', () => {
     // A one-hour window that is closed now wherever the recipient is: the hour starting 12 hours from now, in UTC.
     const { opensHour, hours } = await windowedJourney('window-hold');
     const worker = await runtime.worker({ messaging });
-    const enrolledAt = Date.now();
+    const enrolledAt = await runtime.env.currentTimeMs();
     const { enrollment, handle } = await trigger('window-hold');
     await worker.runUntil(async () => {
       const waiting = await eventually(async () => (await db.message.findFirst({ where: { enrollmentId: enrollment.id, scheduledFor: { not: null } } })) ?? undefined, 'the decision to wait');

@@ -54,6 +54,7 @@ function expectedType(field: Field): Record<string, unknown> {
   const byType: Record<string, Record<string, unknown>> = {
     String: { data_type: 'text' },
     Int: { data_type: 'integer' },
+    BigInt: { data_type: 'bigint' },
     Boolean: { data_type: 'boolean' },
     Json: { data_type: 'jsonb' },
     DateTime: { data_type: 'timestamp without time zone', datetime_precision: 3 },

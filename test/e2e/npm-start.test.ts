@@ -104,6 +104,14 @@ async function postEvent(apiUrl: string, body: unknown) {
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
 
+/** Where an accepted event went, once routing is done (or, with `until`, once that holds too). */
+function routedEvent(apiUrl: string, eventId: string, until: (event: Record<string, any>) => boolean = () => true) {
+  return eventually(async () => {
+    const event = await getJson(`${apiUrl}/events/${eventId}`);
+    return event.routing === 'routed' && until(event) ? event : undefined;
+  }, `event ${eventId} to be routed`);
+}
+
 const firstGift = {
   id: 'e2e-gift-1',
   type: 'donation',
@@ -123,8 +131,10 @@ describe('npm start', () => {
     expect((await fetch(`${first.apiUrl}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(firstGift) })).status).toBe(401);
     const posted = await postEvent(first.apiUrl, firstGift);
     expect(posted.status).toBe(202);
-    expect(posted.body.enrollments).toEqual([expect.objectContaining({ journeyId: 'first-gift-thank-you', action: 'enrolled' })]);
-    const enrollmentId: string = posted.body.enrollments[0].enrollmentId;
+    expect(posted.body).toMatchObject({ duplicate: false, status: `/events/${posted.body.eventId}` });
+    const routedTo = await routedEvent(first.apiUrl, posted.body.eventId);
+    expect(routedTo.enrollments).toEqual([expect.objectContaining({ journeyId: 'first-gift-thank-you', action: 'enrolled' })]);
+    const enrollmentId: string = routedTo.enrollments[0].enrollmentId;
 
     const [thankYou] = await eventually(async () => {
       const mail = await outboxMail();
@@ -143,7 +153,8 @@ describe('npm start', () => {
 
     // The workflow left running by the first process reacts to a second gift now.
     const secondGift = await postEvent(second.apiUrl, { ...firstGift, id: 'e2e-gift-2', data: { amount: 40, currency: 'USD' } });
-    expect(secondGift.body.enrollments).toEqual([expect.objectContaining({ enrollmentId, action: 'signalled' })]);
+    const tookStep = await routedEvent(second.apiUrl, secondGift.body.eventId, (event) => event.enrollments.length > 0);
+    expect(tookStep.enrollments).toEqual([expect.objectContaining({ enrollmentId, action: 'signalled' })]);
     const after = await eventually(async () => {
       const view = await getJson(`${second.apiUrl}/enrollments/${enrollmentId}`);
       return view.status === 'converted' ? view : undefined;

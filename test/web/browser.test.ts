@@ -69,7 +69,15 @@ async function postEvent(body: unknown) {
     body: JSON.stringify(body),
   });
   expect(response.status).toBe(202);
-  return (await response.json()) as { enrollments: { enrollmentId: string; journeyId: string }[] };
+  // Answered once stored; wait for routing to say where the event went.
+  const { eventId } = (await response.json()) as { eventId: string };
+  return eventually(async () => {
+    const event = (await (await fetch(`${baseUrl}/events/${eventId}`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as {
+      routing: string;
+      enrollments: { enrollmentId: string; journeyId: string }[];
+    };
+    return event.routing === 'routed' ? event : undefined;
+  }, `event ${eventId} to be routed`);
 }
 
 /** A signed-in admin's page, by cookie, for tests that are not about signing in. */

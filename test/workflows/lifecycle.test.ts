@@ -16,7 +16,7 @@ import { createServices, type Services } from '../../src/services.ts';
 import { enrollmentStateQuery } from '../../workflows/contract.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
-import { injectWithKey, makeKey } from '../support/api.ts';
+import { injectWithKey, makeKey, routed } from '../support/api.ts';
 
 const DAY = 86_400_000;
 
@@ -74,7 +74,7 @@ async function donate(email = `${randomUUID()}@example.org`) {
     url: '/events',
     payload: { id: randomUUID(), type: 'donation', constituent: { email, firstName: 'Ada', consent: { email: 'granted' } }, data: { amount: 30, currency: 'USD' } },
   });
-  return response.json() as { enrollments: { enrollmentId: string; workflowId: string }[] };
+  return routed(call, response);
 }
 
 const templatesOf = async (enrollmentId: string) =>
