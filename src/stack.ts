@@ -70,7 +70,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     }
     const { applied } = await applyMigrations(databaseUrl, { log });
     if (applied.length > 0) log(`database: applied ${applied.length} migration(s)`);
-    const db = createPrismaClient(databaseUrl, config.DATABASE_URL ? {} : { maxConnections: 1 });
+    const db = createPrismaClient(databaseUrl, config.DATABASE_URL ? { connectionTimeoutMs: 10_000 } : { maxConnections: 1 });
     stops.push(() => db.$disconnect());
     await publishJourneyCatalog(db, await loadJourneyCatalog());
 
