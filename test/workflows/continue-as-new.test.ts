@@ -109,7 +109,8 @@ describe('continue-as-new', () => {
           await handle.signal(interactionSignal, { type: 'custom', eventId: event.id, occurredAt: event.occurredAt.toISOString(), data: { name: `flip-${flip}` } });
           await eventually(async () => ((await handle.query(enrollmentStateQuery))?.step === flip + 1 ? true : undefined), `flip ${flip}`, 30_000);
         }
-        const view = await handle.query(enrollmentStateQuery);
+        // A run that has just begun answers null until it has loaded its journey.
+        const view = await eventually(async () => (await handle.query(enrollmentStateQuery)) ?? undefined, 'the current run to answer');
         // The 30-day timer of the current state survived every continue-as-new.
         expect(view?.timers).toHaveLength(1);
         expect((await handle.describe()).runId).not.toBe(firstRunId);
