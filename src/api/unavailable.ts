@@ -39,8 +39,12 @@ const ADAPTER_UNAVAILABLE = new Set(['DatabaseNotReachable', 'ConnectionClosed',
  */
 const POSTGRES_UNAVAILABLE = new Set(['08000', '08001', '08003', '08004', '08006', '53300', '57P01', '57P02', '57P03']);
 
-/** `pg` throws these as plain errors, without a code, when a socket drops or a connect attempt times out. */
-const DRIVER_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/];
+/**
+ * `pg` throws these as plain errors, without a code, when a socket drops, a connect
+ * attempt times out, or a statement is sent on a connection that was ended between
+ * two statements of a transaction (the server terminated its backend meanwhile).
+ */
+const DRIVER_MESSAGES = [/^Connection terminated/, /^timeout exceeded when trying to connect/, /^Client has encountered a connection error and is not queryable/];
 
 /** gRPC statuses meaning Temporal did not answer (in time, or at all) or shed the call: 14, 4, 8. */
 const GRPC_UNAVAILABLE = new Set([14, 4, 8]);

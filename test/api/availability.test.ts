@@ -196,6 +196,8 @@ describe('which errors mean a part is down', () => {
       const twice = async (create: () => Promise<unknown>) => create().then(create);
       const cases: [string, unknown, 'database' | 'temporal' | undefined][] = [
         ['no connection free within maxWait', poolTimeout, 'database'],
+        // What `pg` throws for the next statement of a transaction whose backend was terminated after the one before (a fault drill met it).
+        ['a transaction whose connection was terminated between statements', await statementAfterTermination(), 'database'],
         ['nothing listening at the database port', await createPrismaClient(`postgresql://postgres@127.0.0.1:${await closedPort()}/steward`).apiKey.count().catch((error: unknown) => error), 'database'],
         ['an email already on file', await twice(() => database.prisma.constituent.create({ data: { email: twinEmail } })).catch((error: unknown) => error), undefined],
         ['Temporal refusing connections', await unreachable.workflow.start('anything', { taskQueue: 'unused', workflowId: randomUUID() }).catch((error: unknown) => error), 'temporal'],
@@ -255,6 +257,23 @@ async function databaseThatCanGoDown(): Promise<DatabaseThatCanGoDown> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The next statement of a transaction whose connection the database ended after the
+ * one before: `pg` refuses to send it ("not queryable"). The pause lets the driver
+ * read the end of its connection first, as it has between two statements on a busy API.
+ */
+async function statementAfterTermination(): Promise<unknown> {
+  return database.prisma
+    .$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1`;
+      await database.takeDown();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      return tx.$queryRaw`SELECT 1`;
+    })
+    .catch((error: unknown) => error)
+    .finally(() => database.bringBack());
 }
 
 /** A port that was free a moment ago and has no listener. */
