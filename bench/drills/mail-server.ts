@@ -20,10 +20,14 @@ export interface ReceivedMail {
 export interface DrillMailServer {
   url: string;
   received: ReceivedMail[];
+  /** How often it misbehaved: 421 answers given, connections cut after a message. */
+  faults: { refused: number; cut: number };
   /** From now, for ms: 421 to every connection and MAIL FROM. */
   refuseFor(ms: number): void;
   /** From now, for ms: take each message, then cut the connection before the final reply. */
   cutFor(ms: number): void;
+  /** Back to accepting everything at once. */
+  behave(): void;
   stop(): Promise<void>;
 }
 
@@ -35,7 +39,9 @@ const HEADER_BYTES = 16 * 1024;
 export async function startDrillMailServer(): Promise<DrillMailServer> {
   const received: ReceivedMail[] = [];
   let misbehaving: { how: Behaviour; until: number } | undefined;
+  const faults = { refused: 0, cut: 0 };
   const now = (how: Behaviour) => misbehaving?.how === how && Date.now() < misbehaving.until;
+  const refusal = () => (now('refuse') ? ((faults.refused += 1), unavailable()) : undefined);
   const unavailable = () => Object.assign(new Error('4.3.2 Service not available, closing transmission channel'), { responseCode: 421 });
 
   const server: SMTPServer = new SMTPServer({
@@ -44,10 +50,10 @@ export async function startDrillMailServer(): Promise<DrillMailServer> {
     logger: false,
     size: 10 * 1024 * 1024,
     onConnect(_session, callback) {
-      callback(now('refuse') ? unavailable() : undefined);
+      callback(refusal());
     },
     onMailFrom(_address, _session, callback) {
-      callback(now('refuse') ? unavailable() : undefined);
+      callback(refusal());
     },
     onData(stream, session, callback) {
       let head = '';
@@ -58,7 +64,10 @@ export async function startDrillMailServer(): Promise<DrillMailServer> {
         const cut = now('cut');
         const messageId = /^message-id:\s*(\S+)/im.exec(head.split(/\r?\n\r?\n/)[0] ?? '')?.[1] ?? '(none)';
         for (const { address } of session.envelope.rcptTo) received.push({ recipient: address.toLowerCase(), messageId, at: Date.now(), cut });
-        if (cut) cutConnection(server, session);
+        if (cut) {
+          faults.cut += 1;
+          cutConnection(server, session);
+        }
         else callback();
       });
     },
@@ -71,8 +80,10 @@ export async function startDrillMailServer(): Promise<DrillMailServer> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    faults,
     refuseFor: (ms) => (misbehaving = { how: 'refuse', until: Date.now() + ms }),
     cutFor: (ms) => (misbehaving = { how: 'cut', until: Date.now() + ms }),
+    behave: () => (misbehaving = undefined),
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -20,7 +20,7 @@ export interface DrillOptions {
 }
 
 const USAGE = `npm run drill -- [name ...] [--quick] [--rate=50] [--duration=20] [--fault-at=0.4]
-    [--outage=SECONDS (all outages)] [--deadline=600] [--settle=90] [--postgres=postgresql://postgres@127.0.0.1:5432/postgres]
+    [--outage=SECONDS (all outages)] [--deadline=600] [--settle=60] [--postgres=postgresql://postgres@127.0.0.1:5432/postgres]
 
   kill-stack     (a) kill -9 of the whole npm start process group mid-burst; restart on the same data directory
   kill-worker    (b) separate worker and API processes on PostgreSQL and an external Temporal; kill -9 the worker, restart it
@@ -45,7 +45,7 @@ export function parseDrillOptions(argv: string[]): DrillOptions {
   const quick = flags.get('quick') === 'true';
   const defaults = quick
     ? { rate: 20, duration: 10, outage: { smtp421: 20, smtpCut: 8, postgres: 15, temporal: 10 }, deadline: 240, settle: 15 }
-    : { rate: 50, duration: 20, outage: { smtp421: 120, smtpCut: 20, postgres: 30, temporal: 30 }, deadline: 600, settle: 90 };
+    : { rate: 50, duration: 20, outage: { smtp421: 120, smtpCut: 20, postgres: 30, temporal: 30 }, deadline: 600, settle: 60 };
   const positive = (name: string): number | undefined => {
     const raw = flags.get(name);
     if (raw !== undefined && !(Number(raw) > 0)) throw new Error(`--${name} must be a positive number, not "${raw}"`);

@@ -19,6 +19,7 @@ const COLUMNS: [string, (result: DrillResult) => string][] = [
   ['received', (r) => String(r.received)],
   ['dup rcpt/msg-id', (r) => `${r.duplicateRecipients}/${r.duplicateMessageIds}${r.duplicatesInKnownWindow ? ` (${r.duplicatesInKnownWindow} known window)` : ''}`],
   ['missing', (r) => String(r.missing)],
+  ['421s/cuts', (r) => `${r.mailFaults.refused}/${r.mailFaults.cut}`],
   ['restart→ready s', (r) => (r.restartToReadySeconds === undefined ? '' : r.restartToReadySeconds.toFixed(1))],
   ['drained s', (r) => (r.drainedAfterSeconds === undefined ? '' : r.drainedAfterSeconds.toFixed(0))],
   ['verdict', (r) => r.verdict],
