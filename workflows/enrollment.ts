@@ -96,6 +96,8 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     : recordsAsActivities;
   // A new enrollment needs the constituent's facts at once: read them beside the journey.
   const factsAtStart = local && !input.carried ? loadConstituentFacts({ constituentId }) : undefined;
+  // Awaited below; should loading the journey fail first, its failure is the one that counts.
+  factsAtStart?.catch(() => undefined);
 
   let journeyVersionId = input.journeyVersionId;
   const journey = await loadJourney({ journeyVersionId });

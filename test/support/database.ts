@@ -53,7 +53,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await database.drop();
     throw error;
   }
-  const prisma = createPrismaClient(database.url, { maxConnections: database.kind === 'pglite' ? 4 : 10 });
+  // PGlite is one session: queries from several connections at once can receive each
+  // other's rows. Steward itself talks to it over one connection; so do the tests.
+  const prisma = createPrismaClient(database.url, { maxConnections: database.kind === 'pglite' ? 1 : 10 });
   return {
     ...database,
     prisma,
