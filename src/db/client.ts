@@ -3,6 +3,7 @@
  * `pg` driver adapter, for a PostgreSQL server and for embedded PGlite alike.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from './generated/prisma/client.ts';
 
 export { Prisma } from './generated/prisma/client.ts';
@@ -36,10 +37,25 @@ export interface DatabaseOptions {
 }
 
 export function createPrismaClient(url: string, options: DatabaseOptions = {}): Database {
-  const adapter = new PrismaPg({
+  const adapter = new PrismaPg(createDatabasePool(url, options), { disposeExternalPool: true });
+  return new PrismaClient({ adapter });
+}
+
+/**
+ * The pool Prisma's adapter draws on, each of whose connections listens for errors
+ * its whole life. pg-pool takes its own listener off a connection when it hands it
+ * out, and the adapter puts one on a transaction's connection only after the `await`
+ * that receives it: a connection the server ended in between (its backend terminated
+ * in a restart or failover, the notice read together with the previous statement's
+ * answer) emitted 'error' with nobody listening, and that killed the process. Now
+ * the connection's next statement fails (503) and the pool drops it when it returns.
+ */
+export function createDatabasePool(url: string, options: DatabaseOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 10,
     ...(options.connectionTimeoutMs ? { connectionTimeoutMillis: options.connectionTimeoutMs } : {}),
   });
-  return new PrismaClient({ adapter });
+  pool.on('connect', (connection) => connection.on('error', () => {}));
+  return pool;
 }
