@@ -1,10 +1,14 @@
 /**
  * Everything the benchmark starts is registered here and undone on the way out:
  * normally, on an error, and on Ctrl-C or SIGTERM. Child process groups get a
- * last SIGKILL on exit so nothing outlives the benchmark.
+ * last SIGKILL on exit, and temporary directories a last removal, so nothing
+ * outlives the benchmark.
  */
+import { rmSync } from 'node:fs';
+
 const undo: { name: string; run: () => Promise<void> }[] = [];
 const groups = new Set<number>();
+const dirs = new Set<string>();
 let cleaning: Promise<void> | undefined;
 
 /** Registers a step to run at cleanup (last registered runs first); returns a function that unregisters it. */
@@ -21,6 +25,12 @@ export function atCleanup(name: string, run: () => Promise<void>): () => void {
 export function trackGroup(pid: number): () => void {
   groups.add(pid);
   return () => groups.delete(pid);
+}
+
+/** Remembers a temporary directory, removed on exit if nothing removed it before. */
+export function trackDir(dir: string): () => void {
+  dirs.add(dir);
+  return () => dirs.delete(dir);
 }
 
 /** Runs every registered step, newest first, once. */
@@ -50,5 +60,6 @@ export function installExitHandlers(log: (line: string) => void): void {
         // already gone
       }
     }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
 }

@@ -77,7 +77,14 @@ export function tableRows(results: Results, options: LoadOptions): TableRow[] {
         value: `${fixed(open.perSecond)}/s  p50 ${fixed(open.p50Ms)} ms  p99 ${fixed(open.p99Ms)} ms  non-2xx ${open.non2xx}  5xx ${open.status5xx}  errors ${open.errors}${open.notSent ? `  not sent ${open.notSent}` : ''}`,
         ratio: `${fixed(open.perSecond / open.offeredPerSecond, 3)} of offered`,
       });
-      rows.push({ row: 'a', measure: '  enrollments, open loop', value: `${fixed(open.enrolled.perSecond)}/s, last ${fixed(open.enrolled.lagSeconds)} s after the last POST`, ratio: '' });
+      rows.push({
+        row: 'a',
+        measure: '  enrollments, open loop',
+        value: open.enrolled.complete
+          ? `${fixed(open.enrolled.perSecond)}/s, the last ${fixed(open.enrolled.lagSeconds)} s after the last POST`
+          : `${fixed(open.enrolled.perSecond)}/s; ${open.enrolled.enrollments} of ${open.ok} enrolled ${options.settleSeconds} s after the last POST`,
+        ratio: '',
+      });
     }
     for (const batch of intake.batches) {
       const insert = median(rawInsertC1.map((run) => run.perSecond));
@@ -110,7 +117,7 @@ export function tableRows(results: Results, options: LoadOptions): TableRow[] {
       row: 'c',
       measure: '  backlog (posted, not yet mailed)',
       value:
-        `${delivery.backlogGrows ? 'GROWS' : 'steady'}: ${shown.map((sample) => `${sample.atSeconds}s:${sample.count}`).join(' ')}; ` +
+        `${delivery.backlogGrows ? 'GROWS' : 'steady'}: ${shown.map((sample) => `${sample.atSeconds}s:${sample.count}`).join(', ')}; ` +
         (delivery.drainedAfterSeconds === undefined ? 'never drained' : `drained ${fixed(delivery.drainedAfterSeconds)} s after the last gift`),
       ratio: '',
     });

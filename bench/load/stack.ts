@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema, loadConfig } from '../../src/config.ts';
-import { atCleanup, trackGroup } from './cleanup.ts';
+import { atCleanup, trackDir, trackGroup } from './cleanup.ts';
 import { pause, progress } from './progress.ts';
 import { createEmptyTestDatabase } from '../../test/support/database.ts';
 
@@ -68,8 +68,11 @@ export async function startStewardStack(label: string, extra: Record<string, str
   const dataDir = await mkdtemp(path.join(tmpdir(), 'steward-bench-'));
   // On a server, a database of the stack's own, as each test file gets: nothing else there is read or changed.
   const database = process.env.DATABASE_URL ? await createEmptyTestDatabase() : undefined;
+  const untrackDir = trackDir(dataDir);
   const removeAll = async () => {
-    await rm(dataDir, { recursive: true, force: true });
+    // A process of the stack may still be closing files in it: retry rather than leave it behind.
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    untrackDir();
     await database?.drop();
   };
   const unregister = atCleanup(`remove ${dataDir}${database ? ' and the scratch database' : ''}`, removeAll);
