@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   }
 
   // The worker's routine state changes are not worth a line each; warnings and errors are.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Steward stops its parts itself, in order, on SIGINT and SIGTERM; the SDK stopping the
+  // worker on the same signal would look like the worker failing.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   log(`starting in ${config.dataDir}`);
   let stack: RunningStack | undefined;
   let stopping: Promise<void> | undefined;

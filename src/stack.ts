@@ -180,7 +180,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       }, PENDING_ROUTE_INTERVAL_MS);
       stops.push(async () => {
         clearInterval(pendingLoop);
-        await Promise.all([pass, routing.stop()]);
+        await pass;
       });
       apiKeyFile = await ensureFirstAdminKey(services.keys, config.dataDir);
       const api = buildApi({
@@ -199,6 +199,9 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       });
       apiUrl = await api.listen({ host: config.HOST, port: config.PORT });
       stops.push(() => api.close());
+      // First to stop: routing ends after the batch under way (a backlog of thousands
+      // stays stored for the next start), then the API closes.
+      stops.push(() => routing.stop());
     }
 
     return {

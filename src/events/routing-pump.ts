@@ -55,9 +55,10 @@ export function createRoutingPump(options: RoutingPumpOptions) {
       interval ??= setInterval(kick, intervalMs);
       interval.unref();
     },
-    /** Resolves once nothing is being routed right now. */
+    /** Resolves once nothing is being routed right now (or, once stopped, when the pass under way ends). */
     async idle(): Promise<void> {
-      while (draining) await draining;
+      while (draining && !stopped) await draining;
+      await draining;
     },
     async stop(): Promise<void> {
       stopped = true;
