@@ -75,6 +75,20 @@ export function createSendMessage(deps: SendMessageDependencies) {
   const { db, messaging } = deps;
   const clock = deps.clock ?? (() => new Date());
 
+  /** Stored journey versions never change: each is read and parsed once per worker process. */
+  const definitions = new Map<string, ReturnType<typeof JourneyDefinition.safeParse>>();
+  async function enrollmentJourney(enrollmentId: string) {
+    const enrollment = await db.enrollment.findUnique({ where: { id: enrollmentId }, select: { journeyVersionId: true } });
+    if (!enrollment) return undefined;
+    let definition = definitions.get(enrollment.journeyVersionId);
+    if (!definition) {
+      const version = await db.journeyVersion.findUniqueOrThrow({ where: { id: enrollment.journeyVersionId }, select: { definition: true } });
+      definition = JourneyDefinition.safeParse(version.definition);
+      definitions.set(enrollment.journeyVersionId, definition);
+    }
+    return definition;
+  }
+
   return (input: SendMessageInput): Promise<SendMessageResult> => withHeartbeat(() => sendMessage(input));
 
   async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
@@ -84,10 +98,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
     const claimed = existing?.status === 'pending' ? await leaseRemainingMs(db, existing.id) : 0;
     if (claimed > 0) throw sendInProgress(existing!.id, claimed);
 
-    const enrollment = input.enrollmentId
-      ? await db.enrollment.findUnique({ where: { id: input.enrollmentId }, select: { journeyVersion: { select: { definition: true } } } })
-      : null;
-    const definition = enrollment ? JourneyDefinition.safeParse(enrollment.journeyVersion.definition) : undefined;
+    const definition = input.enrollmentId ? await enrollmentJourney(input.enrollmentId) : undefined;
     const delivery = definition?.success ? definition.data.delivery : undefined;
     const constituent = await db.constituent.findUnique({ where: { id: input.constituentId } });
     const address = !constituent

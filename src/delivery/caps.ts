@@ -42,6 +42,11 @@ export async function reserveUnderCap(
   request: { messageId: string; constituentId: string; channel: Channel; cap: FrequencyCap | null; now: Date },
 ): Promise<Reservation> {
   const { messageId, constituentId, channel, cap, now } = request;
+  // No cap on the channel: nothing to count, so no lock to take; one statement marks the place.
+  if (!cap) {
+    await db.message.update({ where: { id: messageId }, data: { status: 'pending', countedAt: now, scheduledFor: null } });
+    return { reserved: true };
+  }
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`cap:${constituentId}:${channel}`}, 0))`;
     if (cap) {
