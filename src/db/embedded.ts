@@ -1,13 +1,15 @@
 /**
  * The embedded database for single-machine use: PGlite (PostgreSQL compiled to
- * WebAssembly) persisted in the data directory, served over the PostgreSQL wire
- * protocol on localhost so Steward reaches it through the same `pg` adapter and
- * migrator as a real server.
+ * WebAssembly) persisted in the data directory, run in a process of its own and
+ * served over the PostgreSQL wire protocol on localhost, so Steward reaches it
+ * through the same `pg` adapter and migrator as a real server.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { fileURLToPath } from 'node:url';
+import type { EmbeddedServerMessage } from './embedded-server.ts';
 
 export interface EmbeddedPostgres {
   /** postgresql:// URL of the local listener. */
@@ -28,32 +30,64 @@ export interface EmbeddedPostgresOptions {
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   await mkdir(options.dataDir, { recursive: true });
   const releaseLock = await lockDataDir(options.dataDir);
-  let db: PGlite | undefined;
   try {
-    db = await PGlite.create(options.dataDir);
-    const server = new PGLiteSocketServer({
-      db,
-      host: '127.0.0.1',
-      port: options.port ?? 0,
-      maxConnections: options.maxConnections ?? 16,
-    });
-    await server.start();
-    const port = Number(server.getServerConn().split(':').pop());
-    const opened = db;
+    const server = await startServerProcess(options);
     return {
-      url: `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
-      port,
+      url: `postgresql://postgres@127.0.0.1:${server.port}/postgres?sslmode=disable`,
+      port: server.port,
       async stop() {
         await server.stop();
-        await opened.close();
         await releaseLock();
       },
     };
   } catch (error) {
-    await db?.close().catch(() => undefined);
     await releaseLock();
     throw error;
   }
+}
+
+const serverScript = fileURLToPath(new URL('./embedded-server.ts', import.meta.url));
+
+/** How long the database process may take to open its files and listen. */
+const START_TIMEOUT_MS = 120_000;
+
+/**
+ * Runs PGlite in a process of its own (see embedded-server.ts), talking over an IPC
+ * channel: it says when it listens, and closes its files when told or when this
+ * process goes away.
+ */
+async function startServerProcess(options: EmbeddedPostgresOptions): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), serverScript, options.dataDir, String(options.port ?? 0), String(options.maxConnections ?? 16)],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const exited = once(child, 'exit');
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`The embedded database did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    child.on('message', (message: EmbeddedServerMessage) => {
+      clearTimeout(timer);
+      if ('ready' in message) resolve(message.ready);
+      else reject(new Error(`The embedded database could not start: ${message.failed}`));
+    });
+    void exited.then(([code]) => {
+      clearTimeout(timer);
+      reject(new Error(`The embedded database stopped while starting (exit code ${String(code)})`));
+    });
+  }).catch(async (error: unknown) => {
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  });
+  return {
+    port,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.connected) child.send('stop');
+      else child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 /**
