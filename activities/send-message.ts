@@ -89,6 +89,25 @@ export function createSendMessage(deps: SendMessageDependencies) {
     return definition;
   }
 
+  /** The message's record, made once per key: one INSERT … ON CONFLICT DO NOTHING, read back only when another attempt made it. */
+  async function recordMessage(input: SendMessageInput, address: string | undefined): Promise<Message> {
+    const [created] = await db.message.createManyAndReturn({
+      data: [
+        {
+          idempotencyKey: input.idempotencyKey,
+          enrollmentId: input.enrollmentId,
+          constituentId: input.constituentId,
+          channel: input.channel,
+          template: input.template,
+          recipient: address ?? '',
+          status: 'scheduled',
+        },
+      ],
+      skipDuplicates: true,
+    });
+    return created ?? db.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
+  }
+
   return (input: SendMessageInput): Promise<SendMessageResult> => withHeartbeat(() => sendMessage(input));
 
   async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
@@ -107,21 +126,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
         ? (constituent.email?.toLowerCase() ?? undefined)
         : toE164(constituent.phone, messaging.phoneCountry);
 
-    const message =
-      existing ??
-      (await db.message.upsert({
-        where: { idempotencyKey: input.idempotencyKey },
-        create: {
-          idempotencyKey: input.idempotencyKey,
-          enrollmentId: input.enrollmentId,
-          constituentId: input.constituentId,
-          channel: input.channel,
-          template: input.template,
-          recipient: address ?? '',
-          status: 'scheduled',
-        },
-        update: {},
-      }));
+    const message = existing ?? (await recordMessage(input, address));
     // An outcome decided before the provider: written only while no attempt holds a claim on the message.
     const finish = async (status: Message['status'], data: Prisma.MessageUpdateManyMutationInput = {}) => {
       const { count } = await db.message.updateMany({

@@ -225,18 +225,21 @@ export function createEventRouter(deps: EventRouterDependencies) {
     }
 
     const workflowId = enrollmentWorkflowId(definition.id, event.constituentId, previous.length + 1);
-    const enrollment = await db.enrollment.upsert({
-      where: { workflowId },
-      create: {
-        workflowId,
-        constituentId: event.constituentId,
-        journeyVersionId: journey.versionId,
-        triggerEventId: event.id,
-        status: 'active',
-        currentState: definition.initial,
-      },
-      update: {},
+    // One INSERT … ON CONFLICT DO NOTHING; only when it meets a row already there is it read.
+    const [created] = await db.enrollment.createManyAndReturn({
+      data: [
+        {
+          workflowId,
+          constituentId: event.constituentId,
+          journeyVersionId: journey.versionId,
+          triggerEventId: event.id,
+          status: 'active',
+          currentState: definition.initial,
+        },
+      ],
+      skipDuplicates: true,
     });
+    const enrollment = created ?? (await db.enrollment.findUniqueOrThrow({ where: { workflowId } }));
     // Another event enrolled the constituent a moment earlier: that enrollment is theirs.
     return enrollment.triggerEventId === event.id ? enrollment : undefined;
   }
