@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseEventFile } from '../events/import-file.ts';
-import type { ApiClient } from './api-client.ts';
+import { ApiError, type ApiClient } from './api-client.ts';
 import { progressReporter, type Output } from './output.ts';
 
 export const EVENTS_USAGE = `Events:
@@ -45,7 +45,14 @@ export async function eventsCommand(args: string[], output: Output, api: ApiClie
   progress(0, rows.length);
   for (let start = 0; start < rows.length; start += batchSize) {
     const batch = rows.slice(start, start + batchSize);
-    const { body } = await api.request<BatchResult>('POST', '/events/batch', { events: batch.map((row) => row.event) });
+    let body: BatchResult;
+    try {
+      ({ body } = await api.request<BatchResult>('POST', '/events/batch', { events: batch.map((row) => row.event) }));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      reportRefusedBatch(output, file, batch, error, { stored: totals.stored + totals.duplicates });
+      return 1;
+    }
     for (const result of body.results) {
       if (result.duplicate) totals.duplicates += 1;
       else totals.stored += 1;
@@ -58,4 +65,20 @@ export async function eventsCommand(args: string[], output: Output, api: ApiClie
       '.\n',
   );
   return 0;
+}
+
+/**
+ * A batch is stored all or nothing: say which lines the server refused and why (its
+ * issues name events by their index in the batch), and where the import stopped.
+ */
+function reportRefusedBatch(output: Output, file: string, batch: readonly { line: number }[], error: ApiError, done: { stored: number }): void {
+  for (const issue of error.issues) {
+    const match = /^events\.(\d+)\.?(.*)$/.exec(issue.path);
+    const row = match ? batch[Number(match[1])] : undefined;
+    output.err.write(row ? `${file}:${row.line}: ${match![2] ? `${match![2]}: ` : ''}${issue.message}\n` : `${file}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}\n`);
+  }
+  output.err.write(
+    `${error.message}\nLines ${batch[0]!.line}-${batch.at(-1)!.line} were not imported, nor any after them; ` +
+      `the ${done.stored} event${done.stored === 1 ? '' : 's'} before them ${done.stored === 1 ? 'is' : 'are'} stored. Fix the file and run the import again: stored events are recognised, not duplicated.\n`,
+  );
 }

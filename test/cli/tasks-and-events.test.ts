@@ -84,6 +84,28 @@ describe('steward events import', () => {
   });
 });
 
+describe('steward events import, refused by the server', () => {
+  it('names the line of an event whose id was used for another, and stops there with what came before stored', async () => {
+    await steward('events', 'import', await csv('first.csv', ['taken-1,donation,taken@example.org,10,USD']));
+    const rows = ['early-1,donation,early1@example.org,10,USD', 'early-2,donation,early2@example.org,10,USD', 'late-1,donation,late1@example.org,10,USD', 'taken-1,donation,taken@example.org,99,USD'];
+    const file = await csv('second.csv', rows);
+    const result = await steward('events', 'import', file, '--batch', '2');
+    expect(result.code).toBe(1);
+    // Header on line 1: the fourth event is on line 5.
+    expect(result.err).toContain(`${file}:5: id: already used for a different event`);
+    expect(result.err).toContain('Lines 4-5 were not imported');
+    expect(await db.interactionEvent.count({ where: { idempotencyKey: { in: ['early-1', 'early-2'] } } })).toBe(2);
+    // All or nothing per batch: the good event beside the refused one was not stored.
+    expect(await db.interactionEvent.count({ where: { idempotencyKey: 'late-1' } })).toBe(0);
+  });
+});
+
+async function csv(name: string, rows: string[]): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, ['id,type,email,amount,currency', ...rows].join('\n'));
+  return file;
+}
+
 describe('steward tasks', () => {
   it('lists a queue, claims a task and completes it with an outcome', async () => {
     const constituent = await db.constituent.create({ data: { email: `${randomUUID()}@example.org` } });
