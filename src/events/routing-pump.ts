@@ -5,7 +5,8 @@
  * waiting while Temporal or the database did not answer). Routing is idempotent,
  * so two processes pumping the same table only repeat work, never effects.
  */
-import type { EventRouter } from './router.ts';
+import { unavailablePart } from '../api/unavailable.ts';
+import { RoutingDeferredError, type EventRouter } from './router.ts';
 
 export interface RoutingPumpOptions {
   router: Pick<EventRouter, 'routePending'>;
@@ -34,7 +35,9 @@ export function createRoutingPump(options: RoutingPumpOptions) {
       try {
         routed = await router.routePending(batchSize);
       } catch (error) {
-        log(`routing waits: ${describe(error)}`);
+        const cause = error instanceof RoutingDeferredError ? error.cause : error;
+        const part = unavailablePart(cause);
+        log(`routing waits${part ? ` for ${part === 'database' ? 'the database' : 'Temporal'}` : ''}: ${describe(error)}`);
         return;
       }
       if (routed < batchSize && !kicked) return;
