@@ -65,6 +65,8 @@ export interface DrillResult {
   duplicateMessageIds: number;
   /** Of those, copies of a message first received with its connection cut, or within 2 s of a kill. */
   duplicatesInKnownWindow: number;
+  /** The first few duplicated messages: each copy's arrival in ms after the fault began, and whether it was cut. */
+  duplicateCopies: { recipient: string; messageId: string; copies: { afterFaultMs: number; cut: boolean }[] }[];
   missing: number;
   restartToReadySeconds?: number;
   /** What the mail server did wrong on purpose: 421 answers, connections cut after a message. */
@@ -186,6 +188,7 @@ async function exercise(drill: Drill, setup: DrillSetup, mail: DrillMailServer, 
     duplicateRecipients: duplicates.byRecipient,
     duplicateMessageIds: duplicates.byMessageId,
     duplicatesInKnownWindow: duplicates.inKnownWindow,
+    duplicateCopies: duplicateCopies(ours, fault?.began ?? 0),
     missing,
     mailFaults: { ...mail.faults },
     ...(fault?.restartToReadySeconds !== undefined ? { restartToReadySeconds: fault.restartToReadySeconds } : {}),
@@ -221,4 +224,15 @@ function countDuplicates(mails: ReceivedMail[], fault: FaultReport | undefined):
     else if (earlier.cut || (fault && Math.abs(earlier.at - fault.began) <= KNOWN_WINDOW_MS)) inKnownWindow += 1;
   }
   return { byRecipient: extra((mail) => mail.recipient), byMessageId: extra((mail) => mail.messageId), inKnownWindow };
+}
+
+const SHOWN_DUPLICATES = 20;
+
+function duplicateCopies(mails: ReceivedMail[], faultBegan: number): DrillResult['duplicateCopies'] {
+  const byMessageId = new Map<string, ReceivedMail[]>();
+  for (const mail of mails) byMessageId.set(mail.messageId, [...(byMessageId.get(mail.messageId) ?? []), mail]);
+  return [...byMessageId.values()]
+    .filter((copies) => copies.length > 1)
+    .slice(0, SHOWN_DUPLICATES)
+    .map((copies) => ({ recipient: copies[0]!.recipient, messageId: copies[0]!.messageId, copies: copies.map((copy) => ({ afterFaultMs: copy.at - faultBegan, cut: copy.cut })) }));
 }

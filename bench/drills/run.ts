@@ -68,7 +68,7 @@ function notRun(drill: Drill, message: string): DrillResult {
   return {
     drill: drill.name, letter: drill.letter, title: drill.title,
     sent: 0, accepted: 0, status5xx: 0, status500: 0, noAnswer: 0, statuses: {}, stored: 0, lost: 0, enrolled: 0, received: 0,
-    duplicateRecipients: 0, duplicateMessageIds: 0, duplicatesInKnownWindow: 0, missing: 0, mailFaults: { refused: 0, cut: 0 },
+    duplicateRecipients: 0, duplicateMessageIds: 0, duplicatesInKnownWindow: 0, duplicateCopies: [], missing: 0, mailFaults: { refused: 0, cut: 0 },
     verdict: 'FAIL', failures: [`did not run: ${message.split('\n')[0]}`], notes: [],
   };
 }
