@@ -139,7 +139,7 @@ export const ConfigSchema = z.object({
    * beyond this is evicted and replays its (short) history when it wakes, so the
    * worker's memory stays flat however many enrollments sleep.
    */
-  STEWARD_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(250),
+  STEWARD_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(100),
   /** Workflow tasks, activities and local activities (database reads and records) a worker runs at once. */
   STEWARD_WORKER_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1_000).default(40),
   STEWARD_WORKER_ACTIVITIES: z.coerce.number().int().min(1).max(1_000).default(50),
