@@ -16,6 +16,7 @@ import { callUnderLease } from '../src/delivery/claimed-send.ts';
 import { leaseRemainingMs, recordUnderLease, sendInProgress } from '../src/delivery/send-lease.ts';
 import { sendStaffEmail } from '../src/mail/send.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
+import { acceptedEarlier, noteAccepted, recordAcceptedEarlier } from '../src/delivery/accepted-send.ts';
 
 export interface StaffNotice {
   idempotencyKey: string;
@@ -49,6 +50,12 @@ export async function deliverStaffNotice(
     update: {},
   });
   if (message.status === 'sent') return { messageId: message.id, status: 'sent' };
+  // An earlier attempt saw the mail server accept it but could not record that.
+  const acceptedBefore = acceptedEarlier(message.id);
+  if (acceptedBefore) {
+    await recordAcceptedEarlier(db, message.id, acceptedBefore);
+    return { messageId: message.id, status: 'sent' };
+  }
   const claimed = await leaseRemainingMs(db, message.id);
   if (claimed > 0) throw sendInProgress(message.id, claimed);
 
@@ -61,6 +68,7 @@ export async function deliverStaffNotice(
     isPermanent: () => false,
   });
   if ('result' in call) {
+    noteAccepted({ acceptedMessageId: message.id, providerMessageId: call.result });
     await recordUnderLease(db, call.lease, { status: 'sent', sentAt: new Date(), providerMessageId: call.result, error: null });
   }
   // Settled by another attempt meanwhile: a staff notice only ever settles as sent.

@@ -29,6 +29,7 @@ import { toE164 } from '../src/consent/phone.ts';
 import { signLinkToken } from '../src/consent/tokens.ts';
 import { loadMessageData } from '../src/delivery/message-data.ts';
 import { reserveUnderCap } from '../src/delivery/caps.ts';
+import { acceptedEarlier, noteAccepted, recordAcceptedEarlier } from '../src/delivery/accepted-send.ts';
 import { withHeartbeat } from '../src/delivery/activity-heartbeat.ts';
 import { callUnderLease } from '../src/delivery/claimed-send.ts';
 import { leaseRemainingMs, recordUnderLease, sendInProgress } from '../src/delivery/send-lease.ts';
@@ -113,8 +114,10 @@ export function createSendMessage(deps: SendMessageDependencies) {
   async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
     const existing = await db.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (existing && !['pending', 'scheduled'].includes(existing.status)) return settled(existing);
+    // An earlier attempt of this activity saw the provider accept it, but could not record that.
+    const acceptedBefore = existing?.status === 'pending' ? acceptedEarlier(existing.id) : undefined;
     // Another attempt is calling the provider for it: nothing to check or write meanwhile.
-    const claimed = existing?.status === 'pending' ? await leaseRemainingMs(db, existing.id) : 0;
+    const claimed = existing?.status === 'pending' && !acceptedBefore ? await leaseRemainingMs(db, existing.id) : 0;
     if (claimed > 0) throw sendInProgress(existing!.id, claimed);
 
     const definition = input.enrollmentId ? await enrollmentJourney(input.enrollmentId) : undefined;
@@ -192,6 +195,12 @@ export function createSendMessage(deps: SendMessageDependencies) {
       }
     }
 
+    const sentData = input.channel === 'email' ? { subject: rendered.subject! } : { segments: rendered.segments ?? null };
+    if (acceptedBefore) {
+      await recordAcceptedEarlier(db, message.id, acceptedBefore, sentData);
+      return { messageId: message.id, status: 'sent' };
+    }
+
     // The provider, under a claim. Passing failures are thrown: Temporal retries, the place under the cap is kept.
     const sms = messaging.sms!;
     const call = await callUnderLease(db, {
@@ -216,14 +225,8 @@ export function createSendMessage(deps: SendMessageDependencies) {
     });
     if ('settled' in call) return settled(call.settled);
     if ('result' in call) {
-      await recordUnderLease(db, call.lease, {
-        status: 'sent',
-        scheduledFor: null,
-        sentAt: new Date(),
-        providerMessageId: call.result,
-        error: null,
-        ...(input.channel === 'email' ? { subject: rendered.subject! } : { segments: rendered.segments ?? null }),
-      });
+      noteAccepted({ acceptedMessageId: message.id, providerMessageId: call.result });
+      await recordUnderLease(db, call.lease, { status: 'sent', scheduledFor: null, sentAt: new Date(), providerMessageId: call.result, error: null, ...sentData });
       return { messageId: message.id, status: 'sent' };
     }
     const permanent = permanentFailure(call.refused)!;

@@ -35,10 +35,30 @@ export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
   const context = activityContext();
   if (!context) return work();
   context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+  // Each heartbeat carries the details noted so far (a heartbeat without them would erase them).
+  const timer = setInterval(() => context.heartbeat(noted.get(context)), HEARTBEAT_EVERY_MS);
   try {
     return await work();
   } finally {
     clearInterval(timer);
   }
+}
+
+const noted = new WeakMap<Context, unknown>();
+
+/**
+ * Keeps `details` in the activity's heartbeat, where the next attempt finds them
+ * (`heartbeatDetails`) if this one fails. Temporal keeps them with the failure in
+ * the workflow's history: ids only, never personal data.
+ */
+export function noteInHeartbeat(details: unknown): void {
+  const context = activityContext();
+  if (!context) return;
+  noted.set(context, details);
+  context.heartbeat(details);
+}
+
+/** What an earlier attempt of this activity noted in its heartbeat; undefined outside Temporal or on a first attempt. */
+export function notedByEarlierAttempt(): unknown {
+  return activityContext()?.info.heartbeatDetails;
 }

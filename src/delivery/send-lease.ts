@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
+import { unavailablePart } from '../api/unavailable.ts';
 import type { Database, Prisma } from '../db/client.ts';
 
 export interface SendLease {
@@ -45,12 +46,31 @@ export async function leaseRemainingMs(db: Database, messageId: string): Promise
   return Math.max(0, row?.remaining ?? 0);
 }
 
+/**
+ * How long recording a result keeps trying while the database does not answer: within
+ * the margin the lease keeps beyond the provider call, so no other attempt can claim
+ * the message meanwhile. Past it the attempt fails; its heartbeat says what the
+ * provider answered (see accepted-send.ts), so the next attempt records it instead of
+ * sending again.
+ */
+const RECORD_RETRY_MS = 10_000;
+
 /** Records the attempt's result and ends its lease, only if the lease is still its own. */
 export async function recordUnderLease(db: Database, lease: SendLease, data: Prisma.MessageUpdateManyMutationInput): Promise<void> {
-  const { count } = await db.message.updateMany({
-    where: { id: lease.messageId, leaseToken: lease.token },
-    data: { ...data, leaseToken: null, leaseExpiresAt: null },
-  });
+  const deadline = Date.now() + RECORD_RETRY_MS;
+  let count: number;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
+    try {
+      ({ count } = await db.message.updateMany({
+        where: { id: lease.messageId, leaseToken: lease.token },
+        data: { ...data, leaseToken: null, leaseExpiresAt: null },
+      }));
+      break;
+    } catch (error) {
+      if (unavailablePart(error) !== 'database' || Date.now() + wait > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
   if (count === 0) {
     // Another attempt took over after this one's lease lapsed: its record stands.
     throw ApplicationFailure.retryable(`Message ${lease.messageId}: attempt ${lease.attempt}'s claim was taken over before its result was recorded`, 'SendLeaseLost');

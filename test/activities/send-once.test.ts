@@ -182,6 +182,37 @@ describe(`a claimed send (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     expect(await db.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ providerMessageId: 'fresh', leaseToken: null });
   });
 
+  it('notes in its heartbeat that the provider accepted, before recording it', async () => {
+    const input = emailInput((await consentingDonor()).id);
+    const before = smtp.received.length;
+    const activity = new MockActivityEnvironment();
+    const noted: unknown[] = [];
+    activity.on('heartbeat', (details: unknown) => noted.push(details));
+    const sending = activity.run(sendMessage(), input);
+    await arrived(before + 1);
+    smtp.accept(before);
+    expect(await sending).toMatchObject({ status: 'sent' });
+    const recorded = await messageFor(input);
+    // Ids only: heartbeat details reach the workflow's history when an attempt fails.
+    expect(noted).toContainEqual({ acceptedMessageId: recorded.id, providerMessageId: recorded.providerMessageId });
+  });
+
+  it('records, without sending again, a message an earlier attempt saw accepted but could not record', async () => {
+    const input = emailInput((await consentingDonor()).id);
+    const donor = await db.constituent.findUniqueOrThrow({ where: { id: input.constituentId } });
+    const message = await db.message.create({
+      data: { idempotencyKey: input.idempotencyKey, constituentId: donor.id, channel: 'email', template: input.template, recipient: donor.email!, status: 'pending', countedAt: new Date() },
+    });
+    // The earlier attempt claimed the send, the server accepted it, then the database stopped answering:
+    // its claim is still in force and the row still says pending.
+    await claimSend(db, message.id, 60_000);
+    const before = smtp.received.length;
+    const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { acceptedMessageId: message.id, providerMessageId: `<${message.id}@steward.localhost>` } });
+    expect(await retry.run(sendMessage(), input)).toMatchObject({ status: 'sent' });
+    expect(smtp.received.length).toBe(before);
+    expect(await messageFor(input)).toMatchObject({ status: 'sent', providerMessageId: `<${message.id}@steward.localhost>`, leaseToken: null, subject: expect.any(String) });
+  });
+
   it('heartbeats as a Temporal activity and, once cancelled, stops before the provider', async () => {
     const input = emailInput((await consentingDonor()).id);
     const before = smtp.received.length;
