@@ -5,6 +5,9 @@
  */
 import { Context } from '@temporalio/activity';
 
+/** Details noted in each activity's heartbeat, carried by every heartbeat it sends. */
+const noted = new WeakMap<Context, unknown>();
+
 /** Well inside the 30-second heartbeat timeout the workflow sets, even on a busy machine. */
 const HEARTBEAT_EVERY_MS = 2_000;
 
@@ -34,8 +37,11 @@ export function stopIfCancelled(): void {
 export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
   const context = activityContext();
   if (!context) return work();
-  context.heartbeat();
-  // Each heartbeat carries the details noted so far (a heartbeat without them would erase them).
+  // Each heartbeat carries the details noted so far, starting from an earlier attempt's:
+  // Temporal keeps the last heartbeat's details for the next attempt, so a heartbeat
+  // without them would erase what an earlier attempt noted before this one could use it.
+  if (context.info.heartbeatDetails !== undefined && !noted.has(context)) noted.set(context, context.info.heartbeatDetails);
+  context.heartbeat(noted.get(context));
   const timer = setInterval(() => context.heartbeat(noted.get(context)), HEARTBEAT_EVERY_MS);
   try {
     return await work();
@@ -44,7 +50,6 @@ export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-const noted = new WeakMap<Context, unknown>();
 
 /**
  * Keeps `details` in the activity's heartbeat, where the next attempt finds them

@@ -13,6 +13,7 @@ import { deliverStaffNotice } from '../../activities/deliver-email.ts';
 import { createSendMessage, type SendMessageInput } from '../../activities/send-message.ts';
 import type { Database } from '../../src/db/client.ts';
 import { unrestrictedMessaging } from '../../src/delivery/settings.ts';
+import { withHeartbeat } from '../../src/delivery/activity-heartbeat.ts';
 import { claimSend, recordUnderLease } from '../../src/delivery/send-lease.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -207,7 +208,14 @@ describe(`a claimed send (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     // its claim is still in force and the row still says pending.
     await claimSend(db, message.id, 60_000);
     const before = smtp.received.length;
-    const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { acceptedMessageId: message.id, providerMessageId: `<${message.id}@steward.localhost>` } });
+    const noted = { acceptedMessageId: message.id, providerMessageId: `<${message.id}@steward.localhost>` };
+    // A later attempt that cannot use the note yet (the database still down) passes it on in its own heartbeats.
+    const stillDown = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: noted });
+    const passedOn: unknown[] = [];
+    stillDown.on('heartbeat', (details: unknown) => passedOn.push(details));
+    await expect(stillDown.run(() => withHeartbeat(() => Promise.reject(new Error('database down'))))).rejects.toThrow('database down');
+    expect(passedOn).toEqual([noted]);
+    const retry = new MockActivityEnvironment({ attempt: 3, heartbeatDetails: passedOn.at(-1) });
     expect(await retry.run(sendMessage(), input)).toMatchObject({ status: 'sent' });
     expect(smtp.received.length).toBe(before);
     expect(await messageFor(input)).toMatchObject({ status: 'sent', providerMessageId: `<${message.id}@steward.localhost>`, leaseToken: null, subject: expect.any(String) });
