@@ -100,7 +100,9 @@ async function donate(email: string, id = randomUUID()) {
 }
 
 describe('resilience', () => {
-  it('sends every message exactly once when a worker is killed in the middle of sending', { timeout: 360_000 }, async () => {
+  // A worker in a process of its own needs a database server: PGlite is one session, and
+  // a second process's connection could receive the first one's rows (see README).
+  it.skipIf(!process.env.DATABASE_URL)('sends every message exactly once when a worker is killed in the middle of sending', { timeout: 360_000 }, async () => {
     const taskQueue = `crash-${randomUUID()}`;
     services = createServices({ db, temporal: new Client({ connection }), taskQueue });
     api = buildApi(services);
