@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Database, InteractionEvent } from '../db/client.ts';
 import type { RoutingPump } from '../events/routing-pump.ts';
 import { InteractionEventInput } from '../events/schema.ts';
-import { findConflicts, IdempotencyConflictError, payloadHash, storeEvents } from '../events/store.ts';
+import { IdempotencyConflictError, storeEvents } from '../events/store.ts';
 import { errorBody } from './errors.ts';
 import { before, decodeCursor, PageQuery, pageOf } from './pagination.ts';
 
@@ -158,28 +158,13 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
     },
     async (request, reply) => {
       const { events } = request.body;
-      // Checked before anything is stored, so a conflicting batch writes nothing.
-      const conflicts = await findConflicts(db, events);
-      const repeated = events
-        .map((event, index) => ({ event, index }))
-        .filter(
-          ({ event, index }) =>
-            events.findIndex((other) => other.id === event.id) < index && payloadHash(events.find((other) => other.id === event.id)!) !== payloadHash(event),
-        );
-      if (conflicts.size > 0 || repeated.length > 0) {
-        const issues = events.flatMap((event, index) =>
-          conflicts.has(event.id) || repeated.some((item) => item.index === index) ? [{ path: `events.${index}.id`, message: 'already used for a different event' }] : [],
-        );
-        return reply.status(409).send(errorBody('Some event ids were already used for different events', issues));
-      }
       try {
         const results = await accept(events);
         return reply.status(202).send({ accepted: results.length, results });
       } catch (error) {
-        // Another request stored one of these ids with other content since the check above.
+        // Every reused id is named; the batch wrote nothing.
         if (error instanceof IdempotencyConflictError) {
-          const index = events.findIndex((event) => event.id === error.eventId);
-          return reply.status(409).send(errorBody(error.message, [{ path: `events.${index}.id`, message: 'already used for a different event' }]));
+          return reply.status(409).send(errorBody(error.message, error.indices.map((index) => ({ path: `events.${index}.id`, message: 'already used for a different event' }))));
         }
         throw error;
       }

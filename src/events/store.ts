@@ -3,10 +3,18 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Database, InteractionEvent, Prisma } from '../db/client.ts';
 import type { InteractionEventInput } from './schema.ts';
 
-/** The same event id sent again with different content: accepting it would lose the new content silently. */
+/** Event ids sent again with different content: accepting them would lose the new content silently. */
 export class IdempotencyConflictError extends Error {
-  constructor(readonly eventId: string) {
-    super(`Event id "${eventId}" was already used for a different event; give this event its own id`);
+  /** `indices`: the positions, in what was sent, of the events whose ids were used for different events. */
+  constructor(
+    readonly eventId: string,
+    readonly indices: readonly number[] = [0],
+  ) {
+    super(
+      indices.length > 1
+        ? 'Some event ids were already used for different events'
+        : `Event id "${eventId}" was already used for a different event; give this event its own id`,
+    );
     this.name = 'IdempotencyConflictError';
   }
 }
@@ -20,21 +28,6 @@ export function payloadHash(input: InteractionEventInput): string {
         ? Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]))
         : value;
   return createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
-}
-
-/** Ids among `inputs` already stored with different content. */
-export async function findConflicts(db: Database, inputs: readonly InteractionEventInput[]): Promise<Set<string>> {
-  const stored = await db.interactionEvent.findMany({
-    where: { idempotencyKey: { in: inputs.map((input) => input.id) } },
-    select: { idempotencyKey: true, payloadHash: true },
-  });
-  const hashes = new Map(stored.map((event) => [event.idempotencyKey, event.payloadHash]));
-  return new Set(
-    inputs.filter((input) => {
-      const hash = hashes.get(input.id);
-      return hash !== undefined && hash !== null && hash !== payloadHash(input);
-    }).map((input) => input.id),
-  );
 }
 
 export interface StoredEvent {
@@ -91,15 +84,18 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[])
   const stored = new Map<string, InteractionEvent>(
     (await db.interactionEvent.findMany({ where: { idempotencyKey: { in: inputs.map((input) => input.id) } } })).map((event) => [event.idempotencyKey, event]),
   );
+  // Checked, every one, before anything is written: a conflicting batch writes nothing.
   const firstIndex = new Map<string, number>();
+  const conflicts: number[] = [];
   inputs.forEach((input, index) => {
-    const first = firstIndex.get(input.id);
-    if (first === undefined) firstIndex.set(input.id, index);
-    else if (hashes[first] !== hashes[index]) throw new IdempotencyConflictError(input.id);
-    const existing = stored.get(input.id);
-    if (existing) sameEvent(existing, hashes[index]!, input.id);
+    const first = firstIndex.get(input.id) ?? index;
+    firstIndex.set(input.id, first);
+    const storedHash = stored.get(input.id)?.payloadHash ?? null;
+    if (hashes[first] !== hashes[index] || (storedHash !== null && storedHash !== hashes[index])) conflicts.push(index);
   });
+  if (conflicts.length > 0) throw new IdempotencyConflictError(inputs[conflicts[0]!]!.id, conflicts);
   const fresh = inputs.flatMap((input, index) => (!stored.has(input.id) && firstIndex.get(input.id) === index ? [{ input, hash: hashes[index]! }] : []));
+  const freshInputs = new Set(fresh.map(({ input }) => input));
 
   if (fresh.length > 0) {
     const created = await db.$transaction(async (tx) => {
@@ -123,10 +119,7 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[])
     for (const event of created) stored.set(event.idempotencyKey, event);
   }
 
-  return inputs.map((input, index) => ({
-    event: stored.get(input.id)!,
-    duplicate: !fresh.some((item) => item.input === inputs[index]),
-  }));
+  return inputs.map((input) => ({ event: stored.get(input.id)!, duplicate: !freshInputs.has(input) }));
 }
 
 type Tx = Prisma.TransactionClient;
@@ -189,11 +182,6 @@ async function recordConsents(tx: Tx, rows: readonly { input: InteractionEventIn
       "status" = EXCLUDED."status", "source" = EXCLUDED."source", "recorded_at" = EXCLUDED."recorded_at"
     -- A withdrawal is never undone by an older "yes" that arrives late.
     WHERE "constituent_consent"."recorded_at" <= EXCLUDED."recorded_at"`;
-}
-
-function sameEvent(stored: InteractionEvent, hash: string, id: string): StoredEvent {
-  if (stored.payloadHash !== null && stored.payloadHash !== hash) throw new IdempotencyConflictError(id);
-  return { event: stored, duplicate: true };
 }
 
 function isUniqueViolation(error: unknown): boolean {
