@@ -12,11 +12,11 @@
  * (consent, windows, caps); staff notices need none of that.
  */
 import type { Database } from '../src/db/client.ts';
+import { acceptedEarlier, noteAccepted, recordAcceptedEarlier } from '../src/delivery/accepted-send.ts';
 import { callUnderLease } from '../src/delivery/claimed-send.ts';
 import { leaseRemainingMs, recordUnderLease, sendInProgress } from '../src/delivery/send-lease.ts';
 import { sendStaffEmail } from '../src/mail/send.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
-import { acceptedEarlier, noteAccepted, recordAcceptedEarlier } from '../src/delivery/accepted-send.ts';
 
 export interface StaffNotice {
   idempotencyKey: string;

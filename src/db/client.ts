@@ -25,7 +25,7 @@ export type { Channel, ConsentStatus, MessageStatus } from './generated/prisma/e
 export type Database = PrismaClient;
 
 export interface DatabaseOptions {
-  /** Size of the connection pool; PGlite serves one query at a time, so a few suffice there. */
+  /** Size of the connection pool; 1 for PGlite, one session whose connections could receive each other's rows. */
   maxConnections?: number;
   /**
    * How long a query waits for a connection (to open one, or for one of the pool's to

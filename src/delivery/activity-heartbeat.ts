@@ -50,7 +50,6 @@ export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-
 /**
  * Keeps `details` in the activity's heartbeat, where the next attempt finds them
  * (`heartbeatDetails`) if this one fails. Temporal keeps them with the failure in

@@ -42,32 +42,32 @@ export async function reserveUnderCap(
   request: { messageId: string; constituentId: string; channel: Channel; cap: FrequencyCap | null; now: Date },
 ): Promise<Reservation> {
   const { messageId, constituentId, channel, cap, now } = request;
+  const markCounted = (client: Pick<Database, 'message'>) =>
+    client.message.update({ where: { id: messageId }, data: { status: 'pending', countedAt: now, scheduledFor: null } });
   // No cap on the channel: nothing to count, so no lock to take; one statement marks the place.
   if (!cap) {
-    await db.message.update({ where: { id: messageId }, data: { status: 'pending', countedAt: now, scheduledFor: null } });
+    await markCounted(db);
     return { reserved: true };
   }
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`cap:${constituentId}:${channel}`}, 0))`;
-    if (cap) {
-      const counted = await tx.message.findMany({
-        where: {
-          constituentId,
-          channel,
-          id: { not: messageId },
-          status: { in: [...COUNTED] },
-          countedAt: { gt: new Date(now.getTime() - cap.periodMs) },
-        },
-        orderBy: { countedAt: 'asc' },
-        select: { countedAt: true },
-      });
-      if (counted.length >= cap.limit) {
-        // Room opens when enough of the oldest leave the period.
-        const freeing = counted[counted.length - cap.limit]!.countedAt!;
-        return { reserved: false, roomAt: new Date(freeing.getTime() + cap.periodMs) };
-      }
+    const counted = await tx.message.findMany({
+      where: {
+        constituentId,
+        channel,
+        id: { not: messageId },
+        status: { in: [...COUNTED] },
+        countedAt: { gt: new Date(now.getTime() - cap.periodMs) },
+      },
+      orderBy: { countedAt: 'asc' },
+      select: { countedAt: true },
+    });
+    if (counted.length >= cap.limit) {
+      // Room opens when enough of the oldest leave the period.
+      const freeing = counted[counted.length - cap.limit]!.countedAt!;
+      return { reserved: false, roomAt: new Date(freeing.getTime() + cap.periodMs) };
     }
-    await tx.message.update({ where: { id: messageId }, data: { status: 'pending', countedAt: now, scheduledFor: null } });
+    await markCounted(tx);
     return { reserved: true };
   });
 }

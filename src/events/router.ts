@@ -86,7 +86,11 @@ export function createEventRouter(deps: EventRouterDependencies) {
   async function routeEvents(events: readonly InteractionEvent[]): Promise<Map<string, RoutedEnrollment[]>> {
     const journeys = await publishedJourneys();
     const byConstituent = new Map<string, InteractionEvent[]>();
-    for (const event of events) byConstituent.set(event.constituentId, [...(byConstituent.get(event.constituentId) ?? []), event]);
+    for (const event of events) {
+      const ordered = byConstituent.get(event.constituentId);
+      if (ordered) ordered.push(event);
+      else byConstituent.set(event.constituentId, [event]);
+    }
     const routed = new Map<string, RoutedEnrollment[]>();
     let failure: unknown;
     await inPool([...byConstituent.values()], concurrency, async (ordered) => {

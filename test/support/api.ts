@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { ApiKeyStore, ApiScope } from '../../src/auth/api-keys.ts';
+import { eventually } from './wait.ts';
 
 export async function makeKey(keys: ApiKeyStore, scopes: ApiScope[] = ['admin'], name = `test ${scopes.join('+')}`): Promise<string> {
   return (await keys.create({ name, scopes })).key;
@@ -39,12 +40,12 @@ export interface RoutedEvent {
 export async function routed(call: ReturnType<typeof injectWithKey>, accepted: { statusCode: number; json(): unknown }, timeoutMs = 30_000): Promise<RoutedEvent> {
   if (accepted.statusCode !== 202) throw new Error(`event not accepted: ${accepted.statusCode} ${JSON.stringify(accepted.json())}`);
   const { eventId, duplicate } = accepted.json() as { eventId: string; duplicate: boolean };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await call({ method: 'GET', url: `/events/${eventId}` });
-    const event = response.json() as { routing: string; enrollments: RoutedEnrollment[] };
-    if (event.routing === 'routed') return { eventId, duplicate, routing: 'routed', enrollments: event.enrollments };
-    if (Date.now() > deadline) throw new Error(`event ${eventId} was not routed within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return eventually(
+    async () => {
+      const event = (await call({ method: 'GET', url: `/events/${eventId}` })).json() as { routing: string; enrollments: RoutedEnrollment[] };
+      return event.routing === 'routed' ? { eventId, duplicate, routing: 'routed' as const, enrollments: event.enrollments } : undefined;
+    },
+    `event ${eventId} to be routed`,
+    timeoutMs,
+  );
 }
