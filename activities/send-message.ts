@@ -152,7 +152,8 @@ export function createSendMessage(deps: SendMessageDependencies) {
 
     // 4 (early). Render before taking a place under the cap: a template that cannot render never will.
     let rendered: { subject?: string; text?: string; html?: string; body?: string; segments?: number };
-    const unsubscribeUrl = `${messaging.publicUrl}/u/${signLinkToken(messaging.signingSecret, { constituentId: input.constituentId, channel: input.channel, messageId: message.id })}`;
+    const linkToken = signLinkToken(messaging.signingSecret, { constituentId: input.constituentId, channel: input.channel, messageId: message.id });
+    const unsubscribeUrl = `${messaging.publicUrl}/u/${linkToken}`;
     try {
       const data = await loadMessageData(db, {
         constituentId: input.constituentId,
@@ -160,7 +161,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
         eventId: input.eventId,
         journey: definition?.success ? { id: definition.data.id, name: definition.data.name } : { id: '', name: '' },
         settings: messaging,
-        links: input.channel === 'email' ? { unsubscribe: unsubscribeUrl } : undefined,
+        links: input.channel === 'email' ? { unsubscribe: unsubscribeUrl, preferences: `${messaging.publicUrl}/p/${linkToken}` } : undefined,
       });
       rendered = input.channel === 'email' ? renderEmail(templateLibrary(), input.template, data) : renderSms(templateLibrary(), input.template, data);
     } catch (error) {

@@ -17,6 +17,7 @@ import type { ChannelService } from '../consent/service.ts';
 import { describeIssues } from '../events/schema.ts';
 import { escapeHtml } from '../templates/library.ts';
 import { errorBody } from './errors.ts';
+import { invalidLinkPage, publicPage } from './public-page.ts';
 
 /**
  * Provider webhooks prove who sent them (signature or token) instead of an API key,
@@ -52,29 +53,19 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
     });
   }
 
-  const page = (title: string, body: string) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
-body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f1ec;color:#1f2933}
-main{max-width:32rem;margin:10vh auto;background:#fff;border-radius:8px;padding:2rem;box-shadow:0 1px 3px rgb(0 0 0/.1)}
-h1{font-size:1.4rem;margin-top:0}
-button{font:inherit;background:#1f4e79;color:#fff;border:0;border-radius:6px;padding:.7rem 1.4rem;cursor:pointer}
-button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
-</style></head><body><main>${body}</main></body></html>`;
-
   type TokenRoute = { Params: { token: string } };
 
   app.get<TokenRoute>('/u/:token', { config: { scope: 'public' } }, async (request, reply) => {
     const claims = channels.readLink(request.params.token);
     reply.type('text/html; charset=utf-8');
-    if (!claims) return reply.status(400).send(page('Link not valid', '<h1>This link is not valid</h1><p>It may have been cut short. Please use the full link from the email.</p>'));
+    if (!claims) return reply.status(400).send(invalidLinkPage);
     const what = claims.channel === 'sms' ? 'text messages' : 'emails';
-    return page(
+    return publicPage(
       `Unsubscribe from ${orgName}`,
       `<h1>Unsubscribe from ${escapeHtml(orgName)}</h1>
 <p>Stop receiving ${what} from ${escapeHtml(orgName)}? You can opt in again at any time.</p>
-<form method="post" action="/u/${escapeHtml(request.params.token)}"><button type="submit">Unsubscribe</button></form>`,
+<form method="post" action="/u/${escapeHtml(request.params.token)}"><button type="submit">Unsubscribe</button></form>
+<p class="note">Or <a href="/p/${escapeHtml(request.params.token)}">choose which messages you receive</a>.</p>`,
     );
   });
 
@@ -87,8 +78,12 @@ button:focus-visible{outline:3px solid #f0b429;outline-offset:2px}
       return claims ? reply.status(200).send({ unsubscribed: true }) : reply.status(400).send(errorBody('Unsubscribe link is not valid'));
     }
     reply.type('text/html; charset=utf-8');
-    if (!claims) return reply.status(400).send(page('Link not valid', '<h1>This link is not valid</h1><p>Please use the full link from the email.</p>'));
-    return page('Unsubscribed', `<h1>You are unsubscribed</h1><p>You will receive no more ${claims.channel === 'sms' ? 'text messages' : 'emails'} from ${escapeHtml(orgName)}.</p>`);
+    if (!claims) return reply.status(400).send(invalidLinkPage);
+    return publicPage(
+      'Unsubscribed',
+      `<h1>You are unsubscribed</h1><p>You will receive no more ${claims.channel === 'sms' ? 'text messages' : 'emails'} from ${escapeHtml(orgName)}.</p>
+<p class="note">Changed your mind? <a href="/p/${escapeHtml(request.params.token)}">Manage your preferences</a>.</p>`,
+    );
   });
 
   app.post('/webhooks/email/feedback', { config: webhookConfig, schema: { tags: ['Webhooks'] } }, async (request, reply) => {

@@ -6,10 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Database, InteractionEvent } from '../db/client.ts';
+import type { Database } from '../db/client.ts';
 import type { RoutingPump } from '../events/routing-pump.ts';
 import { InteractionEventInput } from '../events/schema.ts';
-import { IdempotencyConflictError, storeEvents } from '../events/store.ts';
+import { IdempotencyConflictError, storeEvents, type EventConsent, type StoredEvent } from '../events/store.ts';
 import { errorBody } from './errors.ts';
 import { before, decodeCursor, PageQuery, pageOf } from './pagination.ts';
 
@@ -25,6 +25,12 @@ export interface AcceptedEvent {
   routing: 'queued' | 'routed';
   /** Where to see which journeys it enrolled in or moved on. */
   status: string;
+  /**
+   * What became of the consent it carried, when it carried any: `applied`; `older`
+   * than the change in force; or `refused`, with `note` saying why (a "granted"
+   * after the constituent's own withdrawal). Kept on record either way.
+   */
+  consent?: EventConsent[];
 }
 
 const EventListQuery = z.strictObject({
@@ -35,8 +41,8 @@ const EventListQuery = z.strictObject({
 
 const tags = ['Events'];
 
-function accepted(event: InteractionEvent, duplicate: boolean): AcceptedEvent {
-  return { eventId: event.id, duplicate, routing: event.routedAt ? 'routed' : 'queued', status: `/events/${event.id}` };
+function accepted({ event, duplicate, consent }: StoredEvent): AcceptedEvent {
+  return { eventId: event.id, duplicate, routing: event.routedAt ? 'routed' : 'queued', status: `/events/${event.id}`, ...(consent ? { consent } : {}) };
 }
 
 export function registerEventRoutes(server: FastifyInstance, deps: { db: Database; routing: RoutingPump }): void {
@@ -49,7 +55,7 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
   async function accept(inputs: InteractionEventInput[]): Promise<AcceptedEvent[]> {
     const stored = await storeEvents(db, inputs);
     if (stored.some(({ event }) => event.routedAt === null)) routing.kick();
-    return stored.map(({ event, duplicate }) => accepted(event, duplicate));
+    return stored.map(accepted);
   }
 
   app.post(

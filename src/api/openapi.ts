@@ -48,7 +48,7 @@ export function openApiDocument(): Partial<OpenAPIV3.Document> {
 
 const transform: SwaggerTransform = (input) => {
   const url = input.url;
-  if (url.startsWith('/app') || url.startsWith('/u/')) return { schema: { hide: true } as never, url };
+  if (url.startsWith('/app') || url.startsWith('/u/') || url.startsWith('/p/')) return { schema: { hide: true } as never, url };
   const result = jsonSchemaTransform(input as Parameters<typeof jsonSchemaTransform>[0]);
   const config = (input.route as { config?: { scope?: string | readonly string[] } }).config;
   // One scope, or a list of which any one will do.

@@ -28,6 +28,7 @@ import { registerHealthRoutes } from './health-routes.ts';
 import { registerJourneyRoutes } from './journey-routes.ts';
 import { registerKeyRoutes } from './key-routes.ts';
 import { registerMessageRoutes } from './message-routes.ts';
+import { registerPreferenceRoutes } from './preference-routes.ts';
 import { openApiDocument, openApiTransform } from './openapi.ts';
 import { createRateLimitStore } from './rate-limit-store.ts';
 import { loggerOptions, noteFailure, registerRequestLog, type LogDestination, type LogLevel } from './request-log.ts';
@@ -168,7 +169,10 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     registerAnalyticsRoutes(routes, deps);
     registerTemplateRoutes(routes);
     registerKeyRoutes(routes, deps);
-    if (deps.channelRoutes) registerChannelRoutes(routes, deps.channelRoutes);
+    if (deps.channelRoutes) {
+      registerChannelRoutes(routes, deps.channelRoutes);
+      registerPreferenceRoutes(routes, deps.channelRoutes);
+    }
     registerWebApp(routes, { ...deps, secureCookies: deps.secureCookies ?? false });
   });
   return app;

@@ -2,11 +2,14 @@
  * Consent per channel and the global suppression list: the two things checked
  * before anything is sent, at the moment it is sent.
  *
- * Consent changes are kept in order (consent_change) and the latest, by when the
- * constituent gave or withdrew it, is the one in force (constituent_consent): a
- * withdrawal is never undone by an older "yes" that arrives late.
+ * Consent changes are kept in order (consent_change), each with what became of it,
+ * and `precedence.ts` decides which is in force (constituent_consent): the latest by
+ * when it was given, except that the constituent's own withdrawal yields only to
+ * their own opt-in.
  */
+import { randomUUID } from 'node:crypto';
 import type { Channel, ConsentStatus, Database, Prisma } from '../db/client.ts';
+import { decideConsent, type ConsentAuthority, type ConsentDecision, type ConsentState } from './precedence.ts';
 
 type Tx = Prisma.TransactionClient | Database;
 
@@ -16,22 +19,104 @@ export interface ConsentInput {
   status: ConsentStatus;
   /** Where it came from: a form, an import, an SMS keyword, an unsubscribe link. */
   source: string;
+  /** Who made it; an integration unless said otherwise. */
+  authority?: ConsentAuthority | undefined;
+  /** What shows the constituent made it themself: a form submission's id, a signed link. */
+  evidence?: string | undefined;
   /** When the constituent gave or withdrew it; now when not known. */
-  at?: Date;
+  at?: Date | undefined;
 }
 
-/** Records a consent change; returns whether it is now the one in force. */
-export async function recordConsent(db: Tx, input: ConsentInput): Promise<boolean> {
-  const at = input.at ?? new Date();
-  await db.consentChange.create({ data: { constituentId: input.constituentId, channel: input.channel, status: input.status, source: input.source, at } });
-  const current = await db.constituentConsent.findUnique({ where: { constituentId_channel: { constituentId: input.constituentId, channel: input.channel } } });
-  if (current && current.recordedAt > at) return false;
-  await db.constituentConsent.upsert({
-    where: { constituentId_channel: { constituentId: input.constituentId, channel: input.channel } },
-    create: { constituentId: input.constituentId, channel: input.channel, status: input.status, source: input.source, recordedAt: at },
-    update: { status: input.status, source: input.source, recordedAt: at },
+/** What became of one change, as told back to whoever sent it. */
+export interface ConsentResult {
+  constituentId: string;
+  channel: Channel;
+  status: ConsentStatus;
+  outcome: ConsentDecision['outcome'];
+  /** Why it was not applied. */
+  note?: string;
+  /** The recorded change: its id names it in journeys' histories, which hold no personal data. */
+  changeId: string;
+}
+
+/** What became of a change, as told back to its sender (without the ids it was recorded under). */
+export type ConsentReport = Pick<ConsentResult, 'channel' | 'status' | 'outcome' | 'note'>;
+
+export function consentReport({ channel, status, outcome, note }: ConsentResult): ConsentReport {
+  return { channel, status, outcome, ...(note ? { note } : {}) };
+}
+
+/** Records a consent change; returns what became of it (see `decideConsent`). */
+export async function recordConsent(db: Tx, input: ConsentInput): Promise<ConsentResult> {
+  return (await recordConsentChanges(db, [input]))[0]!;
+}
+
+/**
+ * Records consent changes in order, deciding each against the one in force (see
+ * `precedence.ts`), and puts the outcome in force. The rows in force are locked
+ * while deciding; the upsert repeats the constituent's-withdrawal rule in SQL, so
+ * a row another transaction inserted meanwhile is not overwritten against it.
+ */
+export async function recordConsentChanges(db: Tx, inputs: readonly ConsentInput[]): Promise<ConsentResult[]> {
+  if (inputs.length === 0) return [];
+  const now = new Date();
+  const key = (input: { constituentId: string; channel: string }) => `${input.constituentId}:${input.channel}`;
+  const inForce = await lockConsentsInForce(db, inputs);
+  const changed = new Set<string>();
+  const rows = inputs.map((input) => {
+    const change: ConsentState = { status: input.status, authority: input.authority ?? 'integration', source: input.source, at: input.at ?? now };
+    const decision = decideConsent(inForce.get(key(input)), change);
+    if (decision.inForce !== inForce.get(key(input))) changed.add(key(input));
+    inForce.set(key(input), decision.inForce);
+    return {
+      id: randomUUID(),
+      constituentId: input.constituentId,
+      channel: input.channel,
+      status: input.status,
+      source: input.source,
+      authority: change.authority,
+      evidence: input.evidence ?? null,
+      at: change.at,
+      outcome: decision.outcome,
+      note: decision.outcome === 'applied' ? null : decision.note,
+    };
   });
-  return true;
+  await db.consentChange.createMany({ data: rows });
+  await putInForce(db, [...changed].map((name) => ({ key: name.split(':') as [string, Channel], state: inForce.get(name)! })));
+  return rows.map((row) => ({
+    constituentId: row.constituentId,
+    channel: row.channel,
+    status: row.status,
+    outcome: row.outcome,
+    ...(row.note ? { note: row.note } : {}),
+    changeId: row.id,
+  }));
+}
+
+async function lockConsentsInForce(db: Tx, inputs: readonly ConsentInput[]): Promise<Map<string, ConsentState>> {
+  const rows = await db.$queryRaw<{ constituent_id: string; channel: Channel; status: ConsentStatus; authority: ConsentAuthority; source: string; recorded_at: Date }[]>`
+    SELECT "constituent_id", "channel"::text AS "channel", "status"::text AS "status", "authority"::text AS "authority", "source", "recorded_at"
+      FROM "constituent_consent"
+     WHERE ("constituent_id", "channel"::text) IN (SELECT * FROM unnest(${inputs.map((input) => input.constituentId)}::text[], ${inputs.map((input) => input.channel)}::text[]))
+     ORDER BY "constituent_id", "channel"
+       FOR UPDATE`;
+  return new Map(rows.map((row) => [`${row.constituent_id}:${row.channel}`, { status: row.status, authority: row.authority, source: row.source, at: row.recorded_at }]));
+}
+
+async function putInForce(db: Tx, entries: readonly { key: [string, Channel]; state: ConsentState }[]): Promise<void> {
+  if (entries.length === 0) return;
+  const column = <T>(pick: (entry: (typeof entries)[number]) => T) => entries.map(pick);
+  await db.$executeRaw`
+    INSERT INTO "constituent_consent" ("id", "constituent_id", "channel", "status", "authority", "source", "recorded_at")
+    SELECT id, constituent_id, channel::"channel", status::"consent_status", authority::"consent_authority", source, recorded_at::timestamptz AT TIME ZONE 'UTC'
+      FROM unnest(${column(() => randomUUID())}::text[], ${column((entry) => entry.key[0])}::text[], ${column((entry) => entry.key[1])}::text[],
+                  ${column((entry) => entry.state.status)}::text[], ${column((entry) => entry.state.authority)}::text[], ${column((entry) => entry.state.source)}::text[],
+                  ${column((entry) => entry.state.at.toISOString())}::text[])
+           AS given(id, constituent_id, channel, status, authority, source, recorded_at)
+    ON CONFLICT ("constituent_id", "channel") DO UPDATE SET
+      "status" = EXCLUDED."status", "authority" = EXCLUDED."authority", "source" = EXCLUDED."source", "recorded_at" = EXCLUDED."recorded_at"
+    WHERE "constituent_consent"."recorded_at" <= EXCLUDED."recorded_at"
+      AND NOT ("constituent_consent"."status" = 'withdrawn' AND "constituent_consent"."authority" = 'constituent' AND EXCLUDED."authority" <> 'constituent')`;
 }
 
 /** Adds an address to the suppression list (once; the first reason stands). */
@@ -43,9 +128,17 @@ export async function suppress(db: Tx, entry: { channel: Channel; address: strin
   });
 }
 
-/** Lifts a suppression: a constituent texting START again. */
+/** Suppressions a constituent asked for (or complained into): their own opt-in lifts them. Bounces and dead numbers stay. */
+export const constituentSuppressionReasons = ['unsubscribe', 'complaint', 'sms-stop'] as const;
+
+/** Lifts a suppression: a constituent texting START again lifts every one on the number (it evidently receives). */
 export async function unsuppress(db: Tx, channel: Channel, address: string): Promise<void> {
   await db.suppression.deleteMany({ where: { channel, address } });
+}
+
+/** Lifts the suppressions the constituent's own opt-in undoes, keeping those that say the address cannot receive. */
+export async function liftConstituentSuppressions(db: Tx, channel: Channel, address: string): Promise<void> {
+  await db.suppression.deleteMany({ where: { channel, address, reason: { in: [...constituentSuppressionReasons] } } });
 }
 
 /**

@@ -20,7 +20,7 @@ import type { Database } from '../db/client.ts';
 import type { JourneyEvent } from '../journeys/vocabulary.ts';
 import { isBadNumberCode } from '../sms/twilio.ts';
 import { interactionSignal } from '../../workflows/contract.ts';
-import { recordConsent, suppress, unsuppress } from './consent.ts';
+import { liftConstituentSuppressions, recordConsentChanges, suppress, unsuppress, type ConsentResult } from './consent.ts';
 import { toE164 } from './phone.ts';
 import { verifyLinkToken, type LinkClaims } from './tokens.ts';
 
@@ -59,19 +59,44 @@ export function smsKeyword(body: string): KeywordAction {
   return 'none';
 }
 
+/** What the preference page shows: addresses masked, since a forwarded email carries the link. */
+export interface Preferences {
+  channels: { channel: 'email' | 'sms'; address: string; subscribed: boolean }[];
+}
+
+/** A change the constituent made through a signed link: the link is the evidence. */
+function ownChange(link: LinkClaims, source: string) {
+  return { constituentId: link.constituentId, channel: link.channel, source, authority: 'constituent' as const, evidence: `signed link in message ${link.messageId}` };
+}
+
+/** a•••@example.org: enough for the owner to recognise, little for anyone else. */
+export function maskEmail(email: string): string {
+  const [local = '', domain = ''] = email.split('@');
+  return `${local.slice(0, 1)}•••@${domain}`;
+}
+
+/** ••• 2671: the last four digits. */
+export function maskPhone(phone: string): string {
+  return `••• ${phone.replace(/\D/g, '').slice(-4)}`;
+}
+
 export function createChannelService(options: ChannelServiceOptions) {
   const { db, temporal, signingSecret } = options;
   const log = options.log ?? (() => {});
 
-  /** Tells every active enrollment of these constituents; failures are logged (sends are guarded anyway). */
-  async function tellJourneys(constituentIds: string[], event: (enrollmentId: string) => JourneyEvent): Promise<number> {
-    if (constituentIds.length === 0) return 0;
-    const enrollments = await db.enrollment.findMany({ where: { constituentId: { in: constituentIds }, status: 'active' } });
+  /**
+   * Tells every active enrollment of these constituents; failures are logged (sends are guarded anyway).
+   * The event names the recorded consent change, never an address: signals are kept in histories.
+   */
+  async function tellJourneys(changes: readonly ConsentResult[], event: (enrollmentId: string, change: ConsentResult) => JourneyEvent): Promise<number> {
+    const byConstituent = new Map(changes.map((change) => [change.constituentId, change]));
+    if (byConstituent.size === 0) return 0;
+    const enrollments = await db.enrollment.findMany({ where: { constituentId: { in: [...byConstituent.keys()] }, status: 'active' } });
     let told = 0;
     for (const enrollment of enrollments) {
       try {
         await temporal.withDeadline(Date.now() + 5_000, () =>
-          temporal.workflow.getHandle(enrollment.workflowId).signal(interactionSignal, event(enrollment.id)),
+          temporal.workflow.getHandle(enrollment.workflowId).signal(interactionSignal, event(enrollment.id, byConstituent.get(enrollment.constituentId)!)),
         );
         told += 1;
       } catch (error) {
@@ -79,6 +104,54 @@ export function createChannelService(options: ChannelServiceOptions) {
       }
     }
     return told;
+  }
+
+  /** A journey event saying the constituent can no longer be reached on a channel. */
+  const lostChannel = (type: 'unsubscribed' | 'hard-bounced', channel: 'email' | 'sms') => (enrollmentId: string, change: ConsentResult): JourneyEvent => ({
+    type,
+    eventId: `${type}:${change.changeId}:${enrollmentId}`,
+    occurredAt: new Date().toISOString(),
+    data: { channel },
+  });
+
+  async function preferencesOf(claims: LinkClaims): Promise<Preferences | undefined> {
+    const constituent = await db.constituent.findUnique({ where: { id: claims.constituentId }, include: { consents: true } });
+    if (!constituent) return undefined;
+    const subscribed = (channel: 'email' | 'sms') => constituent.consents.find((consent) => consent.channel === channel)?.status === 'granted';
+    const channels: Preferences['channels'] = [];
+    if (constituent.email) channels.push({ channel: 'email', address: maskEmail(constituent.email), subscribed: subscribed('email') });
+    if (constituent.phone && toE164(constituent.phone, options.phoneCountry)) channels.push({ channel: 'sms', address: maskPhone(constituent.phone), subscribed: subscribed('sms') });
+    return { channels };
+  }
+
+  /** The address a constituent is reached at on a channel, as suppressions key it. */
+  function addressOf(constituent: { email: string | null; phone: string | null }, channel: 'email' | 'sms'): string | undefined {
+    if (channel === 'email') return constituent.email?.toLowerCase() ?? undefined;
+    return toE164(constituent.phone, options.phoneCountry);
+  }
+
+  /** The constituent's own "no" on a channel, proved by a signed link: consent withdrawn, address suppressed, journeys told. */
+  async function optOut(link: LinkClaims, source: string): Promise<ConsentResult[] | undefined> {
+    const constituent = await db.constituent.findUnique({ where: { id: link.constituentId } });
+    if (!constituent) return undefined;
+    const address = addressOf(constituent, link.channel);
+    const changes = await db.$transaction(async (tx) => {
+      if (address) await suppress(tx, { channel: link.channel, address, reason: 'unsubscribe', source });
+      return recordConsentChanges(tx, [{ ...ownChange(link, source), status: 'withdrawn' }]);
+    });
+    await tellJourneys(changes, lostChannel('unsubscribed', link.channel));
+    return changes;
+  }
+
+  /** The constituent's own "yes" on a channel: it restores consent whoever withdrew it, and lifts their own suppressions. */
+  async function optIn(link: LinkClaims, source: string): Promise<void> {
+    const constituent = await db.constituent.findUnique({ where: { id: link.constituentId } });
+    if (!constituent) return;
+    const address = addressOf(constituent, link.channel);
+    await db.$transaction(async (tx) => {
+      if (address) await liftConstituentSuppressions(tx, link.channel, address);
+      await recordConsentChanges(tx, [{ ...ownChange(link, source), status: 'granted' }]);
+    });
   }
 
   return {
@@ -90,21 +163,32 @@ export function createChannelService(options: ChannelServiceOptions) {
     async unsubscribe(token: string, how: 'link' | 'one-click'): Promise<LinkClaims | undefined> {
       const claims = verifyLinkToken(signingSecret, token);
       if (!claims) return undefined;
-      const constituent = await db.constituent.findUnique({ where: { id: claims.constituentId } });
-      if (!constituent) return undefined;
-      await recordConsent(db, {
-        constituentId: claims.constituentId,
-        channel: claims.channel,
-        status: 'withdrawn',
-        source: `${how === 'one-click' ? 'one-click unsubscribe' : 'unsubscribe link'} in message ${claims.messageId}`,
-      });
-      await tellJourneys([claims.constituentId], (enrollmentId) => ({
-        type: 'unsubscribed',
-        eventId: `unsubscribed:${claims.messageId}:${enrollmentId}`,
-        occurredAt: new Date().toISOString(),
-        data: { channel: claims.channel },
-      }));
-      return claims;
+      const changes = await optOut(claims, `${how === 'one-click' ? 'one-click unsubscribe' : 'unsubscribe link'} in message ${claims.messageId}`);
+      return changes ? claims : undefined;
+    },
+
+    /** What the preference page shows: each channel the constituent can be reached on, and whether they are subscribed. */
+    async preferences(token: string): Promise<Preferences | undefined> {
+      const claims = verifyLinkToken(signingSecret, token);
+      return claims && preferencesOf(claims);
+    },
+
+    /**
+     * The constituent's own choice on the preference page: their opt-in restores what
+     * their (or anyone's) withdrawal took away; their opt-out is an unsubscribe.
+     */
+    async setPreferences(token: string, wanted: Partial<Record<'email' | 'sms', boolean>>): Promise<Preferences | undefined> {
+      const claims = verifyLinkToken(signingSecret, token);
+      const current = claims && (await preferencesOf(claims));
+      if (!claims || !current) return undefined;
+      for (const { channel, subscribed } of current.channels) {
+        const want = wanted[channel] ?? false;
+        if (want === subscribed) continue;
+        const link = { ...claims, channel };
+        if (want) await optIn(link, `preference page, from message ${claims.messageId}`);
+        else await optOut(link, `preference page, from message ${claims.messageId}`);
+      }
+      return preferencesOf(claims);
     },
 
     /** Records a bounce or complaint; hard bounces and complaints suppress the address and end its journeys. */
@@ -113,7 +197,7 @@ export function createChannelService(options: ChannelServiceOptions) {
       const final = report.type === 'complaint' || report.bounceType !== 'soft';
       const constituents = await db.constituent.findMany({ where: { email: address }, select: { id: true } });
       const ids = constituents.map((constituent) => constituent.id);
-      await db.$transaction(async (tx) => {
+      const changes = await db.$transaction(async (tx) => {
         const status = report.type === 'complaint' ? 'complained' : final ? 'bounced' : undefined;
         const where = report.messageId ? { id: report.messageId, recipient: address } : { recipient: address, channel: 'email' as const, status: { in: ['sent' as const, 'delivered' as const] } };
         if (status) {
@@ -121,19 +205,17 @@ export function createChannelService(options: ChannelServiceOptions) {
           const message = await tx.message.findFirst({ where, orderBy: { sentAt: 'desc' } });
           if (message) await tx.message.update({ where: { id: message.id }, data: { status, error: report.detail ?? `${report.type}${report.bounceType ? ` (${report.bounceType})` : ''}` } });
         }
-        if (!final) return;
+        if (!final) return [];
         await suppress(tx, { channel: 'email', address, reason: report.type === 'complaint' ? 'complaint' : 'hard-bounce', source: report.detail ?? 'mail feedback report' });
-        for (const id of ids) {
-          await recordConsent(tx, { constituentId: id, channel: 'email', status: 'withdrawn', source: report.type === 'complaint' ? 'spam complaint' : 'hard bounce' });
-        }
+        // A complaint is the constituent's own "no"; a bounce is the provider's report that the address cannot receive.
+        const complaint = report.type === 'complaint';
+        return recordConsentChanges(
+          tx,
+          ids.map((id) => ({ constituentId: id, channel: 'email' as const, status: 'withdrawn' as const, source: complaint ? 'spam complaint' : 'hard bounce', authority: complaint ? ('constituent' as const) : ('provider' as const) })),
+        );
       });
       if (!final) return { suppressed: false, constituents: ids.length, enrollments: 0 };
-      const enrollments = await tellJourneys(ids, (enrollmentId) => ({
-        type: report.type === 'complaint' ? 'unsubscribed' : 'hard-bounced',
-        eventId: `${report.type}:${address}:${enrollmentId}`,
-        occurredAt: new Date().toISOString(),
-        data: { channel: 'email' },
-      }));
+      const enrollments = await tellJourneys(changes, lostChannel(report.type === 'complaint' ? 'unsubscribed' : 'hard-bounced', 'email'));
       return { suppressed: true, constituents: ids.length, enrollments };
     },
 
@@ -153,20 +235,15 @@ export function createChannelService(options: ChannelServiceOptions) {
         };
       }
       const constituents = await findByPhone(db, number, options.phoneCountry);
-      await db.$transaction(async (tx) => {
-        if (action === 'stop') await suppress(tx, { channel: 'sms', address: number, reason: 'sms-stop', source: `SMS keyword ${message.body.trim().toUpperCase()}` });
+      const source = `SMS keyword ${message.body.trim().toUpperCase()}`;
+      const changes = await db.$transaction(async (tx) => {
+        if (action === 'stop') await suppress(tx, { channel: 'sms', address: number, reason: 'sms-stop', source });
         else await unsuppress(tx, 'sms', number);
-        for (const id of constituents) {
-          await recordConsent(tx, { constituentId: id, channel: 'sms', status: action === 'stop' ? 'withdrawn' : 'granted', source: `SMS keyword ${message.body.trim().toUpperCase()}` });
-        }
+        const status = action === 'stop' ? ('withdrawn' as const) : ('granted' as const);
+        return recordConsentChanges(tx, constituents.map((id) => ({ constituentId: id, channel: 'sms' as const, status, source, authority: 'constituent' as const })));
       });
       if (action === 'stop') {
-        await tellJourneys(constituents, (enrollmentId) => ({
-          type: 'unsubscribed',
-          eventId: `sms-stop:${number}:${Date.now()}:${enrollmentId}`,
-          occurredAt: new Date().toISOString(),
-          data: { channel: 'sms' },
-        }));
+        await tellJourneys(changes, lostChannel('unsubscribed', 'sms'));
         return { action, reply: `${name}: you are unsubscribed and will receive no more messages. Reply START to opt back in.` };
       }
       return { action, reply: `${name}: you are subscribed again. Reply HELP for help, STOP to opt out. Msg&data rates may apply.` };

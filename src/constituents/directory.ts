@@ -3,7 +3,7 @@
  * timeline of everything that happened with each, for the API and the web app.
  */
 import { z } from 'zod';
-import { recordConsent } from '../consent/consent.ts';
+import { consentReport, recordConsentChanges, type ConsentReport } from '../consent/consent.ts';
 import { Prisma, type Constituent, type Database } from '../db/client.ts';
 import type { ConsentInput } from '../events/schema.ts';
 import { before, decodeCursor, pageOf, type Cursor } from '../api/pagination.ts';
@@ -57,20 +57,22 @@ function startsWith(prefix: string): string {
   return `${prefix.toLowerCase().replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
 }
 
+/** The record, and what became of the consent it was given with, if any. */
+function withConsent<T extends object>(record: T, consent: ConsentReport[]): T & { consent?: ConsentReport[] } {
+  return consent.length > 0 ? { ...record, consent } : record;
+}
+
 export function createConstituentDirectory(db: Database) {
-  async function recordConsentGiven(tx: Prisma.TransactionClient, constituentId: string, consent: ConstituentFields['consent'], source: string) {
-    for (const channel of ['email', 'sms'] as const) {
+  /** Records the consent given with a change; returns what became of each (a refused "granted" is reported, not applied). */
+  async function recordConsentGiven(tx: Prisma.TransactionClient, constituentId: string, consent: ConstituentFields['consent'], source: string): Promise<ConsentReport[]> {
+    const changes = (['email', 'sms'] as const).flatMap((channel) => {
       const given = consent?.[channel];
-      if (!given) continue;
+      if (!given) return [];
       const change = typeof given === 'string' ? { status: given } : given;
-      await recordConsent(tx, {
-        constituentId,
-        channel,
-        status: change.status,
-        source: change.source ?? source,
-        at: change.at ? new Date(change.at) : new Date(),
-      });
-    }
+      return [{ constituentId, channel, status: change.status, source: change.source ?? source, authority: change.by, evidence: change.evidence, at: change.at ? new Date(change.at) : new Date() }];
+    });
+    const results = await recordConsentChanges(tx, changes);
+    return results.map(consentReport);
   }
 
   const details = (fields: ConstituentFields) => ({
@@ -105,14 +107,13 @@ export function createConstituentDirectory(db: Database) {
   }
 
   return {
-    async create(fields: ConstituentFields & { email: string }): Promise<Constituent> {
+    async create(fields: ConstituentFields & { email: string }): Promise<Constituent & { consent?: ConsentReport[] }> {
       const existing = await db.constituent.findUnique({ where: { email: fields.email }, select: { id: true } });
       if (existing) throw new ConstituentError(`A constituent with this email already exists (${existing.id})`, 409, [{ path: 'email', message: 'already on file' }]);
       try {
         return await db.$transaction(async (tx) => {
           const created = await tx.constituent.create({ data: { ...details(fields), attributes: fields.attributes ?? {} } });
-          await recordConsentGiven(tx, created.id, fields.consent, 'API');
-          return created;
+          return withConsent(created, await recordConsentGiven(tx, created.id, fields.consent, 'API'));
         });
       } catch (error) {
         if ((error as { code?: string }).code === 'P2002') throw new ConstituentError('A constituent with this email already exists', 409, [{ path: 'email', message: 'already on file' }]);
@@ -120,15 +121,14 @@ export function createConstituentDirectory(db: Database) {
       }
     },
 
-    async update(id: string, fields: ConstituentFields): Promise<Constituent> {
+    async update(id: string, fields: ConstituentFields): Promise<Constituent & { consent?: ConsentReport[] }> {
       try {
         return await db.$transaction(async (tx) => {
           const current = await tx.constituent.findUnique({ where: { id } });
           if (!current) throw new ConstituentError(`Constituent ${id} not found`, 404);
           const attributes = fields.attributes ? { ...(current.attributes as Record<string, Scalar>), ...fields.attributes } : undefined;
           const updated = await tx.constituent.update({ where: { id }, data: { ...details(fields), ...(attributes ? { attributes } : {}) } });
-          await recordConsentGiven(tx, id, fields.consent, 'API');
-          return updated;
+          return withConsent(updated, await recordConsentGiven(tx, id, fields.consent, 'API'));
         });
       } catch (error) {
         if ((error as { code?: string }).code === 'P2002') throw new ConstituentError('Another constituent has this email', 409, [{ path: 'email', message: 'already on file' }]);

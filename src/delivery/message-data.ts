@@ -18,7 +18,7 @@ export async function loadMessageData(
     eventId?: string | undefined;
     journey: { id: string; name: string };
     settings: Pick<MessagingSettings, 'org' | 'defaultTimeZone'>;
-    links?: { unsubscribe: string } | undefined;
+    links?: { unsubscribe: string; preferences: string } | undefined;
   },
 ): Promise<MessageData> {
   const constituent = request.constituent ?? (await db.constituent.findUniqueOrThrow({ where: { id: request.constituentId } }));

@@ -13,6 +13,17 @@ export const ConsentInput = z.union([
     source: z.string().trim().min(1).max(200).optional(),
     /** When it was given; defaults to when the event occurred. */
     at: z.iso.datetime({ offset: true }).optional(),
+    /**
+     * Who gave or withdrew it: the sending system (`integration`, the default), a
+     * member of `staff`, or the `constituent` themself (a form they submitted),
+     * which needs `evidence`. Only the constituent can undo their own withdrawal.
+     */
+    by: z.enum(['constituent', 'staff', 'integration']).optional(),
+    /** What shows the constituent did it: a form submission's id, a signed page. */
+    evidence: z.string().trim().min(1).max(500).optional(),
+  }).refine((consent) => consent.by !== 'constituent' || consent.evidence !== undefined, {
+    path: ['evidence'],
+    message: 'is required when by is "constituent": say what shows the constituent gave it, e.g. a form submission id',
   }),
 ]);
 

@@ -1,6 +1,7 @@
 /** Storing an incoming event: first thing done with it, so accepted data is never lost. */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Database, InteractionEvent, Prisma } from '../db/client.ts';
+import { consentReport, recordConsentChanges, type ConsentInput, type ConsentReport } from '../consent/consent.ts';
 import type { InteractionEventInput } from './schema.ts';
 
 /** Event ids sent again with different content: accepting them would lose the new content silently. */
@@ -34,7 +35,11 @@ export interface StoredEvent {
   event: InteractionEvent;
   /** True when an event with the same id was stored before; nothing was written. */
   duplicate: boolean;
+  /** What became of the consent the event carried: applied, older than the one in force, or refused (with why). */
+  consent?: EventConsent[];
 }
+
+export type EventConsent = ConsentReport;
 
 const dbInteractionType = {
   donation: 'donation',
@@ -96,13 +101,15 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[])
   if (conflicts.length > 0) throw new IdempotencyConflictError(inputs[conflicts[0]!]!.id, conflicts);
   const fresh = inputs.flatMap((input, index) => (!stored.has(input.id) && firstIndex.get(input.id) === index ? [{ input, hash: hashes[index]! }] : []));
   const freshInputs = new Set(fresh.map(({ input }) => input));
+  const consentOf = new Map<InteractionEventInput, EventConsent[]>();
 
   if (fresh.length > 0) {
     const created = await db.$transaction(async (tx) => {
       const constituentIds = await upsertConstituents(tx, fresh.map(({ input }) => input.constituent));
       const receivedAt = new Date();
       const rows = fresh.map(({ input, hash }) => ({ input, hash, constituentId: constituentIds.get(input.constituent.email)!, occurredAt: input.occurredAt ? new Date(input.occurredAt) : receivedAt }));
-      await recordConsents(tx, rows);
+      const consents = await recordConsents(tx, rows);
+      rows.forEach(({ input }, index) => consentOf.set(input, consents[index]!));
       return tx.interactionEvent.createManyAndReturn({
         data: rows.map(({ input, hash, constituentId, occurredAt }) => ({
           idempotencyKey: input.id,
@@ -119,7 +126,10 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[])
     for (const event of created) stored.set(event.idempotencyKey, event);
   }
 
-  return inputs.map((input) => ({ event: stored.get(input.id)!, duplicate: !freshInputs.has(input) }));
+  return inputs.map((input) => {
+    const consent = consentOf.get(input);
+    return { event: stored.get(input.id)!, duplicate: !freshInputs.has(input), ...(consent?.length ? { consent } : {}) };
+  });
 }
 
 type Tx = Prisma.TransactionClient;
@@ -152,36 +162,22 @@ async function upsertConstituents(tx: Tx, constituents: readonly InteractionEven
   return new Map(rows.map((row) => [row.email, row.id]));
 }
 
-/** Keeps every consent the batch carries, and puts the latest of each in force (as `recordConsent` does one by one). */
-async function recordConsents(tx: Tx, rows: readonly { input: InteractionEventInput; constituentId: string; occurredAt: Date }[]): Promise<void> {
-  const changes = rows.flatMap(({ input, constituentId, occurredAt }) =>
-    (['email', 'sms'] as const).flatMap((channel) => {
+/**
+ * Keeps every consent the batch carries, in order, and puts in force what precedence
+ * allows (see `consent/precedence.ts`); returns, per event, what became of its consent.
+ */
+async function recordConsents(tx: Tx, rows: readonly { input: InteractionEventInput; constituentId: string; occurredAt: Date }[]): Promise<EventConsent[][]> {
+  const changes = rows.map(({ input, constituentId, occurredAt }) =>
+    (['email', 'sms'] as const).flatMap((channel): ConsentInput[] => {
       const given = input.constituent.consent?.[channel];
       if (!given) return [];
       const consent = typeof given === 'string' ? { status: given } : given;
-      return [{ constituentId, channel, status: consent.status, source: consent.source ?? `${input.type} event ${input.id}`, at: consent.at ? new Date(consent.at) : occurredAt }];
+      return [{ constituentId, channel, status: consent.status, source: consent.source ?? `${input.type} event ${input.id}`, authority: consent.by, evidence: consent.evidence, at: consent.at ? new Date(consent.at) : occurredAt }];
     }),
   );
-  if (changes.length === 0) return;
-  await tx.consentChange.createMany({ data: changes });
-  // One row per constituent and channel: the latest change (the later one on a tie, as in order).
-  const latest = new Map<string, (typeof changes)[number]>();
-  for (const change of changes) {
-    const key = `${change.constituentId}:${change.channel}`;
-    const current = latest.get(key);
-    if (!current || current.at <= change.at) latest.set(key, change);
-  }
-  const inForce = [...latest.values()];
-  await tx.$executeRaw`
-    INSERT INTO "constituent_consent" ("id", "constituent_id", "channel", "status", "source", "recorded_at")
-    SELECT id, constituent_id, channel::"channel", status::"consent_status", source, recorded_at::timestamptz AT TIME ZONE 'UTC'
-      FROM unnest(${inForce.map(() => randomUUID())}::text[], ${inForce.map((change) => change.constituentId)}::text[], ${inForce.map((change) => change.channel)}::text[],
-                  ${inForce.map((change) => change.status)}::text[], ${inForce.map((change) => change.source)}::text[], ${inForce.map((change) => change.at.toISOString())}::text[])
-           AS given(id, constituent_id, channel, status, source, recorded_at)
-    ON CONFLICT ("constituent_id", "channel") DO UPDATE SET
-      "status" = EXCLUDED."status", "source" = EXCLUDED."source", "recorded_at" = EXCLUDED."recorded_at"
-    -- A withdrawal is never undone by an older "yes" that arrives late.
-    WHERE "constituent_consent"."recorded_at" <= EXCLUDED."recorded_at"`;
+  const results = await recordConsentChanges(tx, changes.flat());
+  let next = 0;
+  return changes.map((forEvent) => forEvent.map(() => consentReport(results[next++]!)));
 }
 
 function isUniqueViolation(error: unknown): boolean {

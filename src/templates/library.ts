@@ -42,7 +42,7 @@ export interface MessageData {
   ask: { amount: string; currency: string };
   journey: { id: string; name: string };
   org: { name: string; address: string; website: string };
-  links?: { unsubscribe: string } | undefined;
+  links?: { unsubscribe: string; preferences: string } | undefined;
 }
 
 export interface RenderedEmail {

@@ -22,7 +22,7 @@ export const defaultSample: MessageData = {
   ask: { amount: '75', currency: 'USD' },
   journey: { id: 'sample-journey', name: 'Sample journey' },
   org: { name: 'Steward', address: '1 Example Street, Springfield', website: 'https://example.org' },
-  links: { unsubscribe: 'https://example.org/u/sample-token' },
+  links: { unsubscribe: 'https://example.org/u/sample-token', preferences: 'https://example.org/p/sample-token' },
 };
 
 /** A JSON object of overrides; anything else is refused with where it went wrong. */

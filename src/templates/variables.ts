@@ -45,7 +45,7 @@ function roots(trigger: InteractionType | undefined): Record<string, Root> {
     journey: { shape: { id: 'leaf', name: 'leaf' }, channels: ['email', 'sms'] },
     org: { shape: { name: 'leaf', address: 'leaf', website: 'leaf' }, channels: ['email', 'sms'] },
     /** Signed links, personal to the recipient; SMS opts out with STOP instead. */
-    links: { shape: { unsubscribe: 'leaf' }, channels: ['email'] },
+    links: { shape: { unsubscribe: 'leaf', preferences: 'leaf' }, channels: ['email'] },
   };
 }
 

@@ -25,7 +25,7 @@ const sample = sampleData({
   gift: { amount: '25.00', currency: 'GBP' },
   ask: { amount: '40', currency: 'GBP' },
   registration: { program: 'Spring gala', startsAt: '2026-03-20T18:00:00Z' },
-  links: { unsubscribe: 'https://steward.example/u/token-123' },
+  links: { unsubscribe: 'https://steward.example/u/token-123', preferences: 'https://steward.example/p/token-123' },
 });
 
 describe('email templates', () => {
