@@ -6,77 +6,38 @@
  * test enrolls only into its own journey.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
-import { buildApi } from '../../src/api/server.ts';
 import { reserveUnderCap } from '../../src/delivery/caps.ts';
-import { unrestrictedMessaging, type MessagingSettings } from '../../src/delivery/settings.ts';
+import type { MessagingSettings } from '../../src/delivery/settings.ts';
 import { parseSendWindow } from '../../src/delivery/window.ts';
 import type { Database } from '../../src/db/client.ts';
 import { JourneyDefinition, type JourneyDefinitionInput } from '../../src/journeys/definition.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
-import { createServices, type Services } from '../../src/services.ts';
-import { createTwilioSender } from '../../src/sms/twilio.ts';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { FROM, startChannelStack, type ChannelStack } from '../support/channel-stack.ts';
+import type { TestRuntime } from '../support/runtime.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
-import { startTwilioDouble, type TwilioDouble } from '../support/twilio-double.ts';
+import type { TwilioDouble } from '../support/twilio-double.ts';
 import { eventually } from '../support/wait.ts';
-import { injectWithKey, makeKey, routed } from '../support/api.ts';
+import { routed } from '../support/api.ts';
 
-const ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
-const AUTH_TOKEN = 'twilio-auth-token-for-tests';
-const FROM = '+15005550006';
-const SECRET = 'a-signing-secret-of-at-least-thirty-two-characters';
-
+let stack: ChannelStack;
 let runtime: TestRuntime;
 let db: Database;
-let services: Services;
-let api: FastifyInstance;
-let call: ReturnType<typeof injectWithKey>;
+let call: ChannelStack['call'];
 let apiUrl: string;
 let twilioDouble: TwilioDouble;
 let messaging: MessagingSettings;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  stack = await startChannelStack();
+  ({ runtime, call, apiUrl, twilioDouble, messaging } = stack);
   db = runtime.db;
-  twilioDouble = await startTwilioDouble({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
-  services = createServices({
-    db,
-    temporal: runtime.env.client,
-    taskQueue: runtime.taskQueue,
-    channels: { signingSecret: SECRET, org: { name: 'Hope Shelter', website: 'https://hope.example' }, phoneCountry: 'US' },
-  });
-  // The API's address is only known once it listens; links and callbacks point at it.
-  let publicUrl = '';
-  api = buildApi({
-    ...services,
-    channelRoutes: {
-      channels: services.channels!,
-      get publicUrl() {
-        return publicUrl;
-      },
-      orgName: 'Hope Shelter',
-      twilioAuthToken: AUTH_TOKEN,
-    },
-  });
-  call = injectWithKey(api, await makeKey(services.keys));
-  apiUrl = (await api.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
-  publicUrl = apiUrl;
-  messaging = unrestrictedMessaging({
-    publicUrl: apiUrl,
-    signingSecret: SECRET,
-    org: { name: 'Hope Shelter', address: '12 Harbour Road, Portland', website: 'https://hope.example' },
-    sms: createTwilioSender({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, from: FROM, apiUrl: twilioDouble.url, statusCallbackUrl: `${apiUrl}/webhooks/twilio/status` }),
-  });
 }, 120_000);
 
 afterAll(async () => {
-  await api?.close();
-  await twilioDouble?.close();
-  await runtime?.stop();
+  await stack?.stop();
 });
 
 async function publish(definition: JourneyDefinitionInput): Promise<void> {
@@ -174,6 +135,57 @@ describe('email', () => {
       status: 'withdrawn',
       source: expect.stringMatching(/^unsubscribe link in message /),
     });
+  });
+
+  it("holds an unsubscribe against an integration's later \"granted\", and lets only the constituent's own opt-in on the preference page restore it", async () => {
+    await publish(oneMessage('mail-preferences', 'email', 'new-donor-impact'));
+    const email = `prefs-${randomUUID()}@example.org`;
+    const worker = await runtime.worker({ messaging });
+    const { enrollment, handle } = await trigger('mail-preferences', { email, consent: { email: 'granted' } });
+    const preferencesLink = await worker.runUntil(async () => {
+      const mail = await mailTo(email);
+      const unsubscribe = /<([^>]+)>/.exec(headerLine(mail, 'list-unsubscribe'))![1]!;
+      const response = await fetch(unsubscribe, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+      expect(response.status).toBe(200);
+      await handle.result();
+      return /Your preferences: (\S+)/.exec(mail.text!)![1]!;
+    });
+    expect(await db.suppression.findUnique({ where: { channel_address: { channel: 'email', address: email } } })).toMatchObject({ reason: 'unsubscribe' });
+
+    // The CRM sends the constituent again with "granted", as it does with every record.
+    const again = await call({ method: 'POST', url: '/events', payload: { id: randomUUID(), type: 'custom', constituent: { email, consent: { email: 'granted' } }, data: { name: 'crm-sync' } } });
+    expect(again.statusCode).toBe(202);
+    expect(again.json().consent).toEqual([
+      { channel: 'email', status: 'granted', outcome: 'refused', note: expect.stringMatching(/^the constituent withdrew consent \(one-click unsubscribe in message .*\); only their own opt-in restores it$/) },
+    ]);
+    expect(await db.constituentConsent.findFirstOrThrow({ where: { constituent: { email }, channel: 'email' } })).toMatchObject({ status: 'withdrawn', authority: 'constituent' });
+    expect(await db.consentChange.findFirstOrThrow({ where: { constituent: { email }, outcome: 'refused' } })).toMatchObject({ status: 'granted', authority: 'integration' });
+    const { sendMessage } = createActivities({ db, mailer: runtime.mailer, mailFrom: 'hello@hope.example', messaging });
+    const send = () => sendMessage({ channel: 'email', enrollmentId: null, constituentId: enrollment.constituentId, template: 'new-donor-impact', idempotencyKey: randomUUID() });
+    expect(await send()).toMatchObject({ status: 'suppressed', reason: expect.stringMatching(/^email consent withdrawn/) });
+
+    // Claiming to speak for the constituent takes evidence.
+    const unproven = await call({ method: 'POST', url: '/events', payload: { id: randomUUID(), type: 'custom', constituent: { email, consent: { email: { status: 'granted', by: 'constituent' } } }, data: { name: 'form' } } });
+    expect(unproven.statusCode).toBe(400);
+    expect(unproven.json().error.issues).toEqual([expect.objectContaining({ path: 'constituent.consent.email.evidence' })]);
+
+    // The constituent opts back in from the link at the foot of the email.
+    expect(preferencesLink.startsWith(`${apiUrl}/p/`)).toBe(true);
+    const page = await (await fetch(preferencesLink)).text();
+    expect(page).toContain('Messages from Hope Shelter');
+    expect(page).toMatch(/<input type="checkbox" name="email" value="yes"> Emails to p•••@example\.org/);
+    expect(page).not.toContain(email);
+    const saved = await fetch(preferencesLink, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=yes' });
+    expect(saved.status).toBe(200);
+    expect(await saved.text()).toMatch(/Your choices are saved[\s\S]*name="email" value="yes" checked/);
+    expect(await db.constituentConsent.findFirstOrThrow({ where: { constituent: { email }, channel: 'email' } })).toMatchObject({ status: 'granted', authority: 'constituent', source: expect.stringMatching(/^preference page/) });
+    expect(await db.suppression.findUnique({ where: { channel_address: { channel: 'email', address: email } } })).toBeNull();
+    expect(await send()).toMatchObject({ status: 'sent' });
+
+    // And out again from the same page: unchecked is "no".
+    await fetch(preferencesLink, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    expect(await db.constituentConsent.findFirstOrThrow({ where: { constituent: { email }, channel: 'email' } })).toMatchObject({ status: 'withdrawn', authority: 'constituent' });
+    expect((await fetch(`${preferencesLink.slice(0, -2)}xx`)).status).toBe(400);
   });
 
   it('honours a one-click POST from the mailbox provider, and refuses a forged link', async () => {
