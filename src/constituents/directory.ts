@@ -271,9 +271,9 @@ export function createConstituentDirectory(db: Database) {
                 kind: 'consent' as const,
                 id: row.id,
                 at: row.at,
-                summary: `${row.channel === 'email' ? 'Email' : 'SMS'} consent ${row.status} (${row.source})`,
+                summary: `${row.channel === 'email' ? 'Email' : 'SMS'} consent ${row.status} by ${row.authority} (${row.source})${row.outcome === 'applied' ? '' : `: ${row.outcome}, ${row.note}`}`,
                 status: row.status,
-                details: { channel: row.channel, source: row.source },
+                details: { channel: row.channel, source: row.source, by: row.authority, evidence: row.evidence, outcome: row.outcome, note: row.note },
               })),
             ),
         );
