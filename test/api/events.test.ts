@@ -99,7 +99,14 @@ describe('POST /events', () => {
     expect(first.statusCode).toBe(202);
     // Answered once stored; routing follows, and the answer says where to watch it.
     const accepted = first.json();
-    expect(accepted).toEqual({ eventId: expect.any(String), duplicate: false, routing: expect.stringMatching(/^(queued|routed)$/), status: `/events/${accepted.eventId}` });
+    expect(accepted).toEqual({
+      eventId: expect.any(String),
+      duplicate: false,
+      routing: expect.stringMatching(/^(queued|routed)$/),
+      status: `/events/${accepted.eventId}`,
+      // What became of the consent it carried.
+      consent: [{ channel: 'email', status: 'granted', outcome: 'applied' }],
+    });
     const routedTo = await routed(call, first);
     expect(routedTo.enrollments).toEqual([expect.objectContaining({ journeyId: 'first-gift-thank-you', action: 'enrolled' })]);
 
