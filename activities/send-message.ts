@@ -8,6 +8,8 @@
  * 2. the recipient's local send window (else: scheduled for when it opens);
  * 3. room under the frequency cap, taken atomically (else: scheduled for when
  *    room opens, or skipped, by the journey's policy);
+ *    a transactional message (a thank-you, a receipt: see message-classes.ts)
+ *    skips 2 and 3, and needs no email consent unless the organisation says so;
  * 4. the template renders with the data (else: failed, never a blank).
  *
  * Then the provider is called, once at a time across every worker: the attempt
@@ -28,14 +30,15 @@ import { sendBlocker, suppress } from '../src/consent/consent.ts';
 import { toE164 } from '../src/consent/phone.ts';
 import { signLinkToken } from '../src/consent/tokens.ts';
 import { loadMessageData } from '../src/delivery/message-data.ts';
-import { reserveUnderCap } from '../src/delivery/caps.ts';
+import { clearOutsideCap, reserveUnderCap } from '../src/delivery/caps.ts';
 import { acceptedEarlier, noteAccepted, recordAcceptedEarlier } from '../src/delivery/accepted-send.ts';
 import { withHeartbeat } from '../src/delivery/activity-heartbeat.ts';
 import { callUnderLease } from '../src/delivery/claimed-send.ts';
 import { leaseRemainingMs, recordUnderLease, sendInProgress } from '../src/delivery/send-lease.ts';
 import type { MessagingSettings } from '../src/delivery/settings.ts';
 import { describeWindow, nextOpening, parseSendWindow, type SendWindow } from '../src/delivery/window.ts';
-import { JourneyDefinition } from '../src/journeys/definition.ts';
+import { JourneyDefinition, type MessageClass } from '../src/journeys/definition.ts';
+import { messageClassOf, type TemplateClass } from '../src/journeys/message-classes.ts';
 import { sendEmailMessage } from '../src/mail/send.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
 import { isBadNumberCode, PermanentSmsError } from '../src/sms/twilio.ts';
@@ -91,7 +94,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
   }
 
   /** The message's record, made once per key: one INSERT … ON CONFLICT DO NOTHING, read back only when another attempt made it. */
-  async function recordMessage(input: SendMessageInput, address: string | undefined): Promise<Message> {
+  async function recordMessage(input: SendMessageInput, address: string | undefined, messageClass: MessageClass): Promise<Message> {
     const [created] = await db.message.createManyAndReturn({
       data: [
         {
@@ -99,6 +102,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
           enrollmentId: input.enrollmentId,
           constituentId: input.constituentId,
           channel: input.channel,
+          messageClass,
           template: input.template,
           recipient: address ?? '',
           status: 'scheduled',
@@ -129,7 +133,8 @@ export function createSendMessage(deps: SendMessageDependencies) {
         ? (constituent.email?.toLowerCase() ?? undefined)
         : toE164(constituent.phone, messaging.phoneCountry);
 
-    const message = existing ?? (await recordMessage(input, address));
+    const messageClass = messageClassOf(definition?.success ? definition.data : undefined, input.channel, input.template, templateClass);
+    const message = existing ?? (await recordMessage(input, address, messageClass));
     // An outcome decided before the provider: written only while no attempt holds a claim on the message.
     const finish = async (status: Message['status'], data: Prisma.MessageUpdateManyMutationInput = {}) => {
       const { count } = await db.message.updateMany({
@@ -140,7 +145,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
     };
 
     // 1. Consent, address, suppression: on every attempt.
-    const blocker = await sendBlocker(db, input.constituentId, input.channel, address);
+    const blocker = await sendBlocker(db, input.constituentId, input.channel, address, { messageClass, transactionalConsent: messaging.transactionalConsent });
     if (blocker) {
       await finish('suppressed', { error: blocker, countedAt: null });
       return { messageId: message.id, status: 'suppressed', reason: blocker };
@@ -171,7 +176,9 @@ export function createSendMessage(deps: SendMessageDependencies) {
     }
 
     const now = new Date(Math.max(clock().getTime(), input.at ? Date.parse(input.at) : 0));
-    if (message.status !== 'pending') {
+    // A transactional message answers the constituent's act a moment ago: no window, no cap, no waiting.
+    if (message.status !== 'pending' && messageClass === 'transactional') await clearOutsideCap(db, message.id);
+    if (message.status !== 'pending' && messageClass === 'marketing') {
       // 2. The recipient's own daytime.
       const window = journeyWindow(delivery?.window) ?? messaging.window;
       const timeZone = constituent?.timezone ?? messaging.defaultTimeZone;
@@ -244,6 +251,9 @@ export function createSendMessage(deps: SendMessageDependencies) {
     return { messageId: message.id, status: 'failed', code: permanent.code };
   }
 }
+
+/** The class an email template file declares; SMS templates declare none. */
+const templateClass: TemplateClass = (channel, template) => (channel === 'email' ? templateLibrary().email.get(template)?.messageClass : undefined);
 
 /** A message that waited for its window when its enrollment ended: never sent. */
 export function createCancelMessage(deps: { db: Database }) {

@@ -115,6 +115,12 @@ export const ConfigSchema = z.object({
   STEWARD_SMS_CAP: z.string().default('1/1d'),
   /** What happens to a message over the cap: wait for room (`defer`) or drop it (`skip`). Journeys may override. */
   STEWARD_CAP_POLICY: z.enum(['defer', 'skip']).default('defer'),
+  /**
+   * Whether transactional email (thank-yous, receipts, confirmations) needs the
+   * constituent's email consent: `not-required` (receipts under CAN-SPAM and GDPR's
+   * contract basis) or `required`. Suppressed addresses never receive either way.
+   */
+  STEWARD_TRANSACTIONAL_CONSENT: z.enum(['not-required', 'required']).default('not-required'),
   /** Bearer token the bounce and complaint intake requires; unset leaves it open (local use only). */
   STEWARD_BOUNCE_WEBHOOK_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */

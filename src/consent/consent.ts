@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsentStatus, Database, Prisma } from '../db/client.ts';
+import type { MessageClass } from '../journeys/definition.ts';
 import { decideConsent, type ConsentAuthority, type ConsentDecision, type ConsentState } from './precedence.ts';
 
 type Tx = Prisma.TransactionClient | Database;
@@ -141,17 +142,33 @@ export async function liftConstituentSuppressions(db: Tx, channel: Channel, addr
   await db.suppression.deleteMany({ where: { channel, address, reason: { in: [...constituentSuppressionReasons] } } });
 }
 
+/** What the guard needs to know of the message: its class, and whether transactional email needs consent. */
+export interface SendPurpose {
+  messageClass: MessageClass;
+  transactionalConsent: 'not-required' | 'required';
+}
+
+const marketing: SendPurpose = { messageClass: 'marketing', transactionalConsent: 'required' };
+
 /**
  * Why nothing may be sent to this constituent on this channel right now, or
  * undefined when it may: consent must have been given and not withdrawn, and the
  * address must not be suppressed.
+ *
+ * Transactional email (a thank-you, a receipt) answers the constituent's own act:
+ * unless the organisation requires it, it needs no marketing consent and is not
+ * stopped by an unsubscribe, but never goes to an address that bounced or
+ * complained. SMS always needs consent: carriers and the TCPA allow nothing after STOP.
  */
-export async function sendBlocker(db: Tx, constituentId: string, channel: Channel, address: string | undefined): Promise<string | undefined> {
+export async function sendBlocker(db: Tx, constituentId: string, channel: Channel, address: string | undefined, purpose: SendPurpose = marketing): Promise<string | undefined> {
   if (!address) return channel === 'email' ? 'no email address' : 'no valid mobile number';
-  const consent = await db.constituentConsent.findUnique({ where: { constituentId_channel: { constituentId, channel } } });
-  if (!consent) return `no ${channel === 'sms' ? 'SMS' : 'email'} consent on record`;
-  if (consent.status === 'withdrawn') return `${channel === 'sms' ? 'SMS' : 'email'} consent withdrawn (${consent.source})`;
+  const exempt = channel === 'email' && purpose.messageClass === 'transactional';
+  if (!exempt || purpose.transactionalConsent === 'required') {
+    const consent = await db.constituentConsent.findUnique({ where: { constituentId_channel: { constituentId, channel } } });
+    if (!consent) return `no ${channel === 'sms' ? 'SMS' : 'email'} consent on record`;
+    if (consent.status === 'withdrawn') return `${channel === 'sms' ? 'SMS' : 'email'} consent withdrawn (${consent.source})`;
+  }
   const suppressed = await db.suppression.findUnique({ where: { channel_address: { channel, address } } });
-  if (suppressed) return `address suppressed: ${suppressed.reason}`;
+  if (suppressed && !(exempt && suppressed.reason === 'unsubscribe')) return `address suppressed: ${suppressed.reason}`;
   return undefined;
 }

@@ -37,6 +37,11 @@ export type Reservation = { reserved: true } | { reserved: false; roomAt: Date }
  * Gives the message a place under the cap (marking it pending, counted now) or
  * says when the earliest counted message leaves the period and makes room.
  */
+/** Clears a message to go without a place under the cap (a transactional one): it is never counted against the constituent. */
+export async function clearOutsideCap(db: Database, messageId: string): Promise<void> {
+  await db.message.update({ where: { id: messageId }, data: { status: 'pending', scheduledFor: null } });
+}
+
 export async function reserveUnderCap(
   db: Database,
   request: { messageId: string; constituentId: string; channel: Channel; cap: FrequencyCap | null; now: Date },

@@ -22,6 +22,8 @@ export interface MessagingSettings {
   window: SendWindow | null;
   caps: { email: FrequencyCap | null; sms: FrequencyCap | null };
   whenCapped: 'defer' | 'skip';
+  /** Whether transactional email needs email consent (SMS always does). */
+  transactionalConsent: 'not-required' | 'required';
   /** Where SMS goes; without one SMS steps are recorded as not sent. */
   sms?: SmsSender | undefined;
 }
@@ -37,6 +39,7 @@ export function unrestrictedMessaging(overrides: Partial<MessagingSettings> = {}
     window: null,
     caps: { email: null, sms: null },
     whenCapped: 'defer',
+    transactionalConsent: 'not-required',
     ...overrides,
   };
 }
@@ -74,6 +77,7 @@ export function messagingSettings(config: Config, signingSecret: string, publicU
     window,
     caps: { email: cap('STEWARD_EMAIL_CAP'), sms: cap('STEWARD_SMS_CAP') },
     whenCapped: config.STEWARD_CAP_POLICY,
+    transactionalConsent: config.STEWARD_TRANSACTIONAL_CONSENT,
     sms: twilio,
   };
 }

@@ -30,6 +30,7 @@ export function productCatalog(): ValidationCatalog {
     smsTemplates: new Set(library.sms.keys()),
     taskQueues: taskQueueIds,
     templateProblems: (channel, template, trigger) => checkTemplate(library, channel, template, trigger),
+    templateClass: (channel, template) => (channel === 'email' ? library.email.get(template)?.messageClass : undefined),
   };
 }
 

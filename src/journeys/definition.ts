@@ -62,9 +62,20 @@ export const Condition: z.ZodType<Condition> = z.lazy(() =>
 /** All conditions must hold (an empty list always holds). */
 const When = z.array(Condition).describe('Conditions that must all hold');
 
+/**
+ * `transactional`: answers the constituent's own act a moment ago (a thank-you, a
+ * receipt, a confirmation): sent at once at any hour, outside frequency caps, never
+ * cancelled. `marketing`: asks, updates, win-backs: send windows, caps, cancelled by
+ * a goal or an exit while it waits. A step without one takes its template's class.
+ */
+export const MessageClass = z.enum(['transactional', 'marketing']);
+export type MessageClass = z.infer<typeof MessageClass>;
+
+const messageClass = MessageClass.optional().describe("transactional or marketing; the template's class when omitted");
+
 export const Action = z.discriminatedUnion('do', [
-  z.strictObject({ do: z.literal('email'), template: z.string().min(1) }),
-  z.strictObject({ do: z.literal('sms'), template: z.string().min(1) }),
+  z.strictObject({ do: z.literal('email'), template: z.string().min(1), class: messageClass }),
+  z.strictObject({ do: z.literal('sms'), template: z.string().min(1), class: messageClass }),
   z.strictObject({
     do: z.literal('task'),
     queue: z.string().min(1),

@@ -17,6 +17,7 @@ import {
 } from './definition.ts';
 import { parseSendWindow } from '../delivery/window.ts';
 import { parseDuration } from './duration.ts';
+import { checkMessageClasses, type TemplateClass } from './message-classes.ts';
 import { constituentFields, eventFields, type FieldType, type InteractionType, type JourneyEventType } from './vocabulary.ts';
 
 export type DiagnosticPath = (string | number)[];
@@ -32,6 +33,8 @@ export interface ValidationCatalog {
   emailTemplates: ReadonlySet<string>;
   smsTemplates: ReadonlySet<string>;
   taskQueues: ReadonlySet<string>;
+  /** The class a template declares (`class:` in its file), which steps sending it take unless they say otherwise. */
+  templateClass?: TemplateClass;
   /** Why a template cannot be sent by a journey with this trigger (variables it cannot fill); empty when it can. */
   templateProblems?: (channel: 'email' | 'sms', template: string, trigger: InteractionType) => string[];
 }
@@ -43,7 +46,7 @@ export type ValidationResult =
 export function validateJourney(input: unknown, catalog: ValidationCatalog): ValidationResult {
   const parsed = JourneyDefinition.safeParse(input);
   if (!parsed.success) return { ok: false, diagnostics: fromZod(parsed.error) };
-  const diagnostics = checkMeaning(parsed.data, catalog);
+  const diagnostics = [...checkMeaning(parsed.data, catalog), ...checkMessageClasses(parsed.data, catalog.templateClass ?? (() => undefined))];
   const ok = !diagnostics.some((diagnostic) => diagnostic.severity === 'error');
   return ok ? { ok, definition: parsed.data, diagnostics } : { ok, definition: parsed.data, diagnostics };
 }

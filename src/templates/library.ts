@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Liquid, Template } from 'liquidjs';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { MessageClass } from '../journeys/definition.ts';
 import type { InteractionType } from '../journeys/vocabulary.ts';
 import { htmlEngine, textEngine } from './liquid.ts';
 import { countSegments, type SmsEncoding } from './sms.ts';
@@ -69,6 +70,8 @@ export interface EmailTemplate {
   channel: 'email';
   name: string;
   file: string;
+  /** `class:` in the file: how steps that send it are treated unless they say otherwise. */
+  messageClass?: MessageClass | undefined;
   subject: Part;
   text: Part;
   html?: Part | undefined;
@@ -133,8 +136,8 @@ export function loadTemplateLibrary(dir = TEMPLATES_DIR): TemplateLibrary {
     for (const pair of document.contents.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const keyLine = isScalar(pair.key) && pair.key.range ? counter.linePos(pair.key.range[0]).line : 1;
-      if (!['subject', 'text', 'html'].includes(key)) {
-        problems.push({ file, line: keyLine, message: `unknown field "${key}" (expected subject, text, html)` });
+      if (!['subject', 'text', 'html', 'class'].includes(key)) {
+        problems.push({ file, line: keyLine, message: `unknown field "${key}" (expected subject, text, html, class)` });
         continue;
       }
       if (!isScalar(pair.value) || typeof pair.value.value !== 'string') {
@@ -153,10 +156,14 @@ export function loadTemplateLibrary(dir = TEMPLATES_DIR): TemplateLibrary {
     }
     if (subject.text.includes('\n')) problems.push({ file, line: subject.line, message: 'subject must be one line' });
     const html = fields.get('html');
+    const declaredClass = fields.get('class');
+    const messageClass = declaredClass && MessageClass.safeParse(declaredClass.text.trim());
+    if (declaredClass && !messageClass?.success) problems.push({ file, line: declaredClass.line, message: 'class must be transactional or marketing' });
     const template: EmailTemplate = {
       channel: 'email',
       name,
       file,
+      messageClass: messageClass?.success ? messageClass.data : undefined,
       subject: parse(textEngine, subject.text, file, subject.line),
       text: parse(textEngine, text.text, file, text.line),
       html: html ? parse(htmlEngine, html.text, file, html.line) : undefined,

@@ -471,3 +471,74 @@ describe('frequency caps', () => {
     expect(await send({ ...capped, whenCapped: 'skip' }, '2026-11-24T06:30:00Z')).toMatchObject({ status: 'skipped', reason: 'frequency cap reached (1 per day by email)' });
   });
 });
+
+describe('message classes', () => {
+  /** Closed at the moment of sending (a one-hour night window), and a cap already full. */
+  async function closedAndCapped() {
+    const window = parseSendWindow('03:00-04:00', 'mon-sun');
+    if ('error' in window) throw new Error(window.error);
+    return { ...messaging, window, caps: { email: { limit: 1, periodMs: 86_400_000, label: '1 per day' }, sms: { limit: 1, periodMs: 86_400_000, label: '1 per day' } } };
+  }
+  const noon = () => new Date('2026-11-24T12:00:00Z');
+  const sender = (settings: MessagingSettings) => createActivities({ db, mailer: runtime.mailer, mailFrom: 'hello@hope.example', messaging: settings, clock: noon }).sendMessage;
+  /** A thank-you speaks of the gift: each send names a gift of the constituent's. */
+  async function send(settings: MessagingSettings, constituentId: string, template: string) {
+    const gift = await db.interactionEvent.create({
+      data: { idempotencyKey: randomUUID(), payloadHash: 'test', type: 'donation', constituentId, data: { amount: 25, currency: 'USD' }, amount: '25.00', currency: 'USD', occurredAt: noon() },
+    });
+    return sender(settings)({ channel: 'email', enrollmentId: null, constituentId, template, eventId: gift.id, idempotencyKey: randomUUID(), at: noon().toISOString() });
+  }
+
+  async function donor(consent: 'granted' | 'withdrawn', extra: { phone?: string } = {}) {
+    const email = `class-${randomUUID()}@example.org`;
+    return db.constituent.create({ data: { email, timezone: 'UTC', ...extra, consents: { create: [{ channel: 'email', status: consent, source: 'test' }, ...(extra.phone ? [{ channel: 'sms' as const, status: consent, source: 'test' }] : [])] } } });
+  }
+
+  it('sends a transactional thank-you at once outside the window and outside the cap, where a marketing email waits', async () => {
+    const settings = await closedAndCapped();
+    const constituent = await donor('granted');
+    expect(await send(settings, constituent.id, 'first-gift-thank-you')).toMatchObject({ status: 'sent' });
+    expect(await db.message.findFirstOrThrow({ where: { constituentId: constituent.id, template: 'first-gift-thank-you' } })).toMatchObject({ messageClass: 'transactional', countedAt: null });
+    // The marketing email meets the closed window, and then the cap: the thank-you took no room under it.
+    expect(await send(settings, constituent.id, 'new-donor-impact')).toMatchObject({ status: 'scheduled', reason: expect.stringMatching(/^outside the send window/) });
+    expect(await send({ ...settings, window: null }, constituent.id, 'new-donor-impact')).toMatchObject({ status: 'sent' });
+    expect(await db.message.findFirstOrThrow({ where: { constituentId: constituent.id, template: 'new-donor-impact', status: 'sent' } })).toMatchObject({ messageClass: 'marketing' });
+    await mailTo(constituent.email!);
+  });
+
+  it('thanks a donor who unsubscribed, unless the organisation requires consent for transactional email; never an address that bounced or complained', async () => {
+    const unsubscribed = await donor('withdrawn');
+    await db.suppression.create({ data: { channel: 'email', address: unsubscribed.email!, reason: 'unsubscribe', source: 'test' } });
+    expect(await send(messaging, unsubscribed.id, 'first-gift-thank-you')).toMatchObject({ status: 'sent' });
+    expect(await send(messaging, unsubscribed.id, 'new-donor-impact')).toMatchObject({ status: 'suppressed', reason: expect.stringMatching(/^email consent withdrawn/) });
+    expect(await send({ ...messaging, transactionalConsent: 'required' }, unsubscribed.id, 'first-gift-thank-you')).toMatchObject({
+      status: 'suppressed',
+      reason: expect.stringMatching(/^email consent withdrawn/),
+    });
+    for (const reason of ['hard-bounce', 'complaint']) {
+      const gone = await donor('granted');
+      await db.suppression.create({ data: { channel: 'email', address: gone.email!, reason, source: 'test' } });
+      expect(await send(messaging, gone.id, 'first-gift-thank-you')).toMatchObject({ status: 'suppressed', reason: `address suppressed: ${reason}` });
+    }
+  });
+
+  it('takes the class a journey step gives over its template, and still wants SMS consent for a transactional text', async () => {
+    // new-donor-impact is marketing by its template; this step says it answers the constituent's act.
+    await publish({ ...oneMessage('class-step', 'email', 'new-donor-impact'), states: { sending: { entry: [{ do: 'email', template: 'new-donor-impact', class: 'transactional' }], after: [{ delay: '10d', to: 'done' }] }, done: { final: true } } });
+    const worker = await runtime.worker({ messaging: await closedAndCapped(), clock: noon });
+    const { enrollment } = await trigger('class-step', { consent: { email: 'granted' }, timezone: 'UTC' });
+    const sent = await worker.runUntil(() =>
+      eventually(async () => (await db.message.findFirst({ where: { enrollmentId: enrollment.id, status: 'sent' } })) ?? undefined, 'the step\'s message to go at once'),
+    );
+    expect(sent).toMatchObject({ messageClass: 'transactional', template: 'new-donor-impact', countedAt: null });
+
+    const texted = await donor('withdrawn', { phone: '+15035550111' });
+    await publish({ ...oneMessage('class-sms', 'sms', 'winback-sms'), states: { sending: { entry: [{ do: 'sms', template: 'winback-sms', class: 'transactional' }], after: [{ delay: '10d', to: 'done' }] }, done: { final: true } } });
+    const smsEnrollment = await db.enrollment.create({
+      data: { constituentId: texted.id, journeyVersionId: (await db.journeyVersion.findFirstOrThrow({ where: { journeyId: 'class-sms' } })).id, workflowId: `class-sms-${randomUUID()}`, currentState: 'sending', status: 'active' },
+    });
+    const result = await sender(messaging)({ channel: 'sms', enrollmentId: smsEnrollment.id, constituentId: texted.id, template: 'winback-sms', idempotencyKey: randomUUID() });
+    expect(result).toMatchObject({ status: 'suppressed', reason: expect.stringMatching(/^SMS consent withdrawn/) });
+    expect(await db.message.findFirstOrThrow({ where: { enrollmentId: smsEnrollment.id } })).toMatchObject({ messageClass: 'transactional' });
+  });
+});

@@ -11,7 +11,9 @@ import { buildApi } from '../../src/api/server.ts';
 import type { Database } from '../../src/db/client.ts';
 import { unrestrictedMessaging } from '../../src/delivery/settings.ts';
 import { JourneyDefinition, type JourneyDefinitionInput } from '../../src/journeys/definition.ts';
+import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
+import { parseSendWindow } from '../../src/delivery/window.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
@@ -108,4 +110,27 @@ describe('send windows in a journey', () => {
     });
   });
 
+  it('thanks a first gift at once at night, and a second gift soon after does not cancel the thank-you', async () => {
+    // The window is closed now (it opens 12 hours from now); the thank-you answers the donor's act, so it goes anyway.
+    const { hours } = await windowedJourney('window-night');
+    const window = parseSendWindow(hours, 'mon-sun');
+    if ('error' in window) throw new Error(window.error);
+    const [firstGift] = (await loadJourneyCatalog()).filter((journey) => journey.definition.id === 'first-gift-thank-you');
+    await publishJourneyCatalog(db, [{ ...firstGift!, publishOnStart: true }]);
+    const worker = await runtime.worker({ messaging: { ...messaging, window } });
+    const email = `night-${randomUUID()}@example.org`;
+    const gift = (amount: number) =>
+      call({ method: 'POST', url: '/events', payload: { id: randomUUID(), type: 'donation', constituent: { email, firstName: 'Ada', timezone: 'UTC', consent: { email: 'granted' } }, data: { amount, currency: 'USD' } } });
+    const { enrollments } = await routed(call, await gift(25));
+    const enrollment = enrollments.find((entry) => entry.journeyId === 'first-gift-thank-you')!;
+    const outcome = await worker.runUntil(async () => {
+      const sent = await eventually(async () => (await db.message.findFirst({ where: { enrollmentId: enrollment.enrollmentId, status: 'sent' } })) ?? undefined, 'the thank-you to go at once');
+      expect(sent).toMatchObject({ template: 'first-gift-thank-you', messageClass: 'transactional', scheduledFor: null });
+      await routed(call, await gift(40));
+      return runtime.env.client.workflow.getHandle(enrollment.workflowId).result();
+    });
+    expect(outcome).toBe('converted');
+    expect(await db.message.findMany({ where: { enrollmentId: enrollment.enrollmentId }, select: { status: true } })).toEqual([{ status: 'sent' }]);
+    expect(runtime.smtp.messages.filter((mail) => (mail.to as { text: string }).text === email)).toHaveLength(1);
+  });
 });
