@@ -103,6 +103,8 @@ export interface MessageResponse {
   sent: number;
   /** Never reached the person: suppressed, skipped, cancelled, failed, bounced, complained. */
   notSent: number;
+  /** Why, most common first: "no email consent on record", "address suppressed: hard-bounce", "skipped (frequency cap)". */
+  notSentReasons: { reason: string; count: number }[];
   /** Sent messages followed, within the window, by a gift or registration of the same person. */
   responded: number;
   /** responded / sent; 0 when nothing was sent. */
@@ -143,6 +145,16 @@ export interface DonorRetention {
 const DAY_MS = 86_400_000;
 const SENT = Prisma.sql`('sent', 'delivered')`;
 const NOT_SENT = Prisma.sql`('suppressed', 'skipped', 'cancelled', 'failed', 'bounced', 'complained')`;
+/**
+ * A not-sent message's reason in a word or two, for counting: a suppression's reason
+ * without its particulars ("email consent withdrawn (unsubscribe link in message …)"
+ * counts as "email consent withdrawn"), a failure by its code, otherwise the status.
+ */
+const NOT_SENT_REASON = Prisma.sql`CASE m.status
+  WHEN 'suppressed' THEN regexp_replace(coalesce(m.error, 'suppressed'), ' \\(.*\\)$', '')
+  WHEN 'skipped' THEN 'skipped (frequency cap)'
+  WHEN 'failed' THEN 'failed: ' || coalesce(m.error_code, 'provider')
+  ELSE m.status::text END`;
 
 /** Enrollment `e` belongs to any version of the journey; answered from the version index, then the enrollment index. */
 const ofJourney = (journeyId: string) => Prisma.sql`e.journey_version_id IN (SELECT v.id FROM journey_version v WHERE v.journey_id = ${journeyId})`;
@@ -330,6 +342,17 @@ export const analyticsQueries = {
        ORDER BY m.channel, m.template`;
   },
 
+  /** Why messages of one journey were not sent, per channel and template: the reason without its particulars. */
+  messageNotSentReasons(journeyId: string): Prisma.Sql {
+    return Prisma.sql`
+      SELECT m.channel::text AS channel, m.template, ${NOT_SENT_REASON} AS reason, count(*)::int AS count
+        FROM message m
+       WHERE m.enrollment_id IN (SELECT e.id FROM enrollment e WHERE ${ofJourney(journeyId)})
+         AND m.audience = 'constituent' AND m.status IN ${NOT_SENT}
+       GROUP BY 1, 2, 3
+       ORDER BY 1, 2, 4 DESC, 3`;
+  },
+
   taskQueues(now: Date): Prisma.Sql {
     return Prisma.sql`
       SELECT queue,
@@ -408,8 +431,13 @@ export function createAnalytics(db: Database) {
 
     /** Per channel and template of one journey's messages: how many went out and how many people acted after. */
     async messageResponse(journeyId: string, options: { windowDays?: number } = {}): Promise<MessageResponse[]> {
-      const rows = await db.$queryRaw<Omit<MessageResponse, 'responseRate'>[]>(analyticsQueries.messageResponse(journeyId, options));
-      return rows.map((row) => ({ ...row, responseRate: ratio(row.responded, row.sent) }));
+      const [rows, reasons] = await Promise.all([
+        db.$queryRaw<Omit<MessageResponse, 'responseRate' | 'notSentReasons'>[]>(analyticsQueries.messageResponse(journeyId, options)),
+        db.$queryRaw<{ channel: Channel; template: string; reason: string; count: number }[]>(analyticsQueries.messageNotSentReasons(journeyId)),
+      ]);
+      const reasonsOf = (row: { channel: Channel; template: string }) =>
+        reasons.filter((entry) => entry.channel === row.channel && entry.template === row.template).map(({ reason, count }) => ({ reason, count }));
+      return rows.map((row) => ({ ...row, notSentReasons: reasonsOf(row), responseRate: ratio(row.responded, row.sent) }));
     },
 
     /** Per staff queue: the backlog, what is overdue, and how fast work is picked up and finished. */

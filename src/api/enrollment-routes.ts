@@ -67,15 +67,16 @@ export function registerEnrollmentRoutes(server: FastifyInstance, deps: { db: Da
       include: {
         journeyVersion: { select: { journeyId: true, version: true } },
         transitions: { orderBy: { sequence: 'asc' } },
-        messages: { orderBy: { createdAt: 'asc' }, select: { id: true, channel: true, template: true, status: true, sentAt: true, error: true } },
+        messages: { orderBy: { createdAt: 'asc' }, select: { id: true, channel: true, template: true, messageClass: true, status: true, scheduledFor: true, sentAt: true, error: true } },
         tasks: { orderBy: { createdAt: 'asc' }, select: { id: true, queue: true, title: true, status: true, dueAt: true, outcome: true } },
       },
     });
     if (!enrollment) return reply.status(404).send(errorBody(`Enrollment ${request.params.id} not found`));
-    const { snapshot: _snapshot, ...view } = enrollment;
+    const { snapshot: _snapshot, messages, ...view } = enrollment;
     const live = enrollment.status === 'active' ? await liveView(enrollment.workflowId) : undefined;
     return {
       ...view,
+      messages: messages.map(messageView),
       // The next thing the journey will do on its own, unless the constituent acts first.
       nextStep: live?.timers[0] ? { at: new Date(live.timers[0].fireAt).toISOString(), state: live.state } : null,
     };
@@ -92,4 +93,12 @@ export function registerEnrollmentRoutes(server: FastifyInstance, deps: { db: Da
       return undefined;
     }
   }
+}
+
+/**
+ * A message as callers read it: its class, and for one not (yet) sent, why, and
+ * when a waiting one will go (`scheduledFor`). `error` is kept for earlier callers.
+ */
+function messageView({ messageClass, error, ...message }: { messageClass: string; error: string | null; status: string; scheduledFor: Date | null }) {
+  return { ...message, class: messageClass, reason: message.status === 'sent' || message.status === 'delivered' ? null : error, error };
 }

@@ -230,17 +230,17 @@ export function createConstituentDirectory(db: Database) {
               where: { constituentId: id, audience: 'constituent', ...before('createdAt', cursor) },
               orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
               take,
-              select: { id: true, channel: true, template: true, status: true, error: true, createdAt: true, sentAt: true, enrollmentId: true },
+              select: { id: true, channel: true, template: true, messageClass: true, status: true, error: true, createdAt: true, scheduledFor: true, sentAt: true, enrollmentId: true },
             })
             .then((rows) =>
               rows.map((row) => ({
                 kind: 'message' as const,
                 id: row.id,
                 at: row.createdAt,
-                summary: `${row.channel === 'email' ? 'Email' : 'Text'} ${row.template}: ${row.status}${row.error ? ` (${row.error})` : ''}`,
+                summary: `${row.channel === 'email' ? 'Email' : 'Text'} ${row.template}: ${row.status}${row.scheduledFor ? ` for ${row.scheduledFor.toISOString()}` : ''}${row.error ? ` (${row.error})` : ''}`,
                 enrollmentId: row.enrollmentId,
                 status: row.status,
-                details: { channel: row.channel, template: row.template, sentAt: row.sentAt },
+                details: { channel: row.channel, template: row.template, class: row.messageClass, sentAt: row.sentAt, scheduledFor: row.scheduledFor, reason: row.error },
               })),
             ),
         );

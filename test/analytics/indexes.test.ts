@@ -84,6 +84,7 @@ describe('analytics about one journey read only that journey’s rows, through i
     ['funnel', () => analyticsQueries.funnel(seeded.journeyId, seeded.definitionStates)],
     ['timeSeries', () => analyticsQueries.timeSeries(seeded.journeyId, { days: 30, now: seeded.now })],
     ['messageResponse', () => analyticsQueries.messageResponse(seeded.journeyId, { windowDays: 7 })],
+    ['messageNotSentReasons', () => analyticsQueries.messageNotSentReasons(seeded.journeyId)],
   ];
 
   it.each(perJourney)('%s', async (_name, query) => {

@@ -76,9 +76,10 @@ async function event(id: string, constituentId: string, type: 'donation' | 'regi
   });
 }
 
-async function message(id: string, enrollmentId: string, constituentId: string, channel: 'email' | 'sms', template: string, status: string, sentAt?: string) {
+async function message(id: string, enrollmentId: string, constituentId: string, channel: 'email' | 'sms', template: string, status: string, sentAt?: string, why: { error?: string; errorCode?: string } = {}) {
   await db.message.create({
     data: {
+      ...why,
       id,
       idempotencyKey: id,
       enrollmentId,
@@ -188,10 +189,10 @@ async function seed() {
   await message('m-a', 'e-a', 'a', 'email', 'welcome-thanks', 'delivered', '2026-06-01T00:10:00.000Z'); // A registered a day later: responded
   await message('m-b', 'e-b', 'b', 'email', 'welcome-thanks', 'sent', '2026-06-05T00:10:00.000Z'); // B gave 4 days later: responded
   await message('m-d', 'e-d', 'd', 'email', 'welcome-thanks', 'delivered', '2026-05-01T00:10:00.000Z'); // D gave nothing after
-  await message('m-e', 'e-e', 'e', 'email', 'welcome-thanks', 'suppressed');
+  await message('m-e', 'e-e', 'e', 'email', 'welcome-thanks', 'suppressed', undefined, { error: 'email consent withdrawn (unsubscribe link in message m-a)' });
   await message('m-c', 'e-c', 'c', 'email', 'welcome-impact', 'delivered', '2026-06-05'); // C's gift came before it
   await message('m-h', 'e-h', 'h', 'email', 'welcome-impact', 'delivered', '2026-05-11'); // H gave 9 days later
-  await message('m-f1', 'e-f', 'f', 'sms', 'welcome-sms', 'failed');
+  await message('m-f1', 'e-f', 'f', 'sms', 'welcome-sms', 'failed', undefined, { error: 'Twilio undelivered (21211)', errorCode: '21211' });
   await message('m-f2', 'e-f', 'f', 'sms', 'welcome-sms', 'pending'); // neither sent nor refused yet
   await message('m-g', 'e-g', 'a', 'email', 'other-hello', 'delivered', '2026-06-05'); // Other's, not Welcome's
   // The major-gifts queue told about B's task: a notice to staff, not an ask B could answer.
@@ -333,9 +334,10 @@ describe('time series', () => {
 describe('message response', () => {
   it('counts a response only for a gift or registration within the window after the message went out', async () => {
     expect(await analytics.messageResponse('welcome')).toEqual([
-      { channel: 'email', template: 'welcome-impact', sent: 2, notSent: 0, responded: 0, responseRate: 0 },
-      { channel: 'email', template: 'welcome-thanks', sent: 3, notSent: 1, responded: 2, responseRate: 2 / 3 },
-      { channel: 'sms', template: 'welcome-sms', sent: 0, notSent: 1, responded: 0, responseRate: 0 },
+      { channel: 'email', template: 'welcome-impact', sent: 2, notSent: 0, notSentReasons: [], responded: 0, responseRate: 0 },
+      // Why not sent, without the particulars that differ from message to message.
+      { channel: 'email', template: 'welcome-thanks', sent: 3, notSent: 1, notSentReasons: [{ reason: 'email consent withdrawn', count: 1 }], responded: 2, responseRate: 2 / 3 },
+      { channel: 'sms', template: 'welcome-sms', sent: 0, notSent: 1, notSentReasons: [{ reason: 'failed: 21211', count: 1 }], responded: 0, responseRate: 0 },
     ]);
   });
 

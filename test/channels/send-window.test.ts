@@ -84,6 +84,16 @@ describe('send windows in a journey', () => {
       // The opening, on the hour (judged on the workflow's clock, which the test server moves ahead).
       expect([new Date(opens).getUTCHours(), new Date(opens).getUTCMinutes()]).toEqual([opensHour, 0]);
       expect(opens).toBeGreaterThan(enrolledAt);
+      // The API and the timeline say when it will go and why it waits.
+      const view = (await call({ method: 'GET', url: `/enrollments/${enrollment.id}` })).json();
+      expect(view.messages).toEqual([
+        expect.objectContaining({ status: 'scheduled', class: 'marketing', scheduledFor: waiting.scheduledFor!.toISOString(), reason: waiting.error }),
+      ]);
+      const timeline = (await call({ method: 'GET', url: `/constituents/${enrollment.constituentId}/timeline?kinds=message` })).json();
+      expect(timeline.entries[0]).toMatchObject({
+        summary: `Email new-donor-impact: scheduled for ${waiting.scheduledFor!.toISOString()} (${waiting.error})`,
+        details: { scheduledFor: waiting.scheduledFor!.toISOString(), reason: waiting.error, class: 'marketing' },
+      });
       // Awaiting the result lets the test server skip time: to the opening, then to the journey's end.
       expect(await handle.result()).toBe('completed');
       const sent = await db.message.findFirstOrThrow({ where: { enrollmentId: enrollment.id } });

@@ -63,7 +63,13 @@ export interface JourneyPageData {
   stateCounts: Record<string, { current: number; entered: number; left: number; converted: number }>;
   funnel: { state: string; reached: number; droppedHere: number; convertedAfter: number }[];
   series: { day: string; enrolled: number; converted: number }[];
-  messages: { channel: string; template: string; sent: number; notSent: number; responded: number; responseRate: number }[];
+  messages: { channel: string; template: string; sent: number; notSent: number; notSentReasons?: { reason: string; count: number }[]; responded: number; responseRate: number }[];
+}
+
+/** Under a "not sent" count, why: one line per reason, the most common first. */
+function notSentWhy(reasons: { reason: string; count: number }[]): Html {
+  if (reasons.length === 0) return html``;
+  return html`<ul class="reasons small muted">${reasons.map(({ reason, count }) => html`<li>${count} ${reason}</li>`)}</ul>`;
 }
 
 /** Every number on the journey page: the part that refreshes itself while people watch, so all of it moves together. */
@@ -111,7 +117,7 @@ export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>)
           ? html`<p class="muted">No messages sent yet.</p>`
           : html`<table class="data"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
         <tbody>${data.messages.map(
-          (row) => html`<tr><th scope="row">${row.channel === 'email' ? '✉' : '📱'} ${row.template}</th><td class="num">${row.sent}</td><td class="num">${row.notSent}</td><td class="num">${row.responded}</td>
+          (row) => html`<tr><th scope="row">${row.channel === 'email' ? '✉' : '📱'} ${row.template}</th><td class="num">${row.sent}</td><td class="num">${row.notSent}${notSentWhy(row.notSentReasons ?? [])}</td><td class="num">${row.responded}</td>
             <td>${rateBar(row.responseRate, `${formatPercent(row.responseRate)} responded`)} ${formatPercent(row.responseRate)}</td></tr>`,
         )}</tbody></table>`
       }
