@@ -68,6 +68,12 @@ export const ConfigSchema = z.object({
     }),
   /** Drop-off detection: a donor lapses after this many days without a gift. */
   STEWARD_LAPSED_AFTER_DAYS: z.coerce.number().int().min(1).default(365),
+  /**
+   * Drop-off scans count only a silence that began at or after this moment (ISO
+   * date): loading years of giving history flags no one at once. Default: when this
+   * installation first started.
+   */
+  STEWARD_WATCH_FROM: optional(z.iso.datetime({ offset: true }).or(z.iso.date())),
   /** A monthly donor has missed a gift when the last one is this many days old. */
   STEWARD_RECURRING_GRACE_DAYS: z.coerce.number().int().min(1).default(35),
   /** Staff task queue that overdue tasks move to. */

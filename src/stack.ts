@@ -22,6 +22,7 @@ import { findTemporalCli } from './temporal/binaries.ts';
 import { createServices } from './services.ts';
 import { startTemporalDevServer } from './temporal/devServer.ts';
 import { ensureUpkeepSchedules } from './temporal/schedules.ts';
+import { startWatching, type DropOffSettings } from './events/drop-offs.ts';
 import { createEventRouter } from './events/router.ts';
 import { taskQueueIds } from './tasks/queues.ts';
 import { bundleWorkflows, createJourneyWorker } from './worker.ts';
@@ -143,13 +144,11 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       if (!taskQueueIds.has(config.STEWARD_TASK_ESCALATION_QUEUE)) {
         throw new Error(`STEWARD_TASK_ESCALATION_QUEUE names "${config.STEWARD_TASK_ESCALATION_QUEUE}", which is not a task queue (${[...taskQueueIds].join(', ')})`);
       }
+      // Drop-off scans count silences from here on (or from STEWARD_WATCH_FROM): history loaded later flags no one.
+      await startWatching(db, config.STEWARD_WATCH_FROM ? new Date(config.STEWARD_WATCH_FROM) : undefined);
       await ensureUpkeepSchedules(temporal, {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
-        dropOffs: {
-          lapsedAfterDays: config.STEWARD_LAPSED_AFTER_DAYS,
-          recurringGraceDays: config.STEWARD_RECURRING_GRACE_DAYS,
-          noShowAfterDays: 1,
-        },
+        dropOffs: dropOffSettings(config),
         escalationQueue: config.STEWARD_TASK_ESCALATION_QUEUE,
       });
     }
@@ -189,6 +188,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         logLevel: config.STEWARD_LOG_LEVEL,
         trustProxy: config.STEWARD_TRUST_PROXY,
         secureCookies: publicUrl.startsWith('https://'),
+        dropOffSettings: dropOffSettings(config),
         channelRoutes: {
           channels: services.channels!,
           publicUrl,
@@ -249,4 +249,9 @@ function redactPassword(url: string): string {
   const parsed = new URL(url);
   if (parsed.password) parsed.password = '***';
   return parsed.toString();
+}
+
+/** What counts as a drop-off, from the configuration. */
+function dropOffSettings(config: Config): DropOffSettings {
+  return { lapsedAfterDays: config.STEWARD_LAPSED_AFTER_DAYS, recurringGraceDays: config.STEWARD_RECURRING_GRACE_DAYS, noShowAfterDays: 1 };
 }

@@ -9,20 +9,24 @@ import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import type { RoutingPump } from '../events/routing-pump.ts';
 import { InteractionEventInput } from '../events/schema.ts';
-import { IdempotencyConflictError, storeEvents, type EventConsent, type StoredEvent } from '../events/store.ts';
+import { IdempotencyConflictError, storeEvents, type EventConsent, type StoredEvent, type StoreOptions } from '../events/store.ts';
 import { errorBody } from './errors.ts';
 import { before, decodeCursor, PageQuery, pageOf } from './pagination.ts';
 
 /** Most events one batch request may carry; larger imports use `steward events import`. */
 export const MAX_BATCH = 1_000;
 
-const Batch = z.strictObject({ events: z.array(InteractionEventInput).min(1).max(MAX_BATCH) });
+const Batch = z.strictObject({
+  events: z.array(InteractionEventInput).min(1).max(MAX_BATCH),
+  /** Past events being loaded: stored for giving facts and timelines, routed to no journey. */
+  history: z.boolean().optional(),
+});
 
 export interface AcceptedEvent {
   eventId: string;
   duplicate: boolean;
-  /** `queued`: stored, and being routed to its journeys; `routed`: routing is done (a repeat of a routed event). */
-  routing: 'queued' | 'routed';
+  /** `queued`: stored, and being routed to its journeys; `routed`: routing is done (a repeat of a routed event); `history`: imported as history, routed to no journey. */
+  routing: 'queued' | 'routed' | 'history';
   /** Where to see which journeys it enrolled in or moved on. */
   status: string;
   /**
@@ -42,7 +46,11 @@ const EventListQuery = z.strictObject({
 const tags = ['Events'];
 
 function accepted({ event, duplicate, consent }: StoredEvent): AcceptedEvent {
-  return { eventId: event.id, duplicate, routing: event.routedAt ? 'routed' : 'queued', status: `/events/${event.id}`, ...(consent ? { consent } : {}) };
+  return { eventId: event.id, duplicate, routing: routingOf(event), status: `/events/${event.id}`, ...(consent ? { consent } : {}) };
+}
+
+function routingOf(event: { routedAt: Date | null; historical: boolean }): AcceptedEvent['routing'] {
+  return event.historical ? 'history' : event.routedAt ? 'routed' : 'queued';
 }
 
 export function registerEventRoutes(server: FastifyInstance, deps: { db: Database; routing: RoutingPump }): void {
@@ -52,8 +60,8 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
   server.addHook('onClose', () => routing.idle());
 
   /** Stores all or nothing, then asks for routing; answers after the durable write, not after Temporal. */
-  async function accept(inputs: InteractionEventInput[]): Promise<AcceptedEvent[]> {
-    const stored = await storeEvents(db, inputs);
+  async function accept(inputs: InteractionEventInput[], options: StoreOptions = {}): Promise<AcceptedEvent[]> {
+    const stored = await storeEvents(db, inputs, options);
     if (stored.some(({ event }) => event.routedAt === null)) routing.kick();
     return stored.map(accepted);
   }
@@ -96,7 +104,7 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
     async (request, reply) => {
       const event = await db.interactionEvent.findFirst({
         where: { OR: [{ id: request.params.id }, { idempotencyKey: request.params.id }] },
-        select: { id: true, idempotencyKey: true, type: true, constituentId: true, data: true, amount: true, currency: true, occurredAt: true, receivedAt: true, routedAt: true },
+        select: { id: true, idempotencyKey: true, type: true, constituentId: true, data: true, amount: true, currency: true, occurredAt: true, receivedAt: true, routedAt: true, historical: true },
       });
       if (!event) return reply.status(404).send(errorBody(`No event ${request.params.id}`));
       const [started, stepped] = await Promise.all([
@@ -121,7 +129,7 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
         ...event,
         type: event.type === 'drop_off' ? 'drop-off' : event.type,
         amount: event.amount?.toFixed(2) ?? null,
-        routing: event.routedAt ? 'routed' : 'queued',
+        routing: routingOf(event),
         enrollments: [...started.map(enrollment('enrolled')), ...stepped.map((row) => enrollment('signalled')(row.enrollment))],
       };
     },
@@ -158,14 +166,15 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
       schema: {
         tags,
         summary: `Send up to ${MAX_BATCH} events at once`,
-        description: 'All or nothing: one invalid event (named by its index) or one conflicting id rejects the whole batch; the rest is stored in one transaction, then routed.',
+        description:
+          'All or nothing: one invalid event (named by its index) or one conflicting id rejects the whole batch; the rest is stored in one transaction, then routed. With `history: true` the events are past ones being loaded: stored for giving facts and timelines, and routed to no journey.',
         body: Batch,
       },
     },
     async (request, reply) => {
-      const { events } = request.body;
+      const { events, history } = request.body;
       try {
-        const results = await accept(events);
+        const results = await accept(events, { history });
         return reply.status(202).send({ accepted: results.length, results });
       } catch (error) {
         // Every reused id is named; the batch wrote nothing.

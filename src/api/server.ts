@@ -17,12 +17,14 @@ import type { JourneyLifecycle } from '../journeys/lifecycle.ts';
 import type { TaskService } from '../tasks/service.ts';
 import { registerWebApp } from '../web/routes.ts';
 import { registerAnalyticsRoutes } from './analytics-routes.ts';
+import type { DropOffSettings } from '../events/drop-offs.ts';
 import { errorPage } from '../web/error-page.ts';
 import { registerAuthentication } from './auth.ts';
 import { registerChannelRoutes, type ChannelRouteOptions } from './channel-routes.ts';
 import { registerConstituentRoutes } from './constituent-routes.ts';
 import { registerEnrollmentRoutes } from './enrollment-routes.ts';
 import { errorBody } from './errors.ts';
+import { registerDropOffRoutes } from './drop-off-routes.ts';
 import { registerEventRoutes } from './event-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerJourneyRoutes } from './journey-routes.ts';
@@ -61,6 +63,8 @@ export interface ApiDependencies {
   logStream?: LogDestination;
   /** Time each readiness check (GET /ready) may take. */
   readyTimeoutMs?: number;
+  /** What counts as a drop-off, for the scan preview; the defaults unless given. */
+  dropOffSettings?: DropOffSettings | undefined;
 }
 
 export const DEFAULT_RATE_LIMIT = 1_200;
@@ -169,6 +173,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     registerAnalyticsRoutes(routes, deps);
     registerTemplateRoutes(routes);
     registerKeyRoutes(routes, deps);
+    registerDropOffRoutes(routes, deps);
     if (deps.channelRoutes) {
       registerChannelRoutes(routes, deps.channelRoutes);
       registerPreferenceRoutes(routes, deps.channelRoutes);

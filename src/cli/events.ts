@@ -12,19 +12,30 @@ import { ApiError, type ApiClient } from './api-client.ts';
 import { progressReporter, type Output } from './output.ts';
 
 export const EVENTS_USAGE = `Events:
-  steward events import <file.csv|file.jsonl> [--batch <n>]   check, then send every event to the running Steward`;
+  steward events import <file.csv|file.jsonl> [--batch <n>] [--history]
+      check, then send every event to the running Steward; --history loads past
+      events (giving history, old registrations) that start no journey
+
+  steward events drop-offs [--kind lapsed|no-show|recurring-failed]
+      how many constituents the next drop-off scan would flag, flagging no one
+
+  CSV columns: id, type, occurredAt; email, firstName, lastName, phone, timezone,
+  locale; consent_email, consent_sms (granted or withdrawn) with optional
+  consent_email_source, consent_email_at (and the same for sms); every other
+  column goes to the event's data (amount, currency, program, startsAt, …).`;
 
 export class EventsUsageError extends Error {}
 
 interface BatchResult {
   accepted: number;
-  results: { duplicate: boolean; routing: 'queued' | 'routed' }[];
+  results: { duplicate: boolean; routing: 'queued' | 'routed' | 'history' }[];
 }
 
 export async function eventsCommand(args: string[], output: Output, api: ApiClient): Promise<number> {
   const [command, ...rest] = args;
+  if (command === 'drop-offs') return dropOffPreview(rest, output, api);
   if (command !== 'import') throw new EventsUsageError(command ? `unknown events command "${command}"` : 'which events command?');
-  const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { batch: { type: 'string', default: '500' } } });
+  const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { batch: { type: 'string', default: '500' }, history: { type: 'boolean', default: false } } });
   const [file] = positionals;
   if (!file || positionals.length > 1) throw new EventsUsageError('import needs one file');
   const batchSize = Number(values.batch);
@@ -47,7 +58,7 @@ export async function eventsCommand(args: string[], output: Output, api: ApiClie
     const batch = rows.slice(start, start + batchSize);
     let body: BatchResult;
     try {
-      ({ body } = await api.request<BatchResult>('POST', '/events/batch', { events: batch.map((row) => row.event) }));
+      ({ body } = await api.request<BatchResult>('POST', '/events/batch', { events: batch.map((row) => row.event), ...(values.history ? { history: true } : {}) }));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       reportRefusedBatch(output, file, batch, error, { stored: totals.stored + totals.duplicates });
@@ -61,8 +72,8 @@ export async function eventsCommand(args: string[], output: Output, api: ApiClie
   }
   output.out.write(
     `Imported ${rows.length} event${rows.length === 1 ? '' : 's'} from ${file}: ${totals.stored} new, ${totals.duplicates} already known` +
-      // Stored is accepted; Steward routes them to their journeys from here.
-      '.\n',
+      // Stored is accepted; Steward routes them to their journeys from here, unless they are history.
+      (values.history ? '; as history, they start no journey.\n' : '.\n'),
   );
   return 0;
 }
@@ -81,4 +92,23 @@ function reportRefusedBatch(output: Output, file: string, batch: readonly { line
     `${error.message}\nLines ${batch[0]!.line}-${batch.at(-1)!.line} were not imported, nor any after them; ` +
       `the ${done.stored} event${done.stored === 1 ? '' : 's'} before them ${done.stored === 1 ? 'is' : 'are'} stored. Fix the file and run the import again: stored events are recognised, not duplicated.\n`,
   );
+}
+
+interface DropOffPreview {
+  kind: string;
+  watchFrom: string | null;
+  wouldFlag: number;
+  alreadyFlagged: number;
+}
+
+/** The dry run of a drop-off scan: run it after loading history, before the daily scans act. */
+async function dropOffPreview(args: string[], output: Output, api: ApiClient): Promise<number> {
+  const { values } = parseArgs({ args, options: { kind: { type: 'string', default: 'lapsed' } } });
+  if (!['lapsed', 'no-show', 'recurring-failed'].includes(values.kind)) throw new EventsUsageError('--kind is lapsed, no-show or recurring-failed');
+  const { body } = await api.request<DropOffPreview>('GET', `/drop-offs/preview?kind=${values.kind}`);
+  output.out.write(
+    `The next ${body.kind} scan would flag ${body.wouldFlag} constituent${body.wouldFlag === 1 ? '' : 's'} (${body.alreadyFlagged} flagged before)` +
+      `${body.watchFrom ? `, counting only silences that began on or after ${body.watchFrom}` : ''}.\n`,
+  );
+  return 0;
 }

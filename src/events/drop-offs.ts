@@ -23,9 +23,31 @@ export const defaultDropOffSettings: DropOffSettings = { lapsedAfterDays: 365, r
 
 export type DropOffKind = 'lapsed' | 'no-show' | 'recurring-failed';
 
+/**
+ * From when Steward counts silences: set once at first start (or by the organisation,
+ * STEWARD_WATCH_FROM, which wins). A donor whose lapse began before it is not
+ * flagged: an import of five years of gifts must not flag every past donor at once.
+ */
+export async function startWatching(db: Database, configured?: Date): Promise<Date> {
+  if (configured) {
+    await db.stewardSetting.upsert({ where: { key: WATCH_FROM }, create: { key: WATCH_FROM, value: configured.toISOString() }, update: { value: configured.toISOString(), updatedAt: new Date() } });
+  } else {
+    await db.stewardSetting.createMany({ data: [{ key: WATCH_FROM, value: new Date().toISOString() }], skipDuplicates: true });
+  }
+  return (await watchFrom(db))!;
+}
+
+/** The moment drop-off scans count from; undefined before Steward first started watching. */
+export async function watchFrom(db: Database): Promise<Date | undefined> {
+  const setting = await db.stewardSetting.findUnique({ where: { key: WATCH_FROM } });
+  return setting ? new Date(setting.value) : undefined;
+}
+
+const WATCH_FROM = 'watch_from';
+
 /** Finds drop-offs as of a moment and stores each once; returns the new events' ids. */
 export async function detectDropOffs(db: Database, kind: DropOffKind, asOf: Date, settings = defaultDropOffSettings): Promise<string[]> {
-  const found = kind === 'lapsed' ? await lapsedDonors(db, asOf, settings) : kind === 'no-show' ? await noShows(db, asOf, settings) : await missedMonthlyGifts(db, asOf, settings);
+  const found = await findDropOffs(db, kind, asOf, settings);
   const stored: string[] = [];
   for (const detected of found) {
     const { event, duplicate } = await storeDetectedEvent(db, detected);
@@ -34,8 +56,22 @@ export async function detectDropOffs(db: Database, kind: DropOffKind, asOf: Date
   return stored;
 }
 
+/** What a scan would flag now, without flagging anyone: the dry run before a first scan over imported history. */
+export async function previewDropOffs(db: Database, kind: DropOffKind, asOf: Date, settings = defaultDropOffSettings) {
+  const found = await findDropOffs(db, kind, asOf, settings);
+  const known = await db.interactionEvent.count({ where: { idempotencyKey: { in: found.map((detected) => detected.idempotencyKey) } } });
+  return { kind, asOf, watchFrom: (await watchFrom(db)) ?? null, wouldFlag: found.length - known, alreadyFlagged: known };
+}
+
+/** The drop-offs of a kind as of a moment, whose silence began once Steward was watching. */
+async function findDropOffs(db: Database, kind: DropOffKind, asOf: Date, settings: DropOffSettings): Promise<(DetectedEvent & { silentSince: Date })[]> {
+  const found = kind === 'lapsed' ? await lapsedDonors(db, asOf, settings) : kind === 'no-show' ? await noShows(db, asOf, settings) : await missedMonthlyGifts(db, asOf, settings);
+  const since = await watchFrom(db);
+  return since ? found.filter((detected) => detected.silentSince >= since) : found;
+}
+
 /** Each donor's latest gift, when it is older than the lapse threshold. */
-async function lapsedDonors(db: Database, asOf: Date, settings: DropOffSettings): Promise<DetectedEvent[]> {
+async function lapsedDonors(db: Database, asOf: Date, settings: DropOffSettings): Promise<(DetectedEvent & { silentSince: Date })[]> {
   const cutoff = new Date(asOf.getTime() - settings.lapsedAfterDays * DAY);
   const rows = await db.$queryRaw<{ constituent_id: string; event_id: string; occurred_at: Date }[]>`
     SELECT DISTINCT ON (constituent_id) constituent_id, id AS event_id, occurred_at
@@ -51,15 +87,16 @@ async function lapsedDonors(db: Database, asOf: Date, settings: DropOffSettings)
       idempotencyKey: `drop-off:lapsed:${row.event_id}`,
       data: { kind: 'lapsed', days: Math.floor((asOf.getTime() - row.occurred_at.getTime()) / DAY) },
       occurredAt: asOf,
+      silentSince: new Date(row.occurred_at.getTime() + settings.lapsedAfterDays * DAY),
     }));
 }
 
 /** Registrations for events that ended without the registrant checking in. */
-async function noShows(db: Database, asOf: Date, settings: DropOffSettings): Promise<DetectedEvent[]> {
+async function noShows(db: Database, asOf: Date, settings: DropOffSettings): Promise<(DetectedEvent & { silentSince: Date })[]> {
   const until = new Date(asOf.getTime() - settings.noShowAfterDays * DAY);
   const since = new Date(until.getTime() - 30 * DAY);
-  const rows = await db.$queryRaw<{ constituent_id: string; event_id: string; program: string }[]>`
-    SELECT r.constituent_id, r.id AS event_id, r.data->>'program' AS program
+  const rows = await db.$queryRaw<{ constituent_id: string; event_id: string; program: string; starts_at: Date }[]>`
+    SELECT r.constituent_id, r.id AS event_id, r.data->>'program' AS program, (r.data->>'startsAt')::timestamptz AS starts_at
       FROM interaction_event r
      WHERE r.type = 'registration'
        AND (r.data->>'startsAt') IS NOT NULL
@@ -74,11 +111,12 @@ async function noShows(db: Database, asOf: Date, settings: DropOffSettings): Pro
     idempotencyKey: `drop-off:no-show:${row.event_id}`,
     data: { kind: 'no-show', program: row.program },
     occurredAt: asOf,
+    silentSince: new Date(row.starts_at.getTime() + settings.noShowAfterDays * DAY),
   }));
 }
 
 /** Monthly donors whose latest recurring gift is older than a month and its grace. */
-async function missedMonthlyGifts(db: Database, asOf: Date, settings: DropOffSettings): Promise<DetectedEvent[]> {
+async function missedMonthlyGifts(db: Database, asOf: Date, settings: DropOffSettings): Promise<(DetectedEvent & { silentSince: Date })[]> {
   const cutoff = new Date(asOf.getTime() - settings.recurringGraceDays * DAY);
   const rows = await db.$queryRaw<{ constituent_id: string; event_id: string; occurred_at: Date }[]>`
     SELECT DISTINCT ON (constituent_id) constituent_id, id AS event_id, occurred_at
@@ -93,5 +131,6 @@ async function missedMonthlyGifts(db: Database, asOf: Date, settings: DropOffSet
       idempotencyKey: `drop-off:recurring-failed:${row.event_id}`,
       data: { kind: 'recurring-failed', days: Math.floor((asOf.getTime() - row.occurred_at.getTime()) / DAY) },
       occurredAt: asOf,
+      silentSince: new Date(row.occurred_at.getTime() + settings.recurringGraceDays * DAY),
     }));
 }

@@ -20,6 +20,8 @@ export interface RowProblem {
 /** CSV columns that describe the constituent; other columns go to the event's data. */
 const CONSTITUENT_COLUMNS = ['email', 'firstName', 'lastName', 'phone', 'timezone', 'locale'];
 const EVENT_COLUMNS = ['id', 'type', 'occurredAt'];
+/** consent_email, consent_email_source, consent_email_at (and sms): the consent the row carries. */
+const CONSENT_COLUMN = /^consent_(email|sms)(?:_(source|at))?$/;
 const NUMERIC_DATA = new Set(['amount', 'days']);
 const BOOLEAN_DATA = new Set(['recurring']);
 
@@ -60,13 +62,17 @@ function csvRecords(text: string): { values: { line: number; value: unknown }[];
       const event: Record<string, unknown> = {};
       const constituent: Record<string, unknown> = {};
       const data: Record<string, unknown> = {};
+      const consent: Record<string, Record<string, string>> = {};
       columns.forEach((column, index) => {
         const raw = row.fields[index]?.trim() ?? '';
         if (raw === '') return;
-        if (EVENT_COLUMNS.includes(column)) event[column] = raw;
+        const consentColumn = CONSENT_COLUMN.exec(column);
+        if (consentColumn) consent[consentColumn[1]!] = { ...consent[consentColumn[1]!], [consentColumn[2] ?? 'status']: raw };
+        else if (EVENT_COLUMNS.includes(column)) event[column] = raw;
         else if (CONSTITUENT_COLUMNS.includes(column)) constituent[column] = raw;
         else data[column] = NUMERIC_DATA.has(column) && /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : BOOLEAN_DATA.has(column) ? raw === 'true' : raw;
       });
+      if (Object.keys(consent).length > 0) constituent.consent = consent;
       return { line: row.line, value: { ...event, constituent, data } };
     });
   return { values, problems };

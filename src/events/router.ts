@@ -14,7 +14,7 @@ import {
 import { loadConstituentFacts } from '../constituents/facts.ts';
 import type { Database, InteractionEvent } from '../db/client.ts';
 import { holds } from '../journeys/conditions.ts';
-import { JourneyDefinition } from '../journeys/definition.ts';
+import { DEFAULT_TRIGGER_WITHIN, JourneyDefinition } from '../journeys/definition.ts';
 import { parseDuration } from '../journeys/duration.ts';
 import type { InteractionType, JourneyEvent } from '../journeys/vocabulary.ts';
 import { enrollmentWorkflowId, interactionSignal, type EnrollmentWorkflowInput } from '../../workflows/contract.ts';
@@ -207,6 +207,7 @@ export function createEventRouter(deps: EventRouterDependencies) {
     const { definition } = journey;
     const { trigger, reentry, limit } = definition;
     if (trigger.event !== signal.type) return undefined;
+    if (!freshEnough(event, trigger.within)) return undefined;
 
     const previous = known.filter((enrollment) => enrollment.journeyVersion.journeyId === definition.id);
     // A retry of an event that already enrolled the constituent finds that enrollment again.
@@ -302,4 +303,14 @@ const signalType: Record<InteractionEvent['type'], InteractionType> = {
 function toSignal(event: InteractionEvent): JourneyEvent {
   const type = signalType[event.type];
   return { type, eventId: event.id, occurredAt: event.occurredAt.toISOString(), data: signalFacts(type, event.data) };
+}
+
+/**
+ * Whether an event was recent when it arrived, so that it may start a journey: an
+ * import of past gifts (or a sync that lagged by weeks) must not thank anyone today.
+ * Judged against when Steward received it, so a routing delay changes nothing.
+ */
+export function freshEnough(event: Pick<InteractionEvent, 'occurredAt' | 'receivedAt'>, within: string | undefined): boolean {
+  const limit = parseDuration(within ?? DEFAULT_TRIGGER_WITHIN);
+  return 'error' in limit || event.receivedAt.getTime() - event.occurredAt.getTime() <= limit.ms;
 }

@@ -102,5 +102,20 @@ export type InteractionEventInput = z.infer<typeof InteractionEventInput>;
 
 /** A zod error as the API's issue list: `{ path: "data.amount", message }`. */
 export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  return error.issues.flatMap((issue) => located(issue, [])).map(({ path, message }) => ({ path: path.map(String).join('.'), message }));
+}
+
+/**
+ * An issue with its full path. A union that matched no branch ("Invalid input")
+ * says more as the issues of the branch the sender meant: the one that got
+ * furthest into the value (`consent.email.status`, not `consent.email`).
+ */
+function located(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string }[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const depth = (branch: z.core.$ZodIssue[]) => Math.max(0, ...branch.map((inner) => inner.path.length));
+    const meant = issue.errors.reduce((best, branch) => (depth(branch) > depth(best) ? branch : best));
+    return meant.flatMap((inner) => located(inner, path));
+  }
+  return [{ path, message: issue.message }];
 }

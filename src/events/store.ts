@@ -72,10 +72,15 @@ const STORE_TRANSACTION = { maxWait: 15_000, timeout: 60_000 } as const;
  * Returns one result per input, in order; an id repeated in the batch with the same
  * content is a duplicate of its first occurrence, with other content a conflict.
  */
-export async function storeEvents(db: Database, inputs: readonly InteractionEventInput[]): Promise<StoredEvent[]> {
+export interface StoreOptions {
+  /** Past events being loaded: stored (giving facts, timelines) but never routed, so they start no journey. */
+  history?: boolean;
+}
+
+export async function storeEvents(db: Database, inputs: readonly InteractionEventInput[], options: StoreOptions = {}): Promise<StoredEvent[]> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await storeOnce(db, inputs);
+      return await storeOnce(db, inputs, options);
     } catch (error) {
       // Another request stored one of these ids in the meantime: the next look finds it.
       if (attempt < 3 && isUniqueViolation(error)) continue;
@@ -84,7 +89,7 @@ export async function storeEvents(db: Database, inputs: readonly InteractionEven
   }
 }
 
-async function storeOnce(db: Database, inputs: readonly InteractionEventInput[]): Promise<StoredEvent[]> {
+async function storeOnce(db: Database, inputs: readonly InteractionEventInput[], options: StoreOptions): Promise<StoredEvent[]> {
   const hashes = inputs.map(payloadHash);
   const stored = new Map<string, InteractionEvent>(
     (await db.interactionEvent.findMany({ where: { idempotencyKey: { in: inputs.map((input) => input.id) } } })).map((event) => [event.idempotencyKey, event]),
@@ -120,6 +125,7 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[])
           ...(input.type === 'donation' ? { amount: input.data.amount.toFixed(2), currency: input.data.currency } : {}),
           occurredAt,
           receivedAt,
+          ...(options.history ? { historical: true, routedAt: receivedAt } : {}),
         })),
       });
     }, STORE_TRANSACTION);

@@ -13,6 +13,9 @@ const stateName = z
 /** A duration as written: `3d`, `48h`, `P1W`; checked by the validator so the error can say why. */
 const Duration = z.string().min(1).describe('Duration: 30m, 48h, 3d, 2w, or ISO 8601 such as P3D or PT48H');
 
+/** How old an event may be when it arrives and still enroll, unless a journey's trigger says `within`. */
+export const DEFAULT_TRIGGER_WITHIN = '7d';
+
 /** A field a condition tests: `event.amount`, `trigger.program`, `constituent.consent.sms`, `constituent.attributes.stage`. */
 const FieldRef = z
   .string()
@@ -147,6 +150,9 @@ export const JourneyDefinition = z.strictObject({
     event: z.enum(interactionTypes),
     when: When.optional(),
     first: z.boolean().optional().describe("Only the constituent's first event of this type enrolls them"),
+    within: Duration.optional().describe(
+      `An event that was already older than this when Steward received it enrolls no one (an import of past gifts thanks no one today); ${DEFAULT_TRIGGER_WITHIN} when omitted`,
+    ),
   }),
   reentry: z
     .strictObject({

@@ -147,6 +147,7 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
 
   // The journey as a whole.
   checkConditions(definition.trigger.when, ['trigger', 'when'], triggerType);
+  if (definition.trigger.within) checkDuration(definition.trigger.within, ['trigger', 'within']);
   if (definition.reentry.policy === 'once-per-period') {
     if (!definition.reentry.period) error(['reentry', 'period'], 'once-per-period needs a period, e.g. 365d');
     else checkDuration(definition.reentry.period, ['reentry', 'period']);

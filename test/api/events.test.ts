@@ -143,6 +143,26 @@ describe('POST /events', () => {
     expect(await db.interactionEvent.count({ where: { idempotencyKey: body.id } })).toBe(1);
   });
 
+  it('starts no journey for a gift already old when it arrived, nor for imported history, which still counts as giving', async () => {
+    const late = donationBody({ occurredAt: new Date(Date.now() - 30 * 86_400_000).toISOString() });
+    const lateRouting = await routed(call, await call({ method: 'POST', url: '/events', payload: late }));
+    expect(lateRouting.enrollments).toEqual([]);
+
+    // Five years of a donor's giving, loaded as history.
+    const email = `history-${randomUUID()}@example.org`;
+    const past = [5, 4, 3].map((years) => donationBody({ occurredAt: new Date(Date.now() - years * 365 * 86_400_000).toISOString(), constituent: { email, consent: { email: 'granted' } } }));
+    const loaded = await call({ method: 'POST', url: '/events/batch', payload: { events: past, history: true } });
+    expect(loaded.statusCode).toBe(202);
+    expect(loaded.json().results.map((result: { routing: string }) => result.routing)).toEqual(['history', 'history', 'history']);
+    const first = loaded.json().results[0].eventId;
+    expect((await call({ method: 'GET', url: `/events/${first}` })).json()).toMatchObject({ routing: 'history', enrollments: [] });
+    expect(await db.interactionEvent.count({ where: { constituent: { email }, historical: true, routedAt: { not: null } } })).toBe(3);
+
+    // Their gift today is not a first gift: the history counts.
+    const today = await routed(call, await call({ method: 'POST', url: '/events', payload: donationBody({ constituent: { email, consent: { email: 'granted' } } }) }));
+    expect(today.enrollments.map((enrollment) => enrollment.journeyId)).not.toContain('first-gift-thank-you');
+  });
+
   it('keeps an event it could not route while Temporal is unreachable, and routes it later', async () => {
     const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500ms' }) });
     const offline = buildApi(createServices({ db, temporal: unreachable, taskQueue, temporalTimeoutMs: 1_000 }));

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Prisma } from '../../src/db/client.ts';
-import { detectDropOffs } from '../../src/events/drop-offs.ts';
+import { detectDropOffs, previewDropOffs, startWatching, watchFrom } from '../../src/events/drop-offs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const DAY = 86_400_000;
@@ -77,5 +77,32 @@ describe('detectDropOffs', () => {
     await detectDropOffs(db, 'recurring-failed', asOf, settings);
     expect(await dropOffsFor(missed)).toMatchObject([{ data: { kind: 'recurring-failed', days: 40 } }]);
     expect(await dropOffsFor(onTime)).toEqual([]);
+  });
+});
+
+describe('a watch that starts when Steward does', () => {
+  it('flags no silence that began before it, and previews a scan without flagging anyone', async () => {
+    // A separate database: the watch is the installation's.
+    const own = await createTestDatabase();
+    try {
+      const longAgo = (await own.prisma.constituent.create({ data: { email: `${randomUUID()}@example.org` } })).id;
+      const recent = (await own.prisma.constituent.create({ data: { email: `${randomUUID()}@example.org` } })).id;
+      const gift = (constituentId: string, occurredAt: Date) =>
+        own.prisma.interactionEvent.create({ data: { idempotencyKey: randomUUID(), type: 'donation', constituentId, data: {}, occurredAt, amount: '25', currency: 'USD' } });
+      await gift(longAgo, daysAgo(2000)); // lapsed years before the watch began: history
+      await gift(recent, daysAgo(380)); // lapsed 15 days ago, after the watch began
+      expect(await startWatching(own.prisma, daysAgo(30))).toEqual(daysAgo(30));
+      // A later start keeps the first watch unless the organisation sets another.
+      await startWatching(own.prisma);
+      expect(await watchFrom(own.prisma)).toEqual(daysAgo(30));
+
+      expect(await previewDropOffs(own.prisma, 'lapsed', asOf, settings)).toEqual({ kind: 'lapsed', asOf, watchFrom: daysAgo(30), wouldFlag: 1, alreadyFlagged: 0 });
+      expect(await own.prisma.interactionEvent.count({ where: { type: 'drop_off' } })).toBe(0);
+      expect(await detectDropOffs(own.prisma, 'lapsed', asOf, settings)).toHaveLength(1);
+      expect(await own.prisma.interactionEvent.findFirstOrThrow({ where: { type: 'drop_off' } })).toMatchObject({ constituentId: recent });
+      expect(await previewDropOffs(own.prisma, 'lapsed', asOf, settings)).toMatchObject({ wouldFlag: 0, alreadyFlagged: 1 });
+    } finally {
+      await own.drop();
+    }
   });
 });

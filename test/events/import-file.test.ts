@@ -35,6 +35,20 @@ describe('parseEventFile', () => {
     ]);
   });
 
+  it('reads consent columns into the constituent, checked like the API', () => {
+    const csv =
+      'id,type,email,amount,currency,consent_email,consent_email_source,consent_email_at,consent_sms\n' +
+      'gift-1,donation,ada@example.org,25,USD,granted,paper form,2021-03-04T10:00:00Z,withdrawn\n' +
+      'gift-2,donation,bo@example.org,25,USD,maybe,,,\n' +
+      'gift-3,donation,cy@example.org,25,USD,,website,,\n';
+    const { rows, problems } = parseEventFile(csv, 'csv');
+    expect(rows[0]!.event.constituent.consent).toEqual({ email: { status: 'granted', source: 'paper form', at: '2021-03-04T10:00:00Z' }, sms: { status: 'withdrawn' } });
+    expect(problems).toEqual([
+      expect.objectContaining({ line: 3, path: 'constituent.consent.email.status' }),
+      expect.objectContaining({ line: 4, path: 'constituent.consent.email.status' }),
+    ]);
+  });
+
   it('names the line and field of every problem in a CSV file', () => {
     const csv = 'id,type,email,amount,currency\ngift-1,donation,ada@example.org,25,USD\ngift-2,donation,not-an-email,lots,USD\n\ngift-3,pledge,b@example.org,5,USD\n';
     const { problems } = parseEventFile(csv, 'csv');
