@@ -12,8 +12,9 @@ export const firstGiftThankYou = {
   id: 'first-gift-thank-you',
   name: 'First-gift thank-you',
   description: 'Thanks a first gift by email at once; a second gift within 30 days is the goal.',
-  version: 1,
-  trigger: { event: 'donation', first: true },
+  // v2: one of the acknowledgment group, so a first gift is thanked once however many journeys it starts.
+  version: 2,
+  trigger: { event: 'donation', first: true, group: 'acknowledgment', priority: 10 },
   reentry: { policy: 'once' },
   goal: { event: 'donation', name: 'second-gift' },
   initial: 'thanked',

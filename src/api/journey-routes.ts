@@ -187,7 +187,8 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
       async (request, reply) => {
         try {
           const { id, version } = request.params;
-          if (action === 'publish') return { version: await lifecycle.publish(id, version) };
+          // Publishing says which published journeys would also message someone on the same event.
+          if (action === 'publish') return { version: await lifecycle.publish(id, version), warnings: (await lifecycle.overlaps(id, version)).map((overlap) => overlap.message) };
           return await lifecycle[action](id, version);
         } catch (error) {
           return fail(reply, error);

@@ -11,6 +11,7 @@ import { journeyToMermaid, journeyToSvg } from '../journeys/diagram.ts';
 import { forecastJourney, formatForecast } from '../journeys/forecast.ts';
 import { formatSimulation, simulateJourney, TimelineError } from '../journeys/simulate.ts';
 import { formatDiagnostic, loadJourneyFile } from '../journeys/source.ts';
+import { triggerOverlap } from '../journeys/trigger-overlap.ts';
 import { progressReporter, type Output } from './output.ts';
 
 export const JOURNEY_USAGE = `Journeys:
@@ -60,8 +61,10 @@ async function validate(args: string[], output: Output): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length === 0) throw new UsageError('validate needs at least one journey file');
   let failed = 0;
+  const valid: { file: string; definition: JourneyDefinition }[] = [];
   for (const file of positionals) {
     const loaded = await loadJourneyFile(file, productCatalog());
+    if (loaded.definition) valid.push({ file, definition: loaded.definition });
     for (const diagnostic of loaded.diagnostics) output.err.write(`${formatDiagnostic(diagnostic)}\n`);
     const warnings = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning').length;
     if (loaded.definition) {
@@ -72,6 +75,13 @@ async function validate(args: string[], output: Output): Promise<number> {
       output.out.write(`${file}: ${errors} error${errors === 1 ? '' : 's'}\n`);
     }
   }
+  // Journeys validated together that would both message someone on one event.
+  valid.forEach(({ file, definition }, index) => {
+    for (const other of valid.slice(index + 1)) {
+      const overlap = triggerOverlap(definition, other.definition);
+      if (overlap) output.err.write(`${file}: warning: trigger: ${overlap.message}\n`);
+    }
+  });
   return failed > 0 ? 1 : 0;
 }
 

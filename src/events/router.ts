@@ -118,9 +118,7 @@ export function createEventRouter(deps: EventRouterDependencies) {
     const known = await constituentEnrollments(db, event.constituentId);
     const admission = admissionChecks(event, signal);
 
-    for (const journey of journeys) {
-      const enrollment = await enrollmentFor(journey, event, signal, known, admission);
-      if (!enrollment) continue;
+    for (const { journey, enrollment } of await enrollmentsFor(journeys, event, signal, known, admission)) {
       const input: EnrollmentWorkflowInput = {
         enrollmentId: enrollment.id,
         constituentId: event.constituentId,
@@ -194,25 +192,26 @@ export function createEventRouter(deps: EventRouterDependencies) {
   }
 
   /**
-   * The enrollment this event opens, created on first routing and found again on a
-   * retry; undefined when the journey does not admit the constituent on this event.
+   * Whether this journey takes the constituent on this event: `existing` on a retry
+   * of an event that already enrolled them, `admitted` when it would enroll them now,
+   * undefined when its trigger, freshness, re-entry policy or limit says no.
    */
-  async function enrollmentFor(
+  async function admissionOf(
     journey: PublishedJourney,
     event: InteractionEvent,
     signal: JourneyEvent,
     known: readonly KnownEnrollment[],
     admission: ReturnType<typeof admissionChecks>,
-  ) {
+  ): Promise<{ existing: KnownEnrollment } | { admitted: true; ordinal: number } | undefined> {
     const { definition } = journey;
     const { trigger, reentry, limit } = definition;
     if (trigger.event !== signal.type) return undefined;
-    if (!freshEnough(event, trigger.within)) return undefined;
 
     const previous = known.filter((enrollment) => enrollment.journeyVersion.journeyId === definition.id);
     // A retry of an event that already enrolled the constituent finds that enrollment again.
     const existing = previous.find((enrollment) => enrollment.triggerEventId === event.id);
-    if (existing) return existing;
+    if (existing) return { existing };
+    if (!freshEnough(event, trigger.within)) return undefined;
 
     if (trigger.first && (await admission.earlierOfType()) > 0) return undefined;
     if (trigger.when?.length && !(await admission.admits(trigger.when))) return undefined;
@@ -228,8 +227,13 @@ export function createEventRouter(deps: EventRouterDependencies) {
     if (limit !== undefined && (await db.enrollment.count({ where: { journeyVersionId: journey.versionId } })) >= limit) {
       return undefined;
     }
+    return { admitted: true, ordinal: previous.length + 1 };
+  }
 
-    const workflowId = enrollmentWorkflowId(definition.id, event.constituentId, previous.length + 1);
+  /** Opens the enrollment; undefined when another event enrolled the constituent a moment earlier. */
+  async function enroll(journey: PublishedJourney, event: InteractionEvent, ordinal: number) {
+    const { definition } = journey;
+    const workflowId = enrollmentWorkflowId(definition.id, event.constituentId, ordinal);
     // One INSERT … ON CONFLICT DO NOTHING; only when it meets a row already there is it read.
     const [created] = await db.enrollment.createManyAndReturn({
       data: [
@@ -245,8 +249,28 @@ export function createEventRouter(deps: EventRouterDependencies) {
       skipDuplicates: true,
     });
     const enrollment = created ?? (await db.enrollment.findUniqueOrThrow({ where: { workflowId } }));
-    // Another event enrolled the constituent a moment earlier: that enrollment is theirs.
     return enrollment.triggerEventId === event.id ? enrollment : undefined;
+  }
+
+  /** The enrollments this event opens: every admitting journey, but one per trigger group (see `oneOfEachGroup`). */
+  async function enrollmentsFor(
+    journeys: readonly PublishedJourney[],
+    event: InteractionEvent,
+    signal: JourneyEvent,
+    known: readonly KnownEnrollment[],
+    admission: ReturnType<typeof admissionChecks>,
+  ) {
+    const candidates: Candidate[] = [];
+    for (const journey of journeys) {
+      const decision = await admissionOf(journey, event, signal, known, admission);
+      if (decision) candidates.push({ journey, decision });
+    }
+    const opened: { journey: PublishedJourney; enrollment: { id: string; workflowId: string } }[] = [];
+    for (const { journey, decision } of oneOfEachGroup(candidates)) {
+      const enrollment = 'existing' in decision ? decision.existing : await enroll(journey, event, decision.ordinal);
+      if (enrollment) opened.push({ journey, enrollment });
+    }
+    return opened;
   }
 
   /** How many events of the same type the constituent had before this one. */
@@ -313,4 +337,34 @@ function toSignal(event: InteractionEvent): JourneyEvent {
 export function freshEnough(event: Pick<InteractionEvent, 'occurredAt' | 'receivedAt'>, within: string | undefined): boolean {
   const limit = parseDuration(within ?? DEFAULT_TRIGGER_WITHIN);
   return 'error' in limit || event.receivedAt.getTime() - event.occurredAt.getTime() <= limit.ms;
+}
+
+interface Candidate {
+  journey: PublishedJourney;
+  decision: { existing: KnownEnrollment } | { admitted: true; ordinal: number };
+}
+
+/**
+ * Journeys that share a trigger group (`trigger.group: acknowledgment`) answer one
+ * event once: of those that admit the constituent, only the one with the highest
+ * `trigger.priority` (then the first by id) enrolls them, so one first gift of
+ * 1,500 gets one thank-you, not one from each journey. On a retry the enrollment
+ * the event already opened is the group's.
+ */
+export function oneOfEachGroup<T extends Candidate>(candidates: readonly T[]): T[] {
+  const chosen = new Map<string, T>();
+  const rank = (candidate: T) => ['existing' in candidate.decision ? 1 : 0, candidate.journey.definition.trigger.priority ?? 0] as const;
+  const better = (a: T, b: T) => {
+    const [ra, rb] = [rank(a), rank(b)];
+    return ra[0] !== rb[0] ? ra[0] > rb[0] : ra[1] !== rb[1] ? ra[1] > rb[1] : a.journey.definition.id < b.journey.definition.id;
+  };
+  for (const candidate of candidates) {
+    const group = candidate.journey.definition.trigger.group;
+    if (group && (!chosen.has(group) || better(candidate, chosen.get(group)!))) chosen.set(group, candidate);
+  }
+  // In the journeys' own order, as routing has always gone.
+  return candidates.filter((candidate) => {
+    const group = candidate.journey.definition.trigger.group;
+    return !group || chosen.get(group) === candidate;
+  });
 }

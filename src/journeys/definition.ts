@@ -150,6 +150,12 @@ export const JourneyDefinition = z.strictObject({
     event: z.enum(interactionTypes),
     when: When.optional(),
     first: z.boolean().optional().describe("Only the constituent's first event of this type enrolls them"),
+    group: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes, e.g. acknowledgment')
+      .optional()
+      .describe('Journeys sharing a group answer one event once: only the admitting one with the highest priority enrolls'),
+    priority: z.int().optional().describe('Rank within the trigger group; higher wins, 0 when omitted'),
     within: Duration.optional().describe(
       `An event that was already older than this when Steward received it enrolls no one (an import of past gifts thanks no one today); ${DEFAULT_TRIGGER_WITHIN} when omitted`,
     ),

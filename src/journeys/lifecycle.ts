@@ -8,6 +8,7 @@
 import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database, Enrollment, JourneyVersion } from '../db/client.ts';
 import { interactionSignal, migrateSignal, pauseSignal, resumeSignal } from '../../workflows/contract.ts';
+import { triggerOverlap, type TriggerOverlap } from './trigger-overlap.ts';
 import { JourneyDefinition, RESERVED_STATES } from './definition.ts';
 
 export class LifecycleError extends Error {
@@ -77,6 +78,19 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
       return db.journeyVersion.update({
         where: { id: target.id },
         data: { status: 'published', publishedAt: target.publishedAt ?? new Date() },
+      });
+    },
+
+    /**
+     * Published journeys of other ids that would also answer, with a message, an
+     * event this version takes: one gift, two thank-yous. Said when publishing.
+     */
+    async overlaps(journeyId: string, number: number): Promise<TriggerOverlap[]> {
+      const target = JourneyDefinition.parse((await version(journeyId, number)).definition);
+      const published = await db.journeyVersion.findMany({ where: { status: 'published', journeyId: { not: journeyId } }, orderBy: [{ journeyId: 'asc' }, { version: 'desc' }], distinct: ['journeyId'] });
+      return published.flatMap((other) => {
+        const overlap = triggerOverlap(target, JourneyDefinition.parse(other.definition));
+        return overlap ? [overlap] : [];
       });
     },
 

@@ -253,7 +253,10 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
         if (action === 'archive') await lifecycle.archive(id, version, `archived by ${principalOf(request).name}`);
         else await lifecycle[action](id, version);
         const done = { publish: 'published: new enrollments go to it', pause: 'paused', resume: 'resumed', archive: 'archived' }[action];
-        return redirectWith(reply, back, 'ok', `Version ${version} ${done}.`);
+        // A journey that would message someone on the same event as another published one is said at once.
+        const overlaps = action === 'publish' ? await lifecycle.overlaps(id, version) : [];
+        const warning = overlaps.length > 0 ? ` Note: ${overlaps.map((overlap) => overlap.message).join('. Also: ')}.` : '';
+        return redirectWith(reply, back, 'ok', `Version ${version} ${done}.${warning}`);
       } catch (error) {
         if (error instanceof LifecycleError) return redirectWith(reply, back, 'error', error.message);
         throw error;

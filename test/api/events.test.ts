@@ -131,7 +131,7 @@ describe('POST /events', () => {
       id: enrollmentId,
       status: 'active',
       currentState: 'thanked',
-      journeyVersion: { journeyId: 'first-gift-thank-you', version: 1 },
+      journeyVersion: { journeyId: 'first-gift-thank-you', version: 2 },
       triggerEventId: accepted.eventId,
       transitions: [{ sequence: 0, fromState: null, toState: 'thanked', cause: 'enrolled' }],
       messages: [{ channel: 'email', template: 'first-gift-thank-you', status: 'sent' }],

@@ -30,7 +30,7 @@ describe('steward journey validate', () => {
     const result = await steward('journey', 'validate', ...files);
     expect(result.code).toBe(0);
     expect(result.out.trim().split('\n')).toHaveLength(files.length);
-    expect(result.out).toContain('new-donor-welcome.yaml: ok (new-donor-welcome v1)');
+    expect(result.out).toContain('new-donor-welcome.yaml: ok (new-donor-welcome v2)');
     expect(result.err).toBe('');
   });
 

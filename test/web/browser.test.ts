@@ -201,6 +201,8 @@ describe('the web app', () => {
     await page.getByRole('button', { name: 'Publish version 1' }).click();
     await page.waitForURL(`${baseUrl}/app/journeys/spring-appeal-thanks`);
     expect(await page.getByRole('status').textContent()).toContain('Version 1 published');
+    // A spring-appeal first gift would be thanked by this journey and by the first-gift one: said at once.
+    expect(await page.getByRole('status').textContent()).toContain('spring-appeal-thanks and first-gift-thank-you would both enroll a constituent on one donation event');
     expect(await page.locator('h1').textContent()).toContain('published');
     // Each version's buttons say which version they act on.
     for (const name of ['Pause version 1', 'Archive version 1']) expect(await page.getByRole('button', { name, exact: true }).count()).toBe(1);
@@ -263,7 +265,7 @@ describe('the web app', () => {
 
   it('lets a staff member claim and complete a task, and the constituent’s journey carries on', async () => {
     // Shipped as a draft; an admin puts it live.
-    await services.lifecycle.publish('major-gift-prospect', 1);
+    await services.lifecycle.publish('major-gift-prospect', 2);
     const email = `major-${randomUUID()}@example.org`;
     const accepted = await postEvent({
       id: `major-${randomUUID()}`,

@@ -31,7 +31,7 @@ beforeAll(async () => {
   keys = { read: await makeKey(services.keys, ['read']), staff: await makeKey(services.keys, ['staff']), admin: await makeKey(services.keys, ['admin']) };
   // Two people, one of them in a journey, written as the router would have left them.
   const db = database.prisma;
-  const version = await db.journeyVersion.findUniqueOrThrow({ where: { journeyId_version: { journeyId: 'first-gift-thank-you', version: 1 } } });
+  const version = await db.journeyVersion.findUniqueOrThrow({ where: { journeyId_version: { journeyId: 'first-gift-thank-you', version: 2 } } });
   const ada = await db.constituent.create({ data: { email: `ada-${randomUUID()}@example.org`, firstName: 'Ada', lastName: 'Lovelace' } });
   const grace = await db.constituent.create({ data: { email: `grace-${randomUUID()}@example.org`, firstName: 'Grace', lastName: 'Hopper' } });
   const enrollment = await db.enrollment.create({ data: { workflowId: `enrollment-${randomUUID()}`, constituentId: ada.id, journeyVersionId: version.id, currentState: 'thanked' } });
@@ -175,8 +175,8 @@ describe('taking someone out of a journey', () => {
 describe('lifecycle actions while Temporal does not answer', () => {
   it('keep the version’s new status, say the running enrollments were not all told, and may be repeated', async () => {
     const act = (action: 'pause' | 'resume') =>
-      api.inject({ method: 'POST', url: `/journeys/first-gift-thank-you/versions/1/${action}`, headers: bearer(keys.admin) });
-    const version = () => database.prisma.journeyVersion.findUniqueOrThrow({ where: { journeyId_version: { journeyId: 'first-gift-thank-you', version: 1 } } });
+      api.inject({ method: 'POST', url: `/journeys/first-gift-thank-you/versions/2/${action}`, headers: bearer(keys.admin) });
+    const version = () => database.prisma.journeyVersion.findUniqueOrThrow({ where: { journeyId_version: { journeyId: 'first-gift-thank-you', version: 2 } } });
     for (const [action, status] of [['pause', 'paused'], ['pause', 'paused'], ['resume', 'published']] as const) {
       const response = await act(action);
       expect(response.statusCode, action).toBe(503);
