@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { formatPath, validateJourney, type Diagnostic, type DiagnosticPath, type ValidationCatalog } from './validate.ts';
 import type { JourneyDefinition } from './definition.ts';
 
@@ -21,6 +21,12 @@ export interface LoadedJourney {
   diagnostics: LocatedDiagnostic[];
 }
 
+/**
+ * Alias expansions a journey text may make: room to reuse a block a few times, far
+ * short of a "billion laughs" text, whose few lines expand exponentially.
+ */
+export const MAX_ALIAS_EXPANSIONS = 50;
+
 /** Parses and validates one journey source text. */
 export function readJourneySource(text: string, file: string, catalog: ValidationCatalog): LoadedJourney {
   const lineCounter = new LineCounter();
@@ -30,11 +36,21 @@ export function readJourneySource(text: string, file: string, catalog: Validatio
       file,
       diagnostics: document.errors.map((problem) => {
         const position = problem.linePos?.[0];
-        return { severity: 'error', path: [], message: problem.message.split('\n')[0]!, file, line: position?.line, column: position?.col };
+        // The parser reads nested collections by recursion and reports running out of stack as its error.
+        const message = /call stack/i.test(problem.message) ? 'nests too deeply to read' : problem.message.split('\n')[0]!;
+        return { severity: 'error', path: [], message, file, line: position?.line, column: position?.col };
       }),
     };
   }
-  const result = validateJourney(document.toJS(), catalog);
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
+  } catch (error) {
+    // yaml refuses with a ReferenceError once aliases expand past the bound.
+    if (!(error instanceof ReferenceError)) throw error;
+    return { file, diagnostics: [{ severity: 'error', path: [], message: `aliases (*name) expand to more than ${MAX_ALIAS_EXPANSIONS} copies; write the repeated part out`, file, ...firstAlias(document, lineCounter) }] };
+  }
+  const result = validateJourney(value, catalog);
   const diagnostics = result.diagnostics.map((diagnostic) => ({
     ...diagnostic,
     file,
@@ -80,6 +96,20 @@ function position(document: Document, lineCounter: LineCounter, at: DiagnosticPa
     }
   }
   const offset = found?.range?.[0];
+  if (offset === undefined) return {};
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+/** Where the text's first alias is, to point at when aliases expand too far. */
+function firstAlias(document: Document, lineCounter: LineCounter): { line?: number; column?: number } {
+  let offset: number | undefined;
+  visit(document, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
   if (offset === undefined) return {};
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };
