@@ -47,6 +47,19 @@ function pathOf(visit: Visit): string {
   return keys.reverse().join('.');
 }
 
+/** Objects and arrays the walk goes into; bytes (a raw body a route asked for) are the route's to read. */
+function isContainer(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !ArrayBuffer.isView(value);
+}
+
+/** What is wrong with one value met on the walk: its field name, its text, or its depth. */
+function problemOf({ key, value, depth }: Visit, maxStringLength: number | undefined): string | undefined {
+  const keyProblem = typeof key === 'string' ? stringProblem(key) : undefined;
+  if (keyProblem) return `its name ${keyProblem}`;
+  if (typeof value === 'string') return stringProblem(value) ?? (maxStringLength !== undefined && value.length > maxStringLength ? `is longer than ${maxStringLength} characters` : undefined);
+  return isContainer(value) && depth >= MAX_DEPTH ? `nests more than ${MAX_DEPTH} levels deep` : undefined;
+}
+
 /**
  * Every unstorable string (names of fields too) and every value nested past
  * MAX_DEPTH in a parsed body, query or path. Walks with its own stack, so a
@@ -57,25 +70,14 @@ export function hostileParts(root: unknown, options: { maxStringLength?: number 
   const stack: Visit[] = [{ value: root, key: undefined, parent: undefined, depth: 0 }];
   while (stack.length > 0 && issues.length < MAX_ISSUES) {
     const visit = stack.pop()!;
-    const { value, depth } = visit;
-    if (typeof value === 'string') {
-      const problem = stringProblem(value) ?? (options.maxStringLength !== undefined && value.length > options.maxStringLength ? `is longer than ${options.maxStringLength} characters` : undefined);
-      if (problem) issues.push({ path: pathOf(visit), message: problem });
-      continue;
-    }
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_DEPTH) {
-      issues.push({ path: pathOf(visit), message: `nests more than ${MAX_DEPTH} levels deep` });
-      continue;
-    }
-    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
+    const problem = problemOf(visit, options.maxStringLength);
+    if (problem) issues.push({ path: pathOf(visit), message: problem });
+    if (problem || !isContainer(visit.value)) continue;
+    const entries: [string | number, unknown][] = Array.isArray(visit.value) ? visit.value.map((item, index) => [index, item]) : Object.entries(visit.value);
     // Pushed last to first, so problems are reported in the order they were written.
     for (let index = entries.length - 1; index >= 0; index -= 1) {
-      const [key, child] = entries[index]!;
-      const next: Visit = { value: child, key, parent: visit, depth: depth + 1 };
-      const keyProblem = typeof key === 'string' ? stringProblem(key) : undefined;
-      if (keyProblem) issues.push({ path: pathOf(next), message: `its name ${keyProblem}` });
-      else stack.push(next);
+      const [key, value] = entries[index]!;
+      stack.push({ value, key, parent: visit, depth: visit.depth + 1 });
     }
   }
   return issues;
