@@ -32,25 +32,21 @@ export function readJourneySource(text: string, file: string, catalog: Validatio
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) {
+    // The parser reads nested collections by recursion and reports running out of stack,
+    // once for each level it was in: the first says it.
+    const tooDeep = document.errors.find((problem) => /call stack/i.test(problem.message));
     return {
       file,
-      diagnostics: document.errors.map((problem) => {
+      diagnostics: (tooDeep ? [tooDeep] : document.errors).map((problem) => {
         const position = problem.linePos?.[0];
-        // The parser reads nested collections by recursion and reports running out of stack as its error.
-        const message = /call stack/i.test(problem.message) ? 'nests too deeply to read' : problem.message.split('\n')[0]!;
+        const message = problem === tooDeep ? 'nests too deeply to read' : problem.message.split('\n')[0]!;
         return { severity: 'error', path: [], message, file, line: position?.line, column: position?.col };
       }),
     };
   }
-  let value: unknown;
-  try {
-    value = document.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
-  } catch (error) {
-    // yaml refuses with a ReferenceError once aliases expand past the bound.
-    if (!(error instanceof ReferenceError)) throw error;
-    return { file, diagnostics: [{ severity: 'error', path: [], message: `aliases (*name) expand to more than ${MAX_ALIAS_EXPANSIONS} copies; write the repeated part out`, file, ...firstAlias(document, lineCounter) }] };
-  }
-  const result = validateJourney(value, catalog);
+  const data = plainData(document, lineCounter, file);
+  if ('refused' in data) return { file, diagnostics: [data.refused] };
+  const result = validateJourney(data.value, catalog);
   const diagnostics = result.diagnostics.map((diagnostic) => ({
     ...diagnostic,
     file,
@@ -99,6 +95,19 @@ function position(document: Document, lineCounter: LineCounter, at: DiagnosticPa
   if (offset === undefined) return {};
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };
+}
+
+/** The document as plain data, or the finding that its aliases expand too far. */
+function plainData(document: Document, lineCounter: LineCounter, file: string): { value: unknown } | { refused: LocatedDiagnostic } {
+  try {
+    // yaml refuses when its count reaches the bound, one copy sooner than the bound says.
+    return { value: document.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS + 1 }) };
+  } catch (error) {
+    // yaml refuses with a ReferenceError once aliases expand past the bound.
+    if (!(error instanceof ReferenceError)) throw error;
+    const message = `aliases (*name) expand to more than ${MAX_ALIAS_EXPANSIONS} copies; write the repeated part out`;
+    return { refused: { severity: 'error', path: [], message, file, ...firstAlias(document, lineCounter) } };
+  }
 }
 
 /** Where the text's first alias is, to point at when aliases expand too far. */
