@@ -280,7 +280,7 @@ describe('constituents', () => {
 
     expect((await admin({ method: 'GET', url: `/constituents/${constituent.id}/timeline?kinds=gossip` })).statusCode).toBe(400);
     expect((await admin({ method: 'GET', url: `/constituents/${constituent.id}/timeline?cursor=garbage` })).json()).toMatchObject({
-      error: { message: expect.stringContaining('cursor') },
+      error: { issues: [{ path: 'cursor', message: expect.stringContaining('gave out') }] },
     });
   });
 });
