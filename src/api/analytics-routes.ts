@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { Instant } from '../instant.ts';
 import { createAnalytics } from '../analytics/metrics.ts';
 import type { Database } from '../db/client.ts';
 import { JourneyDefinition } from '../journeys/definition.ts';
@@ -33,8 +34,8 @@ export function registerAnalyticsRoutes(server: FastifyInstance, deps: { db: Dat
         summary: 'One journey in numbers: conversion, time to convert, revenue, per-state counts, funnel, daily series, response per message',
         params: z.strictObject({ id: z.string().min(1) }),
         querystring: z.strictObject({
-          since: z.iso.datetime({ offset: true }).optional().describe('Only enrollments that entered from then'),
-          until: z.iso.datetime({ offset: true }).optional(),
+          since: Instant.optional().describe('Only enrollments that entered from then'),
+          until: Instant.optional(),
           days: z.coerce.number().int().min(1).max(366).default(30).describe('Length of the daily series'),
           responseWindowDays: z.coerce.number().int().min(1).max(90).default(7).describe('How long after a message a gift or registration counts as its response'),
         }),

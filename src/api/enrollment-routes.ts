@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
+import { JourneyVersionText } from '../journeys/definition.ts';
 import { enrollmentStateQuery, type EnrollmentView } from '../../workflows/contract.ts';
 import { errorBody } from './errors.ts';
 import { before, decodeCursor, PageQuery, pageOf } from './pagination.ts';
@@ -13,7 +14,7 @@ const LIVE_VIEW_TIMEOUT_MS = 2_000;
 
 const EnrollmentListQuery = z.strictObject({
   journeyId: z.string().min(1).optional(),
-  version: z.coerce.number().int().min(1).optional().describe('With journeyId: one version only'),
+  version: JourneyVersionText.optional().describe('With journeyId: one version only'),
   status: z.enum(['active', 'completed', 'converted', 'exited']).optional(),
   state: z.string().min(1).optional().describe('Where the enrollment is now'),
   constituentId: z.string().min(1).optional(),

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { createAnalytics } from '../analytics/metrics.ts';
 import type { Database, JourneyVersion } from '../db/client.ts';
 import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf } from '../journeys/authoring.ts';
-import { JourneyDefinition } from '../journeys/definition.ts';
+import { JourneyDefinition, JourneyVersionNumber, JourneyVersionText } from '../journeys/definition.ts';
 import { journeyToMermaid, journeyToSvg } from '../journeys/diagram.ts';
 import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
 import { formatSimulation, Timeline } from '../journeys/simulate.ts';
@@ -17,7 +17,7 @@ import { errorBody } from './errors.ts';
 const Reason = z.strictObject({ reason: z.string().trim().min(1).max(200) });
 const Source = z.string().min(1).max(200_000).describe('The journey as YAML (or JSON), as a marketer writes it');
 const JourneyParams = z.strictObject({ id: z.string().min(1) });
-const VersionParams = z.strictObject({ id: z.string().min(1), version: z.coerce.number().int().min(1) });
+const VersionParams = z.strictObject({ id: z.string().min(1), version: JourneyVersionText });
 const tags = ['Journeys'];
 
 export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Database; lifecycle: JourneyLifecycle }): void {
@@ -92,7 +92,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
         summary: 'Run a journey over a timeline of events, without sending anything',
         description: 'Give the journey as `source`, or name a stored one with `journeyId` (and `version`).',
         body: z
-          .strictObject({ source: Source.optional(), journeyId: z.string().min(1).optional(), version: z.int().min(1).optional(), timeline: Timeline })
+          .strictObject({ source: Source.optional(), journeyId: z.string().min(1).optional(), version: JourneyVersionNumber.optional(), timeline: Timeline })
           .refine((body) => Boolean(body.source) !== Boolean(body.journeyId), 'give either source or journeyId'),
       },
     },
@@ -164,7 +164,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
         tags,
         summary: 'The journey drawn: SVG (default) or Mermaid, each state with how many are in it now, entered, left and converted',
         params: JourneyParams,
-        querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional(), format: z.enum(['svg', 'mermaid']).default('svg') }),
+        querystring: z.strictObject({ version: JourneyVersionText.optional(), format: z.enum(['svg', 'mermaid']).default('svg') }),
       },
     },
     async (request, reply) => {
@@ -222,7 +222,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
         tags,
         summary: 'Move enrollments from one version to another, state by state',
         params: JourneyParams,
-        body: z.strictObject({ from: z.int().min(1), to: z.int().min(1), states: z.record(z.string().min(1), z.string().min(1)) }),
+        body: z.strictObject({ from: JourneyVersionNumber, to: JourneyVersionNumber, states: z.record(z.string().min(1), z.string().min(1)) }),
       },
     },
     async (request, reply) => {

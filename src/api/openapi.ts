@@ -74,7 +74,14 @@ const transformObject: SwaggerTransformObject = (input) => {
       if (!operation) continue;
       operation.responses ??= {};
       const add = (code: string, description: string) => (operation.responses[code] ??= errorResponse(description));
-      if (operation.requestBody || operation.parameters?.length) add('400', 'The request does not match its schema; `issues` names each bad field');
+      if (operation.requestBody || operation.parameters?.length) {
+        add('400', 'The request does not match its schema, or holds text Steward cannot store (NUL, half a surrogate pair) or nesting past 32 levels; `issues` names each bad field');
+      }
+      if (operation.requestBody) {
+        add('413', 'The body is over 10 MiB');
+        add('415', 'The body is not of a type Steward reads: send application/json');
+      }
+      if (operation.parameters?.some((parameter) => 'in' in parameter && parameter.in === 'path')) add('414', 'A path segment is over 500 characters');
       if (operation['x-scope'] !== 'public') {
         add('401', 'No API key, or an unknown or revoked one');
         add('403', 'The key lacks the scope this operation needs');

@@ -4,6 +4,7 @@
  * they go and do not skip or repeat rows when new ones arrive.
  */
 import { z } from 'zod';
+import { InputError } from './input-hygiene.ts';
 
 export const PageQuery = {
   limit: z.coerce.number().int().min(1).max(200).default(50).describe('Rows per page, at most 200'),
@@ -17,8 +18,11 @@ export interface Cursor {
 
 const CursorShape = z.strictObject({ at: z.iso.datetime(), id: z.string().min(1) });
 
-export class CursorError extends Error {
-  readonly statusCode = 400;
+/** A cursor this API did not give out: refused like any other bad field, naming it. */
+export class CursorError extends InputError {
+  constructor() {
+    super([{ path: 'cursor', message: 'is not one this API gave out; start again without it' }]);
+  }
 }
 
 export function decodeCursor(cursor: string | undefined): Cursor | undefined {
@@ -30,7 +34,7 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
     if (!(at.getUTCFullYear() >= 1)) throw new Error('out of range');
     return { at, id: parsed.id };
   } catch {
-    throw new CursorError('cursor is not one this API gave out; start again without it');
+    throw new CursorError();
   }
 }
 

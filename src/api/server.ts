@@ -25,6 +25,8 @@ import { registerConstituentRoutes } from './constituent-routes.ts';
 import { registerEnrollmentRoutes } from './enrollment-routes.ts';
 import { errorBody } from './errors.ts';
 import { registerDropOffRoutes } from './drop-off-routes.ts';
+import { answerClientError, answerFrameworkError, frameworkIssues, MAX_PARAM_LENGTH } from './framework-errors.ts';
+import { InputError, registerInputHygiene } from './input-hygiene.ts';
 import { registerEventRoutes } from './event-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerJourneyRoutes } from './journey-routes.ts';
@@ -74,14 +76,24 @@ export const RATE_LIMIT_WINDOW_MS = 60_000;
 export function buildApi(deps: ApiDependencies): FastifyInstance {
   const { db } = deps;
   // Signed tokens travel in the path (/u/:token); they are longer than Fastify's default 100 characters.
-  const app = Fastify({ ...loggerOptions(deps.logLevel ?? 'silent', deps.logStream), bodyLimit: 10 * 1_048_576, routerOptions: { maxParamLength: 500 }, trustProxy: trustedProxies(deps.trustProxy) });
+  // A URL the router or Node's parser refuses is answered in the one error shape too.
+  const app = Fastify({
+    ...loggerOptions(deps.logLevel ?? 'silent', deps.logStream),
+    bodyLimit: 10 * 1_048_576,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    trustProxy: trustedProxies(deps.trustProxy),
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
     const validation = hasZodFastifySchemaValidationErrors(error)
       ? error.validation.map((issue) => ({ path: issue.instancePath.slice(1).replaceAll('/', '.'), message: issue.message ?? 'invalid' }))
-      : undefined;
+      : error instanceof InputError
+        ? error.issues
+        : undefined;
     // A database or Temporal that did not answer (in time) is 503: the request may be
     // repeated as it was. So is Fastify's own 503, a handler that ran past `handlerTimeout`.
     const down = validation ? undefined : unavailablePart(error);
@@ -101,7 +113,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
       const detail = validation ? `${message}: ${validation.map((issue) => `${issue.path || 'request'} ${issue.message}`).join('; ')}` : message;
       return reply.status(status).type('text/html; charset=utf-8').send(errorPage(status, detail, request.principal));
     }
-    return reply.status(status).send(errorBody(message, validation));
+    return reply.status(status).send(errorBody(message, validation ?? (status < 500 ? frameworkIssues(error) : undefined)));
   });
   // Every response: no content-type sniffing. Every page and drawing: nothing runs or
   // loads but Steward's own files, and no other site may frame it or take its forms.
@@ -113,7 +125,8 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     if ((type.startsWith('text/html') || type.startsWith('image/svg+xml')) && !reply.hasHeader('content-security-policy')) reply.header('content-security-policy', PAGE_POLICY);
     return payload;
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody(`No route for ${request.method} ${request.url}`)));
+  app.setNotFoundHandler((request, reply) => reply.status(404).send(errorBody(`No route for ${request.method} ${request.url}`, [{ path: 'url', message: 'names no route' }])));
+  registerInputHygiene(app);
 
   // Web forms and Twilio post application/x-www-form-urlencoded; a repeated field (checkboxes) becomes a list.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {

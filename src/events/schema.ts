@@ -1,5 +1,6 @@
 /** The contract of an incoming interaction event (POST /events, imports). */
 import { z } from 'zod';
+import { Instant } from '../instant.ts';
 
 const currencies = new Set(Intl.supportedValuesOf('currency'));
 const timeZones = new Set(Intl.supportedValuesOf('timeZone'));
@@ -12,7 +13,7 @@ export const ConsentInput = z.union([
     /** Where it was given: "donation form", "event sign-up". Defaults to the event. */
     source: z.string().trim().min(1).max(200).optional(),
     /** When it was given; defaults to when the event occurred. */
-    at: z.iso.datetime({ offset: true }).optional(),
+    at: Instant.optional(),
     /**
      * Who gave or withdrew it: the sending system (`integration`, the default), a
      * member of `staff`, or the `constituent` themself (a form they submitted),
@@ -60,7 +61,7 @@ const Money = {
 const base = {
   /** The sender's idempotency key: the same id again is the same event. */
   id: z.string().trim().min(1).max(200),
-  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  occurredAt: Instant.optional(),
   constituent: ConstituentInput,
 };
 
@@ -79,7 +80,7 @@ export const InteractionEventInput = z.discriminatedUnion('type', [
   z.object({
     ...base,
     type: z.literal('registration'),
-    data: z.looseObject({ program: z.string().min(1).max(200), startsAt: z.iso.datetime({ offset: true }).optional() }),
+    data: z.looseObject({ program: z.string().min(1).max(200), startsAt: Instant.optional() }),
   }),
   z.object({
     ...base,

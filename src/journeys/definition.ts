@@ -141,11 +141,17 @@ export const State = z.strictObject({
 });
 export type State = z.infer<typeof State>;
 
+/** Versions are numbered 1, 2, 3…; stored as a PostgreSQL integer, so a number past its range names no version. */
+export const MAX_JOURNEY_VERSION = 2_147_483_647;
+export const JourneyVersionNumber = z.int().min(1).max(MAX_JOURNEY_VERSION);
+/** A version number written in a path or query. */
+export const JourneyVersionText = z.coerce.number().pipe(JourneyVersionNumber);
+
 export const JourneyDefinition = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes, e.g. new-donor-welcome'),
   name: z.string().min(1),
   description: z.string().optional(),
-  version: z.int().min(1).default(1),
+  version: JourneyVersionNumber.default(1),
   trigger: z.strictObject({
     event: z.enum(interactionTypes),
     when: When.optional(),

@@ -6,6 +6,7 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { z } from 'zod';
+import { Instant } from '../instant.ts';
 import { holds } from './conditions.ts';
 import { compileJourney } from './compile.ts';
 import type { JourneyDefinition } from './definition.ts';
@@ -30,7 +31,7 @@ const Facts: z.ZodType<ConstituentFacts> = z.looseObject({}) as unknown as z.Zod
 
 /** A timeline: what one constituent does, and when. */
 export const Timeline = z.strictObject({
-  start: z.iso.datetime({ offset: true }).optional(),
+  start: Instant.optional(),
   constituentId: z.string().min(1).default('simulated-constituent'),
   constituent: Facts.default({}),
   events: z

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { formatPath, validateJourney, type Diagnostic, type DiagnosticPath, type ValidationCatalog } from './validate.ts';
 import type { JourneyDefinition } from './definition.ts';
 
@@ -21,20 +21,32 @@ export interface LoadedJourney {
   diagnostics: LocatedDiagnostic[];
 }
 
+/**
+ * Alias expansions a journey text may make: room to reuse a block a few times, far
+ * short of a "billion laughs" text, whose few lines expand exponentially.
+ */
+export const MAX_ALIAS_EXPANSIONS = 50;
+
 /** Parses and validates one journey source text. */
 export function readJourneySource(text: string, file: string, catalog: ValidationCatalog): LoadedJourney {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) {
+    // The parser reads nested collections by recursion and reports running out of stack,
+    // once for each level it was in: the first says it.
+    const tooDeep = document.errors.find((problem) => /call stack/i.test(problem.message));
     return {
       file,
-      diagnostics: document.errors.map((problem) => {
+      diagnostics: (tooDeep ? [tooDeep] : document.errors).map((problem) => {
         const position = problem.linePos?.[0];
-        return { severity: 'error', path: [], message: problem.message.split('\n')[0]!, file, line: position?.line, column: position?.col };
+        const message = problem === tooDeep ? 'nests too deeply to read' : problem.message.split('\n')[0]!;
+        return { severity: 'error', path: [], message, file, line: position?.line, column: position?.col };
       }),
     };
   }
-  const result = validateJourney(document.toJS(), catalog);
+  const data = plainData(document, lineCounter, file);
+  if ('refused' in data) return { file, diagnostics: [data.refused] };
+  const result = validateJourney(data.value, catalog);
   const diagnostics = result.diagnostics.map((diagnostic) => ({
     ...diagnostic,
     file,
@@ -80,6 +92,33 @@ function position(document: Document, lineCounter: LineCounter, at: DiagnosticPa
     }
   }
   const offset = found?.range?.[0];
+  if (offset === undefined) return {};
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
+}
+
+/** The document as plain data, or the finding that its aliases expand too far. */
+function plainData(document: Document, lineCounter: LineCounter, file: string): { value: unknown } | { refused: LocatedDiagnostic } {
+  try {
+    // yaml refuses when its count reaches the bound, one copy sooner than the bound says.
+    return { value: document.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS + 1 }) };
+  } catch (error) {
+    // yaml refuses with a ReferenceError once aliases expand past the bound.
+    if (!(error instanceof ReferenceError)) throw error;
+    const message = `aliases (*name) expand to more than ${MAX_ALIAS_EXPANSIONS} copies; write the repeated part out`;
+    return { refused: { severity: 'error', path: [], message, file, ...firstAlias(document, lineCounter) } };
+  }
+}
+
+/** Where the text's first alias is, to point at when aliases expand too far. */
+function firstAlias(document: Document, lineCounter: LineCounter): { line?: number; column?: number } {
+  let offset: number | undefined;
+  visit(document, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
   if (offset === undefined) return {};
   const { line, col } = lineCounter.linePos(offset);
   return { line, column: col };

@@ -14,7 +14,7 @@ import { allows, ApiScope, type ApiKeyStore, type ApiPrincipal } from '../auth/a
 import { createConstituentDirectory, ConstituentError } from '../constituents/directory.ts';
 import type { Database, JourneyVersion } from '../db/client.ts';
 import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf } from '../journeys/authoring.ts';
-import { JourneyDefinition, transitionsOf, type Condition } from '../journeys/definition.ts';
+import { JourneyDefinition, JourneyVersionText, transitionsOf, type Condition } from '../journeys/definition.ts';
 import { statesInJourneyOrder } from '../journeys/diagram.ts';
 import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
@@ -166,7 +166,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     return { journey, versions: journey.versions, shown, metrics, stateCounts, funnel, series, messages };
   }
 
-  const VersionQuery = { querystring: z.looseObject({ version: z.coerce.number().int().min(1).optional() }) };
+  const VersionQuery = { querystring: z.looseObject({ version: JourneyVersionText.optional() }) };
   const notFound = (request: FastifyRequest, reply: FastifyReply, what: string) =>
     reply.status(404).type('text/html; charset=utf-8').send(errorPage(404, what, request.principal));
 
@@ -244,7 +244,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     '/app/journeys/:id/versions/:version/:action',
     {
       ...pageConfig('admin'),
-      schema: { params: z.strictObject({ id: z.string(), version: z.coerce.number().int().min(1), action: z.enum(['publish', 'pause', 'resume', 'archive']) }) },
+      schema: { params: z.strictObject({ id: z.string(), version: JourneyVersionText, action: z.enum(['publish', 'pause', 'resume', 'archive']) }) },
     },
     async (request, reply) => {
       const { id, version, action } = request.params;

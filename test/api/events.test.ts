@@ -90,7 +90,7 @@ describe('POST /events', () => {
       payload: '{"id": "x", ',
     });
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toEqual({ error: { message: expect.stringMatching(/not valid JSON/) } });
+    expect(response.json()).toEqual({ error: { message: expect.stringMatching(/not valid JSON/), issues: [{ path: 'body', message: 'is not valid JSON' }] } });
   });
 
   it('stores a donation, enrolls the donor, and sends one thank-you even when the event is posted twice', async () => {
@@ -282,6 +282,6 @@ describe('other routes', () => {
     expect(missing.json()).toEqual({ error: { message: 'Enrollment nope not found' } });
     const unknown = await call({ method: 'GET', url: '/nowhere' });
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json()).toEqual({ error: { message: 'No route for GET /nowhere' } });
+    expect(unknown.json()).toEqual({ error: { message: 'No route for GET /nowhere', issues: [{ path: 'url', message: 'names no route' }] } });
   });
 });

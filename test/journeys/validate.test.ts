@@ -3,7 +3,7 @@
  * reported at the right place with a useful message; plus line and column in YAML.
  */
 import { describe, expect, it } from 'vitest';
-import { readJourneySource } from '../../src/journeys/source.ts';
+import { MAX_ALIAS_EXPANSIONS, readJourneySource } from '../../src/journeys/source.ts';
 import { formatPath, validateJourney, type Diagnostic, type ValidationCatalog } from '../../src/journeys/validate.ts';
 
 const catalog: ValidationCatalog = {
@@ -147,6 +147,20 @@ states:
     const loaded = readJourneySource('id: welcome\nstates: [unclosed\n', 'broken.yaml', catalog);
     expect(loaded.diagnostics).toHaveLength(1);
     expect(loaded.diagnostics[0]).toMatchObject({ severity: 'error', file: 'broken.yaml', line: expect.any(Number), column: expect.any(Number) });
+  });
+
+  it(`reads aliases that expand to ${MAX_ALIAS_EXPANSIONS} copies, and points at the first alias beyond that`, () => {
+    const reused = (copies: number) =>
+      `id: welcome\nname: &name Welcome\ndescription: [${Array(copies).fill('*name').join(', ')}]\ntrigger: { event: donation }\ninitial: a\nstates: { a: { final: true } }\n`;
+    expect(readJourneySource(reused(MAX_ALIAS_EXPANSIONS), 'reused.yaml', catalog).diagnostics).toEqual([expect.objectContaining({ path: ['description'] })]);
+    expect(readJourneySource(reused(MAX_ALIAS_EXPANSIONS + 1), 'reused.yaml', catalog).diagnostics).toEqual([
+      expect.objectContaining({ path: [], message: expect.stringMatching(/^aliases .* expand to more than 50 copies/), line: 3, column: 15 }),
+    ]);
+  });
+
+  it('says a text nested too deeply to read is, at its line', () => {
+    const loaded = readJourneySource(`id: deep\nstates: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`, 'deep.yaml', catalog);
+    expect(loaded.diagnostics).toEqual([expect.objectContaining({ message: 'nests too deeply to read', line: 2 })]);
   });
 
   it('reads JSON with positions too', () => {
