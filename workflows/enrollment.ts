@@ -9,6 +9,7 @@ import type { JourneyActivities } from '../activities/index.ts';
 import { compileJourney } from '../src/journeys/compile.ts';
 import { JourneyDefinition } from '../src/journeys/definition.ts';
 import { JourneyRun, type EnrollmentStatus, type JourneyStep } from '../src/journeys/interpreter.ts';
+import { eventInstant } from '../src/journeys/simultaneity.ts';
 import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
 import {
   enrollmentStateQuery,
@@ -21,7 +22,7 @@ import {
   type PendingSend,
   type QueuedItem,
 } from './contract.ts';
-import { JourneyTimers } from './timers.ts';
+import { JourneyTimers, WakeUps } from './timers.ts';
 
 /**
  * Sends and staff notices: retried patiently (a mail server may be down for a
@@ -55,6 +56,15 @@ const recordsAsLocalActivities = proxyLocalActivities<JourneyActivities>({ start
 /** The patch id that moved the enrollment's reads and records to local activities. */
 export const LOCAL_RECORDS_PATCH = 'local-records';
 
+/**
+ * The patch id since which the workflow follows the README's rule for things at the
+ * same instant: it orders due timers itself (due instant, then arming order, before an
+ * event at their instant), stamps each step at its instant (a timer's due time, an
+ * event's own moment) and never cancels a timer that may have fired already.
+ * Enrollments started before it replay as they ran.
+ */
+export const SIMULTANEITY_PATCH = 'simultaneity';
+
 /** How many processed event ids are remembered to drop redelivered signals. */
 const SEEN_EVENT_MEMORY = 500;
 
@@ -62,9 +72,10 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   const { enrollmentId, constituentId } = input;
   const queue: QueuedItem[] = [...(input.carried?.queue ?? [])];
   const seen = new Set(input.carried?.seenEventIds ?? []);
-  const timers = new JourneyTimers((timerId, due) =>
-    due ? queue.unshift({ kind: 'timer', timerId }) : queue.push({ kind: 'timer', timerId }),
-  );
+  const simultaneous = patched(SIMULTANEITY_PATCH);
+  const timers = simultaneous
+    ? new WakeUps()
+    : new JourneyTimers((timerId, due) => (due ? queue.unshift({ kind: 'timer', timerId }) : queue.push({ kind: 'timer', timerId })));
   let run: JourneyRun | undefined;
   let paused = input.carried?.paused ?? false;
   /** Messages waiting for a send window or cap, by idempotency key; each has a timer `send:<key>`. */
@@ -118,7 +129,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     const started = JourneyRun.start(machine, {
       enrollmentId,
       constituentId,
-      enrolledAt: Date.now(),
+      enrolledAt: simultaneous ? eventInstant(Date.parse(trigger.occurredAt), Date.now(), undefined) : Date.now(),
       trigger: { eventId: trigger.eventId, type: trigger.type, occurredAt: trigger.occurredAt, data: trigger.data },
       constituent: facts,
     });
@@ -127,15 +138,15 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   }
 
   while (run.status === 'active') {
-    await condition(() => queue.length > 0);
-    const item = queue.shift()!;
+    await condition(() => queue.length > 0 || (simultaneous && somethingDue()));
+    const { item, at } = simultaneous ? nextInOrder(run) : { item: queue.shift()!, at: undefined };
     let steps: JourneyStep[];
     if (item.kind === 'migrate') {
       const target = item.migration.states[run.state];
       if (!target) continue; // a state the migration does not map stays on its version
       const next = await loadJourney({ journeyVersionId: item.migration.journeyVersionId });
       journeyVersionId = item.migration.journeyVersionId;
-      const step = run.migrate(compileJourney(JourneyDefinition.parse(next.definition)), target, Date.now());
+      const step = run.migrate(compileJourney(JourneyDefinition.parse(next.definition)), target, at ?? Date.now());
       await carryOut(step);
       continue;
     } else if (item.kind === 'timer' && item.timerId.startsWith('send:')) {
@@ -144,14 +155,14 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     } else if (item.kind === 'timer') {
       const event = run.fire(item.timerId);
       if (!event) continue;
-      steps = run.apply(event, Date.now());
+      steps = run.apply(event, simultaneous ? event.at : Date.now());
     } else {
       // Conditions on consent and giving see the constituent as they are now.
       const facts = await loadConstituentFacts({ constituentId });
       if (!sameFacts(facts, (run.snapshot.context as { constituent: ConstituentFacts }).constituent)) {
-        run.apply({ type: 'facts.updated', constituent: facts } as never, Date.now());
+        run.apply({ type: 'facts.updated', constituent: facts } as never, at ?? Date.now());
       }
-      steps = run.apply(item.event, Date.now());
+      steps = run.apply(item.event, at ?? Date.now());
     }
     // An exit says why: `removed: journey archived`, `unsubscribed`.
     const reason = item.kind === 'event' && typeof item.event.data.reason === 'string' ? `${item.event.type}: ${item.event.data.reason}` : undefined;
@@ -178,11 +189,44 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   }
   // The last steps' messages still go out when their window opens.
   while (pendingSends.size > 0) {
+    if (simultaneous) {
+      await condition(() => dueSend() !== undefined);
+      await retrySend(dueSend()!);
+      continue;
+    }
     await condition(() => queue.some(isSendTimer));
     const item = queue.splice(queue.findIndex(isSendTimer), 1)[0] as Extract<QueuedItem, { kind: 'timer' }>;
     await retrySend(item.timerId.slice('send:'.length));
   }
   return run.status as EnrollmentOutcome;
+
+  /**
+   * The next thing to do, by the README's rule: a message whose time has come; else a
+   * journey timer due by the instant of the first item waiting (or by now), the earliest
+   * first and, of those due together, the first armed; else that item, at its instant.
+   */
+  function nextInOrder(journey: JourneyRun): { item: QueuedItem; at: number } {
+    const now = Date.now();
+    const send = dueSend();
+    if (send) return { item: { kind: 'timer', timerId: `send:${send}` }, at: now };
+    const head = queue[0];
+    const through = head ? instantOf(head, journey, now) : now;
+    const timer = journey.dueBy(through);
+    if (timer) return { item: { kind: 'timer', timerId: timer.id }, at: timer.fireAt };
+    return { item: queue.shift()!, at: through };
+  }
+
+  function somethingDue(): boolean {
+    return dueSend() !== undefined || (run?.dueBy(Date.now()) !== undefined);
+  }
+
+  /** A waiting message whose time has come, the one waiting longest first; none while the journey is paused. */
+  function dueSend(): string | undefined {
+    if (paused) return undefined;
+    let due: PendingSend | undefined;
+    for (const send of pendingSends.values()) if (send.until <= Date.now() && (!due || send.until < due.until)) due = send;
+    return due?.idempotencyKey;
+  }
 
   /** A waiting message's time has come: ask again (it may wait once more, for the cap). */
   async function retrySend(idempotencyKey: string): Promise<void> {
@@ -267,6 +311,13 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       }
     }
   }
+}
+
+/** When a waiting item takes effect: an event at the moment it happened, a migration when it was asked for. */
+function instantOf(item: QueuedItem, run: JourneyRun, now: number): number {
+  if (item.kind === 'event') return eventInstant(Date.parse(item.event.occurredAt), now, run.latestStepAt);
+  if (item.kind === 'migrate') return eventInstant(item.migration.at ?? now, now, run.latestStepAt);
+  return now;
 }
 
 /** Removal ends an enrollment even while its journey is paused. */
