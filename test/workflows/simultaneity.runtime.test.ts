@@ -10,6 +10,7 @@ import { JourneyDefinition, type JourneyDefinitionInput } from '../../src/journe
 import { simulateJourney, type TimelineInput } from '../../src/journeys/simulate.ts';
 import { createEventRouter, type EventRouter } from '../../src/events/router.ts';
 import { interactionSignal } from '../../workflows/contract.ts';
+import { within } from '../support/differential.ts';
 import { runtimeRecord, simulatedRecords } from '../support/journey-record.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { skipTo, storeAndRoute, storeJourneyVersion, type TimedEvent } from '../support/runtime-timeline.ts';
@@ -32,13 +33,6 @@ afterAll(async () => {
 /** The next whole hour of the test server's clock: every instant of a case is a whole number of hours after it. */
 async function nextHour(): Promise<number> {
   return Math.ceil(((await runtime.env.currentTimeMs()) + 1) / HOUR) * HOUR;
-}
-
-/** Fails instead of waiting for ever: a workflow that hangs must fail its test. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms)));
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /**
