@@ -242,7 +242,7 @@ export class JourneyRun {
 }
 
 function isStepAction(action: { type: string }): boolean {
-  return action.type !== 'xstate.assign' && action.type !== 'updateFacts' && action.type !== 'rememberAttribute';
+  return action.type !== 'xstate.assign' && action.type !== 'updateFacts' && action.type !== 'rememberAttribute' && action.type !== 'countRound';
 }
 
 export function statusOf(snapshot: AnyMachineSnapshot): EnrollmentStatus {

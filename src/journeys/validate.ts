@@ -73,7 +73,7 @@ function deepest(issues: readonly { path: PropertyKey[] }[]): number {
   return Math.max(0, ...issues.map((issue) => issue.path.length));
 }
 
-type Edge = { to: string; path: DiagnosticPath; conditions: Condition[]; kind: 'event' | 'timer' | 'eventless'; zeroDelay?: boolean };
+type Edge = { to: string; path: DiagnosticPath; conditions: Condition[]; kind: 'event' | 'timer' | 'eventless'; zeroDelay?: boolean; limited?: boolean };
 
 function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -201,7 +201,7 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
       checkTarget(timed.to, [...path, 'to']);
       checkActions(timed.do, [...path, 'do']);
       const ms = checkDelay(timed.delay, [...path, 'delay']);
-      out.push({ to: timed.to, path: [...path, 'to'], conditions: [], kind: 'timer', zeroDelay: ms === 0 });
+      out.push({ to: timed.to, path: [...path, 'to'], conditions: [], kind: 'timer', zeroDelay: ms === 0, limited: timed.limit !== undefined });
     }
     for (const [index, branch] of (state.choose ?? []).entries()) {
       checkTarget(branch.to, [...at, 'choose', index, 'to']);
@@ -245,16 +245,7 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
     }
   }
 
-  // Loops that never wait: cycles through eventless branches and zero-length timers.
-  const instant = (name: string) => (edges.get(name) ?? []).filter((edge) => edge.kind === 'eventless' || edge.zeroDelay);
-  const reported = new Set<string>();
-  for (const start of stateNames) {
-    const cycle = findCycle(start, instant);
-    if (cycle && !reported.has([...cycle].sort().join())) {
-      reported.add([...cycle].sort().join());
-      error(['states', start], `loop without a wait: ${[...cycle, cycle[0]].join(' -> ')} can repeat forever at one instant`);
-    }
-  }
+  for (const finding of endlessLoops(stateNames, edges)) error(finding.path, finding.message);
 
   // SMS without a consent check on the way in.
   const smsConsent = (conditions: readonly Condition[]) => conditions.some(mentionsSmsConsent);
@@ -269,6 +260,32 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
     }
   }
   return diagnostics;
+}
+
+/**
+ * Progress: every loop of the state graph must wait for someone (an event in `on` or
+ * `wait`). A loop made only of timers and decisions sends without end: at one instant
+ * when its delays are zero or `before:` a date gone by, otherwise once a round until
+ * the horizon. A `limit` on one of its timers bounds it.
+ */
+function endlessLoops(stateNames: ReadonlySet<string>, edges: ReadonlyMap<string, Edge[]>): { path: DiagnosticPath; message: string }[] {
+  const findings: { path: DiagnosticPath; message: string }[] = [];
+  const reported = new Set<string>();
+  const report = (kind: (edge: Edge) => boolean, message: (loop: string) => string) => {
+    for (const start of stateNames) {
+      const cycle = findCycle(start, (name) => (edges.get(name) ?? []).filter(kind));
+      const key = cycle && [...cycle].sort().join();
+      if (!cycle || reported.has(key!)) continue;
+      reported.add(key!);
+      findings.push({ path: ['states', start], message: message([...cycle, cycle[0]].join(' -> ')) });
+    }
+  };
+  report((edge) => edge.kind === 'eventless' || edge.zeroDelay === true, (loop) => `loop without a wait: ${loop} can repeat forever at one instant`);
+  report(
+    (edge) => edge.kind !== 'event' && !edge.limited,
+    (loop) => `loop of timers: ${loop} repeats without waiting for any event, sending on every round; wait for an event on the way, or give one of its timers a limit`,
+  );
+  return findings;
 }
 
 function mentionsSmsConsent(condition: Condition): boolean {
