@@ -124,13 +124,18 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
     const window = parseSendWindow(definition.delivery.window.hours, definition.delivery.window.days);
     if ('error' in window) error(['delivery', 'window'], window.error);
   }
+  /** Templates worth suggesting: those this journey's trigger can fill. */
+  const usableTemplates = (channel: 'email' | 'sms') =>
+    [...(channel === 'email' ? catalog.emailTemplates : catalog.smsTemplates)].filter(
+      (template) => !catalog.templateProblems || catalog.templateProblems(channel, template, definition.trigger.event).length === 0,
+    );
   const checkActions = (actions: readonly Action[] | undefined, path: DiagnosticPath) => {
     for (const [index, action] of (actions ?? []).entries()) {
       const at = [...path, index];
       if (action.do === 'email' && !catalog.emailTemplates.has(action.template)) {
-        error([...at, 'template'], `unknown email template "${action.template}"${suggest(action.template, catalog.emailTemplates)}`);
+        error([...at, 'template'], `unknown email template "${action.template}"${suggest(action.template, usableTemplates('email'))}`);
       } else if (action.do === 'sms' && !catalog.smsTemplates.has(action.template)) {
-        error([...at, 'template'], `unknown SMS template "${action.template}"${suggest(action.template, catalog.smsTemplates)}`);
+        error([...at, 'template'], `unknown SMS template "${action.template}"${suggest(action.template, usableTemplates('sms'))}`);
       } else if ((action.do === 'email' || action.do === 'sms') && catalog.templateProblems) {
         // Variables this journey cannot fill: a blank in a donor's message, so refused now.
         for (const problem of catalog.templateProblems(action.do, action.template, definition.trigger.event)) error([...at, 'template'], problem);
@@ -333,17 +338,24 @@ function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
-/** ` (did you mean "thanked"?)` when a known name is one or two edits away. */
+/**
+ * ` (did you mean "thanked"?)` when a known name is one or two edits away, or else
+ * contains the name whole (`thank-you` for `first-gift-thank-you`), the shortest first.
+ */
 function suggest(name: string, known: Iterable<string>): string {
   let best: string | undefined;
   let bestDistance = 3;
+  const lower = name.toLowerCase();
+  const containing: string[] = [];
   for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    const distance = editDistance(lower, candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
+    if (lower.length >= 3 && candidate.toLowerCase().includes(lower)) containing.push(candidate);
   }
+  best ??= containing.sort((a, b) => a.length - b.length || a.localeCompare(b))[0];
   return best ? ` (did you mean "${best}"?)` : '';
 }
 
