@@ -27,7 +27,9 @@ const started = Date.now();
 try {
   const summary = await runDifferential(runtime, { cases, seed, onCase: (done) => done % 10 === 0 && process.stderr.write(`${done}/${cases} cases\n`) });
   console.log(
-    `differential: ${summary.cases} cases (seed ${seed}) agree: ${summary.enrolled} enrollments, ${summary.steps} steps, in ${Math.round((Date.now() - started) / 1000)} s`,
+    `differential: ${summary.cases} cases (seed ${seed}) agree in ${Math.round((Date.now() - started) / 1000)} s: ${summary.enrolled} enrollments, ${summary.steps} steps; ` +
+      `${summary.sameInstant} steps at the instant of the step before (${summary.timerAfterTimer} timer after timer, ${summary.eventAtTimer} event at a timer's instant), ` +
+      `${summary.migrations} migrations, ${summary.exits} exits`,
   );
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
