@@ -8,6 +8,7 @@ import { createEventRouter } from '../../src/events/router.ts';
 import { runDifferentialCase } from './differential.ts';
 import { tieJourney, tieTimeline } from './differential-arbitraries.ts';
 import type { JourneyRecord } from './journey-record.ts';
+import type { SimulationResult } from '../../src/journeys/simulate.ts';
 import type { TestRuntime } from './runtime.ts';
 
 export interface DifferentialSummary {
@@ -18,10 +19,31 @@ export interface DifferentialSummary {
   sameInstant: number;
   /** Of those, timer steps after a timer step: timers due together, or chained at one instant. */
   timerAfterTimer: number;
-  /** Event steps at the instant a timer fired. */
+  /** Event steps at the instant a timer or decision was taken, after it. */
   eventAtTimer: number;
+  /** Timers that fired while others were due at the very same instant (which they then cancelled or preceded). */
+  dueTogether: number;
   migrations: number;
   exits: number;
+}
+
+/** Timer steps taken while another timer was due at the same instant, from the simulator's steps. */
+function countDueTogether(summary: DifferentialSummary, simulation: SimulationResult): void {
+  for (const enrollment of simulation.enrollments) {
+    // Pending timers by id, in arming order.
+    const fireAt = new Map<string, number>();
+    for (const step of enrollment.steps) {
+      if (step.cause === 'timer' || step.cause === 'decision') {
+        const due = [...fireAt].filter(([, at]) => at === step.at);
+        if (due.length >= 2) summary.dueTogether += 1;
+        // The one that fired: due then, and not among those the step cancelled.
+        const fired = due.find(([id]) => !step.timersCancelled.includes(id));
+        if (fired) fireAt.delete(fired[0]);
+      }
+      for (const id of step.timersCancelled) fireAt.delete(id);
+      for (const timer of step.timersArmed) fireAt.set(timer.id, timer.fireAt);
+    }
+  }
 }
 
 /** Counts the ties a case exercised, from the records both sides agree on. */
@@ -31,13 +53,16 @@ function countTies(summary: DifferentialSummary, records: readonly JourneyRecord
     summary.steps += record.steps.length;
     if (record.status === 'exited') summary.exits += 1;
     const parsed = record.steps.map((line) => /\[(?<cause>[^\]]+)\] (?<at>\S+)$/.exec(line)!.groups!);
+    let timerAt: string | undefined;
     parsed.forEach((step, index) => {
       if (step.cause === 'migrated') summary.migrations += 1;
+      const timed = step.cause === 'timer' || step.cause === 'decision';
+      if (!timed && step.cause !== 'migrated' && step.cause !== 'enrolled' && step.at === timerAt) summary.eventAtTimer += 1;
       const before = parsed[index - 1];
+      if (timed) timerAt = step.at;
       if (!before || before.at !== step.at) return;
       summary.sameInstant += 1;
       if (before.cause === 'timer' && step.cause === 'timer') summary.timerAfterTimer += 1;
-      if (before.cause === 'timer' && !['timer', 'decision', 'migrated'].includes(step.cause!)) summary.eventAtTimer += 1;
     });
   }
 }
@@ -45,13 +70,13 @@ function countTies(summary: DifferentialSummary, records: readonly JourneyRecord
 /** Runs `cases` generated cases from `seed` through one worker; throws on the first disagreement. */
 export async function runDifferential(runtime: TestRuntime, options: { cases: number; seed: number; onCase?: (done: number) => void }): Promise<DifferentialSummary> {
   const router = createEventRouter({ db: runtime.db, temporal: runtime.env.client, taskQueue: runtime.taskQueue });
-  const summary: DifferentialSummary = { cases: 0, enrolled: 0, steps: 0, sameInstant: 0, timerAfterTimer: 0, eventAtTimer: 0, migrations: 0, exits: 0 };
+  const summary: DifferentialSummary = { cases: 0, enrolled: 0, steps: 0, sameInstant: 0, timerAfterTimer: 0, eventAtTimer: 0, dueTogether: 0, migrations: 0, exits: 0 };
   const worker = await runtime.worker();
   await worker.runUntil(() =>
     fc.assert(
       fc.asyncProperty(tieJourney, tieTimeline, async (journey, timeline) => {
         summary.cases += 1;
-        const { recorded, simulated } = await runDifferentialCase(runtime, router, journey, timeline, `tie-${options.seed}-${summary.cases}`);
+        const { recorded, simulated, simulation } = await runDifferentialCase(runtime, router, journey, timeline, `tie-${options.seed}-${summary.cases}`);
         options.onCase?.(summary.cases);
         if (JSON.stringify(recorded) !== JSON.stringify(simulated)) {
           throw new Error(
@@ -59,6 +84,7 @@ export async function runDifferential(runtime: TestRuntime, options: { cases: nu
           );
         }
         countTies(summary, recorded);
+        countDueTogether(summary, simulation);
       }),
       // Each case runs on real servers: stop at the first failure instead of shrinking against them.
       { numRuns: options.cases, seed: options.seed, endOnFailure: true },

@@ -7,7 +7,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { loadConstituentFacts } from '../../src/constituents/facts.ts';
 import type { EventRouter } from '../../src/events/router.ts';
 import { JourneyDefinition, type JourneyDefinitionInput } from '../../src/journeys/definition.ts';
-import { simulateJourney, type TimelineInput } from '../../src/journeys/simulate.ts';
+import { simulateJourney, type SimulationResult, type TimelineInput } from '../../src/journeys/simulate.ts';
 import { validateJourney } from '../../src/journeys/validate.ts';
 import { productCatalog } from '../../src/journeys/catalog.ts';
 import { interactionSignal, migrateSignal } from '../../workflows/contract.ts';
@@ -19,6 +19,8 @@ import { skipTo, storeAndRoute, storeJourneyVersion } from './runtime-timeline.t
 export interface CaseOutcome {
   recorded: JourneyRecord[];
   simulated: JourneyRecord[];
+  /** The simulator's own result, for counting what the case exercised. */
+  simulation: SimulationResult;
 }
 
 /** A fresh journey id per case, so cases never see each other's enrollments. */
@@ -87,7 +89,7 @@ export async function runDifferentialCase(runtime: TestRuntime, router: EventRou
     undefined,
     timeline.migrateAfter === undefined ? [] : [{ at: start + timeline.migrateAfter, definition: second, states }],
   );
-  return { recorded, simulated: simulatedRecords(simulated) };
+  return { recorded, simulated: simulatedRecords(simulated), simulation: simulated };
 }
 
 /** Fails instead of waiting for ever: a workflow that hangs must fail its case. */

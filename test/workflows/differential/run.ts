@@ -28,7 +28,7 @@ try {
   const summary = await runDifferential(runtime, { cases, seed, onCase: (done) => done % 10 === 0 && process.stderr.write(`${done}/${cases} cases\n`) });
   console.log(
     `differential: ${summary.cases} cases (seed ${seed}) agree in ${Math.round((Date.now() - started) / 1000)} s: ${summary.enrolled} enrollments, ${summary.steps} steps; ` +
-      `${summary.sameInstant} steps at the instant of the step before (${summary.timerAfterTimer} timer after timer, ${summary.eventAtTimer} event at a timer's instant), ` +
+      `${summary.sameInstant} steps at the instant of the step before (${summary.timerAfterTimer} timer after timer, ${summary.eventAtTimer} event at a timer's instant), ${summary.dueTogether} timers fired with others due at their instant, ` +
       `${summary.migrations} migrations, ${summary.exits} exits`,
   );
 } catch (error) {
