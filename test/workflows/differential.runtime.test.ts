@@ -20,9 +20,9 @@ afterAll(async () => {
 
 describe('the durable runtime against the simulator', () => {
   it('records the same steps, instants, messages and tasks on generated cases with ties', { timeout: 300_000 }, async () => {
-    const summary = await runDifferential(runtime, { cases: 30, seed: 20261202 });
-    expect(summary.cases).toBe(30);
+    const summary = await runDifferential(runtime, { cases: 60, seed: 20261202 });
+    expect(summary.cases).toBe(60);
     // The sample really exercises journeys: most cases enroll and take steps.
-    expect(summary.enrolled).toBeGreaterThan(15);
+    expect(summary.enrolled).toBeGreaterThan(30);
   });
 });
