@@ -10,6 +10,7 @@ import { compileJourney } from '../src/journeys/compile.ts';
 import { JourneyDefinition } from '../src/journeys/definition.ts';
 import { JourneyRun, type EnrollmentStatus, type JourneyStep } from '../src/journeys/interpreter.ts';
 import { eventInstant } from '../src/journeys/simultaneity.ts';
+import { dueSendOf, takeNext } from './order.ts';
 import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
 import {
   enrollmentStateQuery,
@@ -139,7 +140,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
 
   while (run.status === 'active') {
     await condition(() => queue.length > 0 || (simultaneous && somethingDue()));
-    const { item, at } = simultaneous ? nextInOrder(run) : { item: queue.shift()!, at: undefined };
+    const { item, at } = simultaneous ? takeNext(queue, run, dueSend(), Date.now()) : { item: queue.shift()!, at: undefined };
     let steps: JourneyStep[];
     if (item.kind === 'migrate') {
       const target = item.migration.states[run.state];
@@ -200,32 +201,13 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   }
   return run.status as EnrollmentOutcome;
 
-  /**
-   * The next thing to do, by the README's rule: a message whose time has come; else a
-   * journey timer due by the instant of the first item waiting (or by now), the earliest
-   * first and, of those due together, the first armed; else that item, at its instant.
-   */
-  function nextInOrder(journey: JourneyRun): { item: QueuedItem; at: number } {
-    const now = Date.now();
-    const send = dueSend();
-    if (send) return { item: { kind: 'timer', timerId: `send:${send}` }, at: now };
-    const head = queue[0];
-    const through = head ? instantOf(head, journey, now) : now;
-    const timer = journey.dueBy(through);
-    if (timer) return { item: { kind: 'timer', timerId: timer.id }, at: timer.fireAt };
-    return { item: queue.shift()!, at: through };
-  }
-
   function somethingDue(): boolean {
-    return dueSend() !== undefined || (run?.dueBy(Date.now()) !== undefined);
+    return dueSend() !== undefined || run?.dueBy(Date.now()) !== undefined;
   }
 
-  /** A waiting message whose time has come, the one waiting longest first; none while the journey is paused. */
+  /** A waiting message whose time has come; none while the journey is paused. */
   function dueSend(): string | undefined {
-    if (paused) return undefined;
-    let due: PendingSend | undefined;
-    for (const send of pendingSends.values()) if (send.until <= Date.now() && (!due || send.until < due.until)) due = send;
-    return due?.idempotencyKey;
+    return paused ? undefined : dueSendOf(pendingSends.values(), Date.now());
   }
 
   /** A waiting message's time has come: ask again (it may wait once more, for the cap). */
@@ -311,13 +293,6 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       }
     }
   }
-}
-
-/** When a waiting item takes effect: an event at the moment it happened, a migration when it was asked for. */
-function instantOf(item: QueuedItem, run: JourneyRun, now: number): number {
-  if (item.kind === 'event') return eventInstant(Date.parse(item.event.occurredAt), now, run.latestStepAt);
-  if (item.kind === 'migrate') return eventInstant(item.migration.at ?? now, now, run.latestStepAt);
-  return now;
 }
 
 /** Removal ends an enrollment even while its journey is paused. */
