@@ -9,6 +9,7 @@ import { JourneyDefinition, type JourneyDefinitionInput } from '../../src/journe
 import { forecastJourney, forecastOneByOne } from '../../src/journeys/forecast.ts';
 import { eventInstant, LATE_EVENT_MS } from '../../src/journeys/simultaneity.ts';
 import { simulateJourney, type SimulationResult } from '../../src/journeys/simulate.ts';
+import { lateReminders } from '../support/tie-journeys.ts';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-03-02T09:00:00Z');
@@ -43,29 +44,12 @@ describe('trigger conditions are judged at the moment of the event', () => {
 });
 
 describe('timers due at the same instant', () => {
-  /** A late registrant: both reminders' moments have passed by the time they register. */
-  const reminders = JourneyDefinition.parse({
-    id: 'reminders',
-    name: 'Reminders',
-    trigger: { event: 'registration' },
-    initial: 'registered',
-    states: {
-      registered: {
-        after: [
-          { delay: { before: 'trigger.startsAt', by: '7d' }, to: 'week', do: [{ do: 'email', template: 'week' }] },
-          { delay: { before: 'trigger.startsAt', by: '1d' }, to: 'day', do: [{ do: 'email', template: 'day' }] },
-        ],
-      },
-      week: { after: [{ delay: { before: 'trigger.startsAt', by: '1d' }, to: 'day', do: [{ do: 'email', template: 'day' }] }] },
-      day: { after: [{ delay: '1d', to: 'done' }] },
-      done: { final: true },
-    },
-  } satisfies JourneyDefinitionInput);
+  const reminders = JourneyDefinition.parse(lateReminders);
 
   it('fire in the order they were armed, each at its due instant', () => {
     const result = simulateJourney(reminders, { events: [{ at: iso(START), type: 'registration', data: { startsAt: iso(START + 12 * 3_600_000) } }] });
     expect(steps(result)).toEqual(['(start) -> registered [enrolled] +0d', 'registered -> week [timer] +0d', 'week -> day [timer] +0d', 'day -> done [timer] +1d']);
-    expect(result.entries.filter((entry) => entry.kind === 'email').map((entry) => (entry as { template: string }).template)).toEqual(['week', 'day']);
+    expect(result.entries.filter((entry) => entry.kind === 'email').map((entry) => (entry as { template: string }).template)).toEqual(['event-reminder-week', 'event-reminder-day']);
   });
 });
 

@@ -11,6 +11,7 @@ import { simulateJourney, type TimelineInput } from '../../src/journeys/simulate
 import { createEventRouter, type EventRouter } from '../../src/events/router.ts';
 import { interactionSignal } from '../../workflows/contract.ts';
 import { within } from '../support/differential.ts';
+import { lateReminders } from '../support/tie-journeys.ts';
 import { runtimeRecord, simulatedRecords } from '../support/journey-record.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { skipTo, storeAndRoute, storeJourneyVersion, type TimedEvent } from '../support/runtime-timeline.ts';
@@ -71,23 +72,7 @@ async function runBoth(input: JourneyDefinitionInput, trigger: Omit<TimedEvent, 
 describe('timers due at the same instant on the durable runtime', () => {
   it('fire in the order they were armed: a late registrant gets both reminders, in order', async () => {
     const { recorded, simulated } = await runBoth(
-      {
-        id: 'late-reminders',
-        name: 'Late reminders',
-        trigger: { event: 'registration' },
-        initial: 'registered',
-        states: {
-          registered: {
-            after: [
-              { delay: { before: 'trigger.startsAt', by: '7d' }, to: 'week', do: [{ do: 'email', template: 'event-reminder-week' }] },
-              { delay: { before: 'trigger.startsAt', by: '1d' }, to: 'day', do: [{ do: 'email', template: 'event-reminder-day' }] },
-            ],
-          },
-          week: { after: [{ delay: { before: 'trigger.startsAt', by: '1d' }, to: 'day', do: [{ do: 'email', template: 'event-reminder-day' }] }] },
-          day: { after: [{ delay: '1d', to: 'done' }] },
-          done: { final: true },
-        },
-      },
+      lateReminders,
       { type: 'registration', data: { program: 'Gala', startsAt: new Date((await nextHour()) + 12 * HOUR).toISOString() } },
     );
     expect(simulated?.messages).toEqual(['1:0 email event-reminder-week', '2:0 email event-reminder-day']);
