@@ -18,6 +18,8 @@ export interface Migration {
   journeyVersionId: string;
   /** Current state name to the state in the new version. */
   states: Record<string, string>;
+  /** When the migration was asked for (epoch ms): the moment it takes effect. */
+  at?: number;
 }
 
 /** Everything needed to carry an enrollment on in a fresh run after continue-as-new. */

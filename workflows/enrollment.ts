@@ -9,6 +9,8 @@ import type { JourneyActivities } from '../activities/index.ts';
 import { compileJourney } from '../src/journeys/compile.ts';
 import { JourneyDefinition } from '../src/journeys/definition.ts';
 import { JourneyRun, type EnrollmentStatus, type JourneyStep } from '../src/journeys/interpreter.ts';
+import { eventInstant } from '../src/journeys/simultaneity.ts';
+import { dueSendOf, takeNext } from './order.ts';
 import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
 import {
   enrollmentStateQuery,
@@ -21,7 +23,7 @@ import {
   type PendingSend,
   type QueuedItem,
 } from './contract.ts';
-import { JourneyTimers } from './timers.ts';
+import { JourneyTimers, WakeUps } from './timers.ts';
 
 /**
  * Sends and staff notices: retried patiently (a mail server may be down for a
@@ -55,6 +57,15 @@ const recordsAsLocalActivities = proxyLocalActivities<JourneyActivities>({ start
 /** The patch id that moved the enrollment's reads and records to local activities. */
 export const LOCAL_RECORDS_PATCH = 'local-records';
 
+/**
+ * The patch id since which the workflow follows the README's rule for things at the
+ * same instant: it orders due timers itself (due instant, then arming order, before an
+ * event at their instant), stamps each step at its instant (a timer's due time, an
+ * event's own moment) and never cancels a timer that may have fired already.
+ * Enrollments started before it replay as they ran.
+ */
+export const SIMULTANEITY_PATCH = 'simultaneity';
+
 /** How many processed event ids are remembered to drop redelivered signals. */
 const SEEN_EVENT_MEMORY = 500;
 
@@ -62,9 +73,10 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   const { enrollmentId, constituentId } = input;
   const queue: QueuedItem[] = [...(input.carried?.queue ?? [])];
   const seen = new Set(input.carried?.seenEventIds ?? []);
-  const timers = new JourneyTimers((timerId, due) =>
-    due ? queue.unshift({ kind: 'timer', timerId }) : queue.push({ kind: 'timer', timerId }),
-  );
+  const simultaneous = patched(SIMULTANEITY_PATCH);
+  const timers = simultaneous
+    ? new WakeUps()
+    : new JourneyTimers((timerId, due) => (due ? queue.unshift({ kind: 'timer', timerId }) : queue.push({ kind: 'timer', timerId })));
   let run: JourneyRun | undefined;
   let paused = input.carried?.paused ?? false;
   /** Messages waiting for a send window or cap, by idempotency key; each has a timer `send:<key>`. */
@@ -118,7 +130,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     const started = JourneyRun.start(machine, {
       enrollmentId,
       constituentId,
-      enrolledAt: Date.now(),
+      enrolledAt: simultaneous ? eventInstant(Date.parse(trigger.occurredAt), Date.now(), undefined) : Date.now(),
       trigger: { eventId: trigger.eventId, type: trigger.type, occurredAt: trigger.occurredAt, data: trigger.data },
       constituent: facts,
     });
@@ -127,15 +139,15 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   }
 
   while (run.status === 'active') {
-    await condition(() => queue.length > 0);
-    const item = queue.shift()!;
+    await condition(() => queue.length > 0 || (simultaneous && somethingDue()));
+    const { item, at } = simultaneous ? takeNext(queue, run, dueSend(), Date.now()) : { item: queue.shift()!, at: undefined };
     let steps: JourneyStep[];
     if (item.kind === 'migrate') {
       const target = item.migration.states[run.state];
       if (!target) continue; // a state the migration does not map stays on its version
       const next = await loadJourney({ journeyVersionId: item.migration.journeyVersionId });
       journeyVersionId = item.migration.journeyVersionId;
-      const step = run.migrate(compileJourney(JourneyDefinition.parse(next.definition)), target, Date.now());
+      const step = run.migrate(compileJourney(JourneyDefinition.parse(next.definition)), target, at ?? Date.now());
       await carryOut(step);
       continue;
     } else if (item.kind === 'timer' && item.timerId.startsWith('send:')) {
@@ -144,14 +156,14 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
     } else if (item.kind === 'timer') {
       const event = run.fire(item.timerId);
       if (!event) continue;
-      steps = run.apply(event, Date.now());
+      steps = run.apply(event, simultaneous ? event.at : Date.now());
     } else {
       // Conditions on consent and giving see the constituent as they are now.
       const facts = await loadConstituentFacts({ constituentId });
       if (!sameFacts(facts, (run.snapshot.context as { constituent: ConstituentFacts }).constituent)) {
-        run.apply({ type: 'facts.updated', constituent: facts } as never, Date.now());
+        run.apply({ type: 'facts.updated', constituent: facts } as never, at ?? Date.now());
       }
-      steps = run.apply(item.event, Date.now());
+      steps = run.apply(item.event, at ?? Date.now());
     }
     // An exit says why: `removed: journey archived`, `unsubscribed`.
     const reason = item.kind === 'event' && typeof item.event.data.reason === 'string' ? `${item.event.type}: ${item.event.data.reason}` : undefined;
@@ -178,11 +190,25 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   }
   // The last steps' messages still go out when their window opens.
   while (pendingSends.size > 0) {
+    if (simultaneous) {
+      await condition(() => dueSend() !== undefined);
+      await retrySend(dueSend()!);
+      continue;
+    }
     await condition(() => queue.some(isSendTimer));
     const item = queue.splice(queue.findIndex(isSendTimer), 1)[0] as Extract<QueuedItem, { kind: 'timer' }>;
     await retrySend(item.timerId.slice('send:'.length));
   }
   return run.status as EnrollmentOutcome;
+
+  function somethingDue(): boolean {
+    return dueSend() !== undefined || run?.dueBy(Date.now()) !== undefined;
+  }
+
+  /** A waiting message whose time has come; none while the journey is paused. */
+  function dueSend(): string | undefined {
+    return paused ? undefined : dueSendOf(pendingSends.values(), Date.now());
+  }
 
   /** A waiting message's time has come: ask again (it may wait once more, for the cap). */
   async function retrySend(idempotencyKey: string): Promise<void> {

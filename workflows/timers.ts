@@ -45,3 +45,46 @@ export class JourneyTimers {
     scope.cancel();
   }
 }
+
+/**
+ * Since the `simultaneity` patch: Temporal timers only wake the workflow, which then
+ * works out from its own table what is due and in which order (due instant, then
+ * arming order), so the order never depends on how Temporal batches fired timers
+ * with signals. A timer due within `KEEP_NEAR_TIMERS_MS` is never cancelled: it may
+ * have fired on the server while this workflow task was with the worker, and the
+ * time-skipping test server refuses (and then never retries) a task that cancels
+ * such a timer; left alone, it just wakes the workflow to find nothing due.
+ */
+export class WakeUps {
+  private readonly armed = new Map<string, { scope: CancellationScope; fireAt: number }>();
+
+  /** Wakes the workflow at `fireAt` (epoch ms); nothing to wait for when that has come. */
+  arm(timer: Pick<PendingTimer, 'id' | 'fireAt'>): void {
+    this.cancel(timer.id);
+    const delay = timer.fireAt - Date.now();
+    if (delay <= 0) return;
+    const scope = new CancellationScope();
+    this.armed.set(timer.id, { scope, fireAt: timer.fireAt });
+    scope
+      .run(() => sleep(delay))
+      .then(
+        () => {
+          if (this.armed.get(timer.id)?.scope === scope) this.armed.delete(timer.id);
+        },
+        (error: unknown) => {
+          if (!isCancellation(error)) throw error;
+        },
+      );
+  }
+
+  /** Stops waking for `id`; a timer due soon is left to fire unheeded rather than cancelled. */
+  cancel(id: string): void {
+    const armed = this.armed.get(id);
+    if (!armed) return;
+    this.armed.delete(id);
+    if (armed.fireAt - Date.now() > KEEP_NEAR_TIMERS_MS) armed.scope.cancel();
+  }
+}
+
+/** Longer than any workflow task takes, so a timer due sooner may have fired while the task ran. */
+export const KEEP_NEAR_TIMERS_MS = 10 * 60_000;

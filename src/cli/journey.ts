@@ -10,7 +10,7 @@ import { journeyJsonSchema } from '../journeys/definition.ts';
 import { journeyToMermaid, journeyToSvg } from '../journeys/diagram.ts';
 import { forecastJourney, formatForecast } from '../journeys/forecast.ts';
 import { formatSimulation, simulateJourney, TimelineError } from '../journeys/simulate.ts';
-import { formatDiagnostic, loadJourneyFile } from '../journeys/source.ts';
+import { duplicateJourneyIds, formatDiagnostic, loadJourneyFile, type LoadedJourney } from '../journeys/source.ts';
 import { triggerOverlap } from '../journeys/trigger-overlap.ts';
 import { progressReporter, type Output } from './output.ts';
 
@@ -60,10 +60,19 @@ async function loadOrReport(file: string, output: Output): Promise<JourneyDefini
 async function validate(args: string[], output: Output): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length === 0) throw new UsageError('validate needs at least one journey file');
+  const catalog = productCatalog();
+  const files: LoadedJourney[] = [];
+  for (const file of positionals) files.push(await loadJourneyFile(file, catalog));
+  // Files validated together are published together: their ids must differ.
+  for (const duplicate of duplicateJourneyIds(files)) {
+    const loaded = files.find((candidate) => candidate.file === duplicate.file && candidate.definition)!;
+    loaded.diagnostics.push(duplicate);
+    loaded.definition = undefined;
+  }
   let failed = 0;
   const valid: { file: string; definition: JourneyDefinition }[] = [];
-  for (const file of positionals) {
-    const loaded = await loadJourneyFile(file, productCatalog());
+  for (const loaded of files) {
+    const { file } = loaded;
     if (loaded.definition) valid.push({ file, definition: loaded.definition });
     for (const diagnostic of loaded.diagnostics) output.err.write(`${formatDiagnostic(diagnostic)}\n`);
     const warnings = loaded.diagnostics.filter((diagnostic) => diagnostic.severity === 'warning').length;

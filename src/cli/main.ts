@@ -26,12 +26,20 @@ The tasks and events commands talk to a running Steward at STEWARD_API_URL
 (default http://HOST:PORT, i.e. http://127.0.0.1:3000).
 `;
 
+const USAGE_OF: Record<string, string> = { journey: JOURNEY_USAGE, templates: TEMPLATES_USAGE, tasks: TASKS_USAGE, events: EVENTS_USAGE };
+
 export async function main(
   args: string[],
   output: Output = { out: process.stdout, err: process.stderr },
   env: Record<string, string | undefined> = process.env,
 ): Promise<number> {
   const [area, ...rest] = args;
+  // Help needs nothing else: no configuration, no running Steward, no valid arguments.
+  const areaUsage = area === undefined ? undefined : USAGE_OF[area];
+  if (areaUsage && (rest[0] === 'help' || rest.some((arg) => arg === '--help' || arg === '-h'))) {
+    output.out.write(`${areaUsage}\n`);
+    return 0;
+  }
   if (area === 'journey') return journeyCommand(rest, output);
   if (area === 'templates') return templatesCommand(rest, output);
   if (area === 'tasks' || area === 'events') {

@@ -10,7 +10,7 @@ import { publishedOnStart, typescriptJourneys } from '../../journeys/index.ts';
 import { taskQueueIds } from '../tasks/queues.ts';
 import { checkTemplate, templateLibrary } from '../templates/library.ts';
 import type { JourneyDefinition } from './definition.ts';
-import { formatDiagnostic, loadJourneyFile, type LocatedDiagnostic } from './source.ts';
+import { duplicateJourneyIds, formatDiagnostic, loadJourneyFile, type LocatedDiagnostic } from './source.ts';
 import { validateJourney, type ValidationCatalog } from './validate.ts';
 
 export const JOURNEYS_DIR = fileURLToPath(new URL('../../journeys', import.meta.url));
@@ -55,13 +55,7 @@ export async function loadJourneyCatalog(dir = JOURNEYS_DIR, catalog = productCa
   }
 
   const errors = loaded.flatMap((journey) => journey.diagnostics.filter((diagnostic) => diagnostic.severity === 'error'));
-  const ids = new Map<string, string>();
-  for (const journey of loaded) {
-    if (!journey.definition) continue;
-    const earlier = ids.get(journey.definition.id);
-    if (earlier) errors.push({ severity: 'error', path: ['id'], message: `journey id "${journey.definition.id}" is also used by ${earlier}`, file: journey.source });
-    ids.set(journey.definition.id, journey.source);
-  }
+  errors.push(...duplicateJourneyIds(loaded.map((journey) => ({ file: journey.source, definition: journey.definition }))));
   if (errors.length > 0) throw new CatalogError(errors);
   return loaded.map((journey) => ({
     definition: journey.definition!,

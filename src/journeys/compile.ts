@@ -30,6 +30,8 @@ export interface JourneyContext {
   constituent: ConstituentFacts;
   /** Attributes set by this journey's `set` actions. */
   attributes: Record<string, string | number | boolean>;
+  /** How often each timer with a `limit` has moved this enrollment on, by delay name; absent until one has. */
+  rounds?: Record<string, number>;
 }
 
 export type JourneyMachineInput = Pick<JourneyContext, 'enrollmentId' | 'constituentId' | 'enrolledAt'> & {
@@ -77,9 +79,13 @@ export const journeySetup = setup({
     updateFacts: assign(({ context, event }) => ({
       constituent: event.type === 'facts.updated' ? event.constituent : context.constituent,
     })),
+    countRound: assign(({ context }, params: { key: string }) => ({
+      rounds: { ...context.rounds, [params.key]: (context.rounds?.[params.key] ?? 0) + 1 },
+    })),
   },
   guards: {
     matches: ({ context, event }, params: { conditions: Condition[] }) => holds(params.conditions, conditionScope(context, event)),
+    underLimit: ({ context }, params: { key: string; limit: number }) => (context.rounds?.[params.key] ?? 0) < params.limit,
     inBucket: ({ context }, params: { from: number; to: number; salt: string }) => {
       const bucket = splitBucket(context.constituentId, params.salt);
       return bucket >= params.from && bucket < params.to;
@@ -198,7 +204,10 @@ export function compileJourney(definition: JourneyDefinition): AnyStateMachine {
     for (const [index, timed] of (state.after ?? []).entries()) {
       const delayName = `${name}:after:${index}`;
       delays[delayName] = compileDelay(timed.delay);
-      after[delayName] = { target: timed.to, actions: compileActions(timed.do) };
+      // A limited timer counts its rounds; past its limit it no longer moves the enrollment.
+      after[delayName] = timed.limit
+        ? { guard: { type: 'underLimit', params: { key: delayName, limit: timed.limit } }, target: timed.to, actions: [{ type: 'countRound', params: { key: delayName } }, ...compileActions(timed.do)] }
+        : { target: timed.to, actions: compileActions(timed.do) };
     }
     // A decision (choose or split) is taken on a zero-length timer rather than as an
     // eventless transition, so that the decision state is a step of its own: entered,

@@ -113,7 +113,14 @@ export const State = z.strictObject({
   entry: z.array(Action).optional().describe('Actions performed on entering the state, in order'),
   on: z.partialRecord(eventType, z.union([Transition, z.array(Transition).min(1)])).optional(),
   after: z
-    .array(z.strictObject({ delay: Delay, to: stateName, do: z.array(Action).optional() }))
+    .array(
+      z.strictObject({
+        delay: Delay,
+        to: stateName,
+        do: z.array(Action).optional(),
+        limit: z.int().positive().optional().describe('Most times this timer moves one enrollment on: the bound of a loop made of timers'),
+      }),
+    )
     .optional()
     .describe('Timed transitions'),
   wait: z

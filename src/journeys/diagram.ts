@@ -35,7 +35,10 @@ export function journeyGraph(definition: JourneyDefinition): { states: string[];
       edges.push({ from: name, to: state.wait.to, label: withConditions(state.wait.for, state.wait.when) });
       edges.push({ from: name, to: state.wait.then, label: `no ${state.wait.for} ${describeDelay(state.wait.timeout, 'in')}` });
     }
-    for (const timed of state.after ?? []) edges.push({ from: name, to: timed.to, label: describeDelay(timed.delay, 'after') });
+    for (const timed of state.after ?? []) {
+      const bound = timed.limit === undefined ? '' : ` (at most ${timed.limit}×)`;
+      edges.push({ from: name, to: timed.to, label: `${describeDelay(timed.delay, 'after')}${bound}` });
+    }
     if (state.choose) {
       decisions.add(name);
       for (const branch of state.choose) {

@@ -41,12 +41,16 @@ export interface RunState {
   snapshot: { value: StateValue; context: Record<string, unknown> };
   sequence: number;
   timers: PendingTimer[];
+  /** Epoch ms of the latest step; absent in runs carried over by older builds. */
+  at?: number;
 }
 
 type AppliedEvent = { type: string; eventId?: string; at?: number };
 
 export class JourneyRun {
   private lastSeq = -1;
+  /** When the latest step was taken: nothing that happens later is stamped earlier. */
+  private lastAt: number | undefined;
 
   private constructor(
     /** The machine this run follows; replaced when the enrollment migrates to another version. */
@@ -66,7 +70,9 @@ export class JourneyRun {
 
   static resume(machine: AnyStateMachine, state: RunState): JourneyRun {
     const snapshot = machine.resolveState(state.snapshot as Parameters<typeof machine.resolveState>[0]);
-    return new JourneyRun(machine, snapshot, state.sequence, new Map(state.timers.map((timer) => [timer.id, timer])));
+    const run = new JourneyRun(machine, snapshot, state.sequence, new Map(state.timers.map((timer) => [timer.id, timer])));
+    run.lastAt = state.at;
+    return run;
   }
 
   /**
@@ -95,6 +101,7 @@ export class JourneyRun {
       armed.push(timer);
     }
     this.sequence += 1;
+    this.lastAt = at;
     return {
       sequence: this.sequence,
       fromState,
@@ -124,9 +131,20 @@ export class JourneyRun {
     return this.sequence;
   }
 
-  /** Timers still to fire, soonest first. */
+  /** When the latest step was taken (epoch ms); undefined before the first, or when carried over by an older build. */
+  get latestStepAt(): number | undefined {
+    return this.lastAt;
+  }
+
+  /** Timers still to fire, soonest first; of timers due together, in the order they were armed. */
   pendingTimers(): PendingTimer[] {
     return [...this.armed.values()].sort((a, b) => a.fireAt - b.fireAt || a.seq - b.seq);
+  }
+
+  /** The timer that fires next if it is due at or before `at`: what was due by an instant happens before anything else at it. */
+  dueBy(at: number): PendingTimer | undefined {
+    const next = this.pendingTimers()[0];
+    return next && next.fireAt <= at ? next : undefined;
   }
 
   /** Takes a timer off the table when it fires; the event to apply is returned, with its time. */
@@ -142,6 +160,7 @@ export class JourneyRun {
       snapshot: { value: this.current.value, context: this.current.context as Record<string, unknown> },
       sequence: this.sequence,
       timers: this.pendingTimers(),
+      ...(this.lastAt === undefined ? {} : { at: this.lastAt }),
     };
   }
 
@@ -178,6 +197,7 @@ export class JourneyRun {
     actions: readonly { type: string; params?: unknown }[],
     raised: AppliedEvent[] = [],
   ): JourneyStep {
+    this.lastAt = at;
     const step: JourneyStep = {
       sequence: this.sequence,
       fromState,
@@ -222,7 +242,7 @@ export class JourneyRun {
 }
 
 function isStepAction(action: { type: string }): boolean {
-  return action.type !== 'xstate.assign' && action.type !== 'updateFacts' && action.type !== 'rememberAttribute';
+  return action.type !== 'xstate.assign' && action.type !== 'updateFacts' && action.type !== 'rememberAttribute' && action.type !== 'countRound';
 }
 
 export function statusOf(snapshot: AnyMachineSnapshot): EnrollmentStatus {

@@ -142,7 +142,7 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
       ];
       if (problems.length > 0) throw new LifecycleError(`Migration refused: ${problems.join('; ')}`, 409);
       const enrollments = await tellEnrollments(source.id, (enrollment) =>
-        handle(enrollment).signal(migrateSignal, { journeyVersionId: target.id, states }),
+        handle(enrollment).signal(migrateSignal, { journeyVersionId: target.id, states, at: Date.now() }),
       );
       return { enrollments };
     },

@@ -65,11 +65,21 @@ export class TimelineError extends Error {
   override name = 'TimelineError';
 }
 
+/** Moves an enrollment in flight onto another version at `at` (epoch ms), as `POST /journeys/:id/migrate` does. */
+export interface SimulatedMigration {
+  at: number;
+  definition: JourneyDefinition;
+  /** Current state to the state in `definition`; a state not named stays where it is. */
+  states: Record<string, string>;
+}
+
 export function simulateJourney(
   definition: JourneyDefinition,
   timelineInput: TimelineInput,
   /** The definition compiled already, when simulating many constituents. */
   machine: AnyStateMachine = compileJourney(definition),
+  /** Migrations, each after the events at its instant. */
+  migrations: readonly SimulatedMigration[] = [],
 ): SimulationResult {
   const parsed = Timeline.safeParse(timelineInput);
   if (!parsed.success) {
@@ -134,14 +144,26 @@ export function simulateJourney(
   const fireTimersThrough = (time: number) => {
     for (;;) {
       if (!run || run.status !== 'active') return;
-      const next = run.pendingTimers()[0];
-      if (!next || next.fireAt > time) return;
+      const next = run.dueBy(time);
+      if (!next) return;
       const event = run.fire(next.id)!;
       recordSteps(run.apply(event, event.at));
     }
   };
 
+  const pendingMigrations = [...migrations].sort((a, b) => a.at - b.at);
+  /** Applies the migrations due before `time` (or at it, when `inclusive`), each after the timers due by its instant. */
+  const migrateThrough = (time: number, inclusive: boolean) => {
+    while (pendingMigrations.length > 0 && (pendingMigrations[0]!.at < time || (inclusive && pendingMigrations[0]!.at === time))) {
+      const migration = pendingMigrations.shift()!;
+      fireTimersThrough(migration.at);
+      const target = run?.status === 'active' ? migration.states[run.state] : undefined;
+      if (run && target) recordSteps([run.migrate(compileJourney(migration.definition), target, migration.at)]);
+    }
+  };
+
   for (const item of events) {
+    migrateThrough(item.time, false);
     fireTimersThrough(item.time);
     if ('facts' in item) {
       facts = mergeFacts(facts, item.facts);
@@ -180,6 +202,7 @@ export function simulateJourney(
       entries.push({ ...base, effect: 'ignored' });
     }
   }
+  migrateThrough(until, true);
   fireTimersThrough(until);
   return { start, entries, enrollments };
 }
@@ -196,7 +219,8 @@ function admits(
   const { trigger, reentry, limit } = definition;
   if (event.type !== trigger.event) return false;
   if (trigger.first && !firstOfType) return false;
-  if (!holds(trigger.when, { event: event.data, trigger: event.data, constituent: facts as Record<string, unknown> })) return false;
+  // The trigger's conditions are judged at the event's own moment, as the router judges them.
+  if (!holds(trigger.when, { event: event.data, trigger: event.data, constituent: facts as Record<string, unknown>, now })) return false;
   if (limit !== undefined && enrollments.length >= limit) return false;
   const last = enrollments.at(-1);
   if (!last) return true;

@@ -1,10 +1,12 @@
 /**
- * Reading journey files (YAML or JSON) so that every finding can point at its
- * line and column. Both are read with the YAML parser (JSON is a subset of YAML
- * 1.2), which keeps each node's position in the source.
+ * Reading journey files (YAML, JSON or TypeScript) so that every finding can point at
+ * its line and column. JSON must be strict JSON; then both it and YAML are read with
+ * the YAML parser (JSON is a subset of YAML 1.2), which keeps each node's position.
+ * A TypeScript journey is the module's exported definition, checked by the same schema.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { formatPath, validateJourney, type Diagnostic, type DiagnosticPath, type ValidationCatalog } from './validate.ts';
 import type { JourneyDefinition } from './definition.ts';
@@ -57,8 +59,9 @@ export function readJourneySource(text: string, file: string, catalog: Validatio
 
 export async function loadJourneyFile(file: string, catalog: ValidationCatalog): Promise<LoadedJourney> {
   const extension = path.extname(file).toLowerCase();
+  if (extension === '.ts' || extension === '.mts') return loadTypeScriptJourney(file, catalog);
   if (!['.yaml', '.yml', '.json'].includes(extension)) {
-    return { file, diagnostics: [{ severity: 'error', path: [], message: 'a journey file ends in .yaml, .yml or .json', file }] };
+    return { file, diagnostics: [{ severity: 'error', path: [], message: 'a journey file ends in .yaml, .yml, .json or .ts', file }] };
   }
   let text: string;
   try {
@@ -66,7 +69,65 @@ export async function loadJourneyFile(file: string, catalog: ValidationCatalog):
   } catch (error) {
     return { file, diagnostics: [{ severity: 'error', path: [], message: `cannot read: ${(error as Error).message}`, file }] };
   }
+  if (extension === '.json') {
+    const problem = jsonProblem(text, file);
+    if (problem) return { file, diagnostics: [problem] };
+  }
   return readJourneySource(text, file, catalog);
+}
+
+/** Why a .json file is not strict JSON (a trailing comma, a comment), with its place; YAML would accept it. */
+function jsonProblem(text: string, file: string): LocatedDiagnostic | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const message = (error as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    const place = at ? new LineCounterAt(text).place(Number(at[1])) : {};
+    return { severity: 'error', path: [], message: `not valid JSON: ${message.replace(/ in JSON at position.*$/, '')}`, file, ...place };
+  }
+}
+
+/** Line and column (1-based) of a character offset. */
+class LineCounterAt {
+  constructor(private readonly text: string) {}
+  place(offset: number): { line: number; column: number } {
+    const before = this.text.slice(0, offset).split('\n');
+    return { line: before.length, column: before.at(-1)!.length + 1 };
+  }
+}
+
+/** A journey written in TypeScript: the module's default export, or its one exported definition. */
+async function loadTypeScriptJourney(file: string, catalog: ValidationCatalog): Promise<LoadedJourney> {
+  let exported: Record<string, unknown>;
+  try {
+    exported = (await import(pathToFileURL(path.resolve(file)).href)) as Record<string, unknown>;
+  } catch (error) {
+    return { file, diagnostics: [{ severity: 'error', path: [], message: `cannot load: ${(error as Error).message.split('\n')[0]}`, file }] };
+  }
+  const candidates = Object.entries(exported).filter(([, value]) => typeof value === 'object' && value !== null && 'states' in value && 'id' in value);
+  const chosen = candidates.find(([name]) => name === 'default') ?? (candidates.length === 1 ? candidates[0] : undefined);
+  if (!chosen) {
+    const message = candidates.length === 0 ? 'exports no journey definition (an object with id and states)' : `exports ${candidates.length} journeys (${candidates.map(([name]) => name).join(', ')}); export one, or one as default`;
+    return { file, diagnostics: [{ severity: 'error', path: [], message, file }] };
+  }
+  const result = validateJourney(chosen[1], catalog);
+  const diagnostics = result.diagnostics.map((diagnostic) => ({ ...diagnostic, file }));
+  return result.ok ? { file, definition: result.definition, diagnostics } : { file, diagnostics };
+}
+
+/** Journeys validated together must have distinct ids: one error on each later file that reuses one. */
+export function duplicateJourneyIds(journeys: readonly { file: string; definition?: JourneyDefinition | undefined }[]): LocatedDiagnostic[] {
+  const first = new Map<string, string>();
+  const errors: LocatedDiagnostic[] = [];
+  for (const { file, definition } of journeys) {
+    if (!definition) continue;
+    const earlier = first.get(definition.id);
+    if (earlier) errors.push({ severity: 'error', path: ['id'], message: `journey id "${definition.id}" is also used by ${earlier}`, file });
+    else first.set(definition.id, file);
+  }
+  return errors;
 }
 
 /**

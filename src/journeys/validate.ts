@@ -76,7 +76,7 @@ function deepest(issues: readonly { path: PropertyKey[] }[]): number {
   return Math.max(0, ...issues.map((issue) => issue.path.length));
 }
 
-type Edge = { to: string; path: DiagnosticPath; conditions: Condition[]; kind: 'event' | 'timer' | 'eventless'; zeroDelay?: boolean };
+type Edge = { to: string; path: DiagnosticPath; conditions: Condition[]; kind: 'event' | 'timer' | 'eventless'; zeroDelay?: boolean; limited?: boolean };
 
 function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
@@ -127,13 +127,18 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
     const window = parseSendWindow(definition.delivery.window.hours, definition.delivery.window.days);
     if ('error' in window) error(['delivery', 'window'], window.error);
   }
+  /** Templates worth suggesting: those this journey's trigger can fill. */
+  const usableTemplates = (channel: 'email' | 'sms') =>
+    [...(channel === 'email' ? catalog.emailTemplates : catalog.smsTemplates)].filter(
+      (template) => !catalog.templateProblems || catalog.templateProblems(channel, template, definition.trigger.event).length === 0,
+    );
   const checkActions = (actions: readonly Action[] | undefined, path: DiagnosticPath) => {
     for (const [index, action] of (actions ?? []).entries()) {
       const at = [...path, index];
       if (action.do === 'email' && !catalog.emailTemplates.has(action.template)) {
-        error([...at, 'template'], `unknown email template "${action.template}"${suggest(action.template, catalog.emailTemplates)}`);
+        error([...at, 'template'], `unknown email template "${action.template}"${suggest(action.template, usableTemplates('email'))}`);
       } else if (action.do === 'sms' && !catalog.smsTemplates.has(action.template)) {
-        error([...at, 'template'], `unknown SMS template "${action.template}"${suggest(action.template, catalog.smsTemplates)}`);
+        error([...at, 'template'], `unknown SMS template "${action.template}"${suggest(action.template, usableTemplates('sms'))}`);
       } else if ((action.do === 'email' || action.do === 'sms') && catalog.templateProblems) {
         // Variables this journey cannot fill: a blank in a donor's message, so refused now.
         for (const problem of catalog.templateProblems(action.do, action.template, definition.trigger.event)) error([...at, 'template'], problem);
@@ -205,7 +210,7 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
       checkTarget(timed.to, [...path, 'to']);
       checkActions(timed.do, [...path, 'do']);
       const ms = checkDelay(timed.delay, [...path, 'delay']);
-      out.push({ to: timed.to, path: [...path, 'to'], conditions: [], kind: 'timer', zeroDelay: ms === 0 });
+      out.push({ to: timed.to, path: [...path, 'to'], conditions: [], kind: 'timer', zeroDelay: ms === 0, limited: timed.limit !== undefined });
     }
     for (const [index, branch] of (state.choose ?? []).entries()) {
       checkTarget(branch.to, [...at, 'choose', index, 'to']);
@@ -249,16 +254,7 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
     }
   }
 
-  // Loops that never wait: cycles through eventless branches and zero-length timers.
-  const instant = (name: string) => (edges.get(name) ?? []).filter((edge) => edge.kind === 'eventless' || edge.zeroDelay);
-  const reported = new Set<string>();
-  for (const start of stateNames) {
-    const cycle = findCycle(start, instant);
-    if (cycle && !reported.has([...cycle].sort().join())) {
-      reported.add([...cycle].sort().join());
-      error(['states', start], `loop without a wait: ${[...cycle, cycle[0]].join(' -> ')} can repeat forever at one instant`);
-    }
-  }
+  for (const finding of endlessLoops(stateNames, edges)) error(finding.path, finding.message);
 
   // SMS without a consent check on the way in.
   const smsConsent = (conditions: readonly Condition[]) => conditions.some(mentionsSmsConsent);
@@ -273,6 +269,32 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
     }
   }
   return diagnostics;
+}
+
+/**
+ * Progress: every loop of the state graph must wait for someone (an event in `on` or
+ * `wait`). A loop made only of timers and decisions sends without end: at one instant
+ * when its delays are zero or `before:` a date gone by, otherwise once a round until
+ * the horizon. A `limit` on one of its timers bounds it.
+ */
+function endlessLoops(stateNames: ReadonlySet<string>, edges: ReadonlyMap<string, Edge[]>): { path: DiagnosticPath; message: string }[] {
+  const findings: { path: DiagnosticPath; message: string }[] = [];
+  const reported = new Set<string>();
+  const report = (kind: (edge: Edge) => boolean, message: (loop: string) => string) => {
+    for (const start of stateNames) {
+      const cycle = findCycle(start, (name) => (edges.get(name) ?? []).filter(kind));
+      const key = cycle && [...cycle].sort().join();
+      if (!cycle || reported.has(key!)) continue;
+      reported.add(key!);
+      findings.push({ path: ['states', start], message: message([...cycle, cycle[0]].join(' -> ')) });
+    }
+  };
+  report((edge) => edge.kind === 'eventless' || edge.zeroDelay === true, (loop) => `loop without a wait: ${loop} can repeat forever at one instant`);
+  report(
+    (edge) => edge.kind !== 'event' && !edge.limited,
+    (loop) => `loop of timers: ${loop} repeats without waiting for any event, sending on every round; wait for an event on the way, or give one of its timers a limit`,
+  );
+  return findings;
 }
 
 function mentionsSmsConsent(condition: Condition): boolean {
@@ -320,17 +342,24 @@ function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
-/** ` (did you mean "thanked"?)` when a known name is one or two edits away. */
+/**
+ * ` (did you mean "thanked"?)` when a known name is one or two edits away, or else
+ * contains the name whole (`thank-you` for `first-gift-thank-you`), the shortest first.
+ */
 function suggest(name: string, known: Iterable<string>): string {
   let best: string | undefined;
   let bestDistance = 3;
+  const lower = name.toLowerCase();
+  const containing: string[] = [];
   for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    const distance = editDistance(lower, candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
+    if (lower.length >= 3 && candidate.toLowerCase().includes(lower)) containing.push(candidate);
   }
+  best ??= containing.sort((a, b) => a.length - b.length || a.localeCompare(b))[0];
   return best ? ` (did you mean "${best}"?)` : '';
 }
 

@@ -403,10 +403,16 @@ describe('journeys', () => {
     const badTimeline = await admin({ method: 'POST', url: '/journeys/simulate', payload: { source: DRAFT, timeline: { events: [{ at: 'someday', type: 'donation' }] } } });
     expect(badTimeline.statusCode).toBe(400);
 
-    // Timers that chase each other forever: refused with a reason, not simulated for 400 days in the request.
+    // Timers that chase each other forever: an error of validation, naming the loop.
     const looping = `id: ping-pong\nname: Ping pong\ntrigger:\n  event: donation\ninitial: ping\nstates:\n  ping:\n    after:\n      - { delay: 1m, to: pong }\n  pong:\n    after:\n      - { delay: 1m, to: ping }\n`;
-    expect((await admin({ method: 'POST', url: '/journeys/validate', payload: { source: looping } })).json()).toMatchObject({ ok: true });
-    const endless = await admin({ method: 'POST', url: '/journeys/simulate', payload: { source: looping, timeline: { events: [{ at: '+0d', type: 'donation' }] } } });
+    expect((await admin({ method: 'POST', url: '/journeys/validate', payload: { source: looping } })).json()).toMatchObject({
+      ok: false,
+      findings: [{ path: 'states.ping', message: expect.stringMatching(/^loop of timers: ping -> pong -> ping/) }],
+    });
+    // Bounded, but only after more rounds than a simulation takes steps: refused with a reason, not simulated for 400 days in the request.
+    const bounded = looping.replace('{ delay: 1m, to: ping }', '{ delay: 1m, to: ping, limit: 100000 }');
+    expect((await admin({ method: 'POST', url: '/journeys/validate', payload: { source: bounded } })).json()).toMatchObject({ ok: true });
+    const endless = await admin({ method: 'POST', url: '/journeys/simulate', payload: { source: bounded, timeline: { events: [{ at: '+0d', type: 'donation' }] } } });
     expect(endless.statusCode).toBe(400);
     expect(endless.json()).toMatchObject({ error: { issues: [{ path: 'timeline', message: expect.stringMatching(/more than 10,000 steps .*ping → pong/) }] } });
 

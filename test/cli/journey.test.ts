@@ -44,6 +44,65 @@ describe('steward journey validate', () => {
   });
 });
 
+describe('steward journey validate, with what a journey file may be', () => {
+  const welcome = () => ({
+    id: 'strict',
+    name: 'Strict',
+    trigger: { event: 'donation' },
+    initial: 'thanked',
+    states: { thanked: { entry: [{ do: 'email', template: 'first-gift-thank-you' }], after: [{ delay: '1d', to: 'done' }] }, done: { final: true } },
+  });
+
+  it('reads a .json file as strict JSON: a trailing comma is an error with its place', async () => {
+    const file = path.join(dir, 'trailing.json');
+    await writeFile(file, JSON.stringify(welcome(), null, 2).replace(/"final": true\n/, '"final": true,\n'));
+    const result = await steward('journey', 'validate', file);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: error: not valid JSON: `));
+  });
+
+  it('refuses two files with the same journey id validated together', async () => {
+    const [first, second] = [path.join(dir, 'one.json'), path.join(dir, 'two.json')];
+    await writeFile(first, JSON.stringify(welcome()));
+    await writeFile(second, JSON.stringify(welcome()));
+    const result = await steward('journey', 'validate', first, second);
+    expect(result.code).toBe(1);
+    expect(result.out).toBe(`${first}: ok (strict v1)\n${second}: 1 error\n`);
+    expect(result.err).toBe(`${second}: error: id: journey id "strict" is also used by ${first}\n`);
+  });
+
+  it('validates and draws a journey written in TypeScript', async () => {
+    const file = path.join(journeys, 'first-gift-thank-you.ts');
+    const validated = await steward('journey', 'validate', file);
+    expect(validated).toMatchObject({ code: 0, out: `${file}: ok (first-gift-thank-you v1)\n`, err: '' });
+    const drawn = await steward('journey', 'diagram', file);
+    expect(drawn.code).toBe(0);
+    expect(drawn.out).toContain('thanked --> completed : after 30d');
+  });
+
+  it('suggests the template meant, as the README shows', async () => {
+    const file = path.join(dir, 'typo.json');
+    const journey = welcome();
+    journey.states.thanked.entry[0]!.template = 'thank-you';
+    await writeFile(file, JSON.stringify(journey));
+    const result = await steward('journey', 'validate', file);
+    expect(result.err).toContain('unknown email template "thank-you" (did you mean "first-gift-thank-you"?)');
+  });
+});
+
+describe('--help', () => {
+  it.each([['journey'], ['journey', 'validate'], ['journey', 'simulate'], ['templates'], ['templates', 'preview'], ['tasks'], ['tasks', 'complete'], ['events', 'import']])(
+    'steward %s … --help prints its usage and exits 0',
+    async (...command) => {
+      for (const help of ['--help', '-h']) {
+        const result = await steward(...command, help);
+        expect(result).toMatchObject({ code: 0, err: '' });
+        expect(result.out).toContain(`steward ${command[0]} `);
+      }
+    },
+  );
+});
+
 describe('steward journey diagram', () => {
   it('prints Mermaid by default and writes SVG on request', async () => {
     const mermaid = await steward('journey', 'diagram', path.join(journeys, 'new-donor-welcome.yaml'));

@@ -24,6 +24,22 @@ const welcome = JourneyDefinition.parse({
 });
 
 describe('journeyToMermaid', () => {
+  it('shows the limit of a timer that bounds a loop', () => {
+    const looping = JourneyDefinition.parse({
+      id: 'looping',
+      name: 'Looping',
+      trigger: { event: 'donation' },
+      initial: 'asked',
+      states: {
+        asked: { after: [{ delay: '7d', to: 'reminded' }] },
+        reminded: { after: [{ delay: '7d', to: 'asked', limit: 3 }, { delay: '8d', to: 'done' }] },
+        done: { final: true },
+      },
+    });
+    expect(journeyToMermaid(looping)).toContain('reminded --> asked : after 7d (at most 3×)');
+  });
+
+
   it('draws every state, action and transition with its reason', () => {
     expect(journeyToMermaid(welcome).split('\n')).toEqual([
       'stateDiagram-v2',

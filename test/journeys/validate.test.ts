@@ -3,6 +3,7 @@
  * reported at the right place with a useful message; plus line and column in YAML.
  */
 import { describe, expect, it } from 'vitest';
+import { simulateJourney } from '../../src/journeys/simulate.ts';
 import { MAX_ALIAS_EXPANSIONS, readJourneySource } from '../../src/journeys/source.ts';
 import { formatPath, validateJourney, type Diagnostic, type ValidationCatalog } from '../../src/journeys/validate.ts';
 
@@ -68,6 +69,18 @@ describe('validateJourney', () => {
     ['a choose without an otherwise branch', (j) => (j.states.thanked = { choose: [{ when: [{ field: 'trigger.amount', gte: 50 }], to: 'impact' }] }), 'states.thanked.choose', /stuck/],
     ['a loop without a wait', (j) => { j.states.thanked = { choose: [{ to: 'impact' }] }; j.states.impact = { choose: [{ when: [{ field: 'trigger.amount', gte: 1 }], to: 'thanked' }, { to: 'done' }] }; }, 'states.thanked', /loop without a wait: thanked -> impact -> thanked/],
     ['a zero-length timer loop', (j) => (j.states.impact.after = [{ delay: '0s', to: 'thanked' }]) && (j.states.thanked.after[0].delay = 'PT0S'), 'states.thanked', /loop without a wait/],
+    ['a loop of timers that waits for no event', (j) => (j.states.impact.after = [{ delay: '30d', to: 'thanked' }]), 'states.thanked', /loop of timers: thanked -> impact -> thanked repeats without waiting/],
+    [
+      'a loop through two waits before a date',
+      (j) => {
+        j.trigger = { event: 'registration' };
+        delete j.goal;
+        j.states.thanked.after[0].delay = { before: 'trigger.startsAt', by: '1d' };
+        j.states.impact.after = [{ delay: { before: 'trigger.startsAt' }, to: 'thanked' }];
+      },
+      'states.thanked',
+      /loop of timers: thanked -> impact -> thanked/,
+    ],
     ['split percentages that do not add up', (j) => (j.states.thanked = { split: [{ percent: 50, to: 'impact' }, { percent: 30, to: 'done' }] }), 'states.thanked.split', /add up to 80, not 100/],
     ['a final state that moves on', (j) => (j.states.done.after = [{ delay: '1d', to: 'thanked' }]), 'states.done.after', /final state ends the enrollment/],
     ['an outcome on a non-final state', (j) => (j.states.impact.outcome = 'converted'), 'states.impact.outcome', /only a final state/],
@@ -84,6 +97,19 @@ describe('validateJourney', () => {
       path: expectedPath,
       message: expect.stringMatching(message),
     });
+  });
+
+  it('accepts a loop of timers bounded by a limit, which the simulator then leaves', () => {
+    const definition = journey();
+    definition.states.impact.after = [{ delay: '30d', to: 'thanked', limit: 2 }];
+    delete definition.states.impact.on;
+    definition.states.impact.after.push({ delay: '31d', to: 'done' });
+    const result = validateJourney(definition, catalog);
+    expect(result.diagnostics).toEqual([]);
+    const simulated = simulateJourney(result.definition!, { events: [{ at: '2026-01-05T09:00:00Z', type: 'donation', data: { amount: 20 } }] });
+    // Thanked on entering and on each of the two rounds back; then the 31-day timer leaves.
+    expect(simulated.entries.filter((entry) => entry.kind === 'email' && entry.template === 'thanks')).toHaveLength(3);
+    expect(simulated.enrollments[0]).toMatchObject({ status: 'completed', state: 'done' });
   });
 
   it('has at least twenty mistakes in its table', () => {

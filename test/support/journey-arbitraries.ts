@@ -1,7 +1,8 @@
 /**
  * fast-check generators of valid journey definitions and of event timelines for
  * them. Every state is reachable (a "spine" leads from each state to the next),
- * decisions only point forward (no instant loops), and delays within a state are
+ * decisions only point forward (no instant loops), a timer leading back has a
+ * limit (no endless loop of timers), and delays within a state are
  * distinct, so that no two timers of one state fall due at the same moment.
  */
 import fc from 'fast-check';
@@ -54,8 +55,9 @@ function stateArbitrary(index: number, count: number): fc.Arbitrary<State> {
       on: fc.array(fc.record({ type: eventType, to: anyState }).chain(({ type, to }) => eventCondition(type).map((when) => ({ type, to, when }))), { maxLength: 3 }),
     })
     .map(({ entry, spineDelay, extraAfter, on }): State => {
-      const after = [{ delay: spineDelay, to: next }];
-      if (extraAfter && extraAfter.delay !== spineDelay) after.push(extraAfter);
+      const after: NonNullable<State['after']> = [{ delay: spineDelay, to: next }];
+      // A timer leading back makes a loop of timers, which must be bounded.
+      if (extraAfter && extraAfter.delay !== spineDelay) after.push(Number(extraAfter.to.slice(1)) <= index ? { ...extraAfter, limit: 2 } : extraAfter);
       const transitions: NonNullable<State['on']> = {};
       for (const { type, to, when } of on) {
         const list = (transitions[type] ?? []) as { to: string; when?: Condition[] }[];

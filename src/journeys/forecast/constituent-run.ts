@@ -60,7 +60,8 @@ export class ConstituentRunner {
     const { trigger, reentry, limit } = this.definition;
     if (type !== trigger.event) return false;
     if (trigger.first && !firstOfType) return false;
-    if (!holds(trigger.when, { event: data, trigger: data, constituent: facts as Record<string, unknown> })) return false;
+    // The trigger's conditions are judged at the event's own moment, as the router judges them.
+    if (!holds(trigger.when, { event: data, trigger: data, constituent: facts as Record<string, unknown>, now })) return false;
     if (limit !== undefined && enrollments >= limit) return false;
     if (enrollments === 0) return true;
     if (reentry.policy === 'once') return false;

@@ -56,7 +56,7 @@ interface Candidates {
   outcomes: Map<Attributes, TransitionOutcome>[];
 }
 
-const STEPLESS_ACTIONS = new Set(['xstate.assign', 'updateFacts', 'rememberAttribute']);
+const STEPLESS_ACTIONS = new Set(['xstate.assign', 'updateFacts', 'rememberAttribute', 'countRound']);
 const effectTypes = new Set<string>(journeyEffectTypes);
 
 export class JourneyTransitions {

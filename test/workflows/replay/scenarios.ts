@@ -13,8 +13,10 @@ import { storeEvent } from '../../../src/events/store.ts';
 import { loadJourneyCatalog } from '../../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../../src/journeys/publish-catalog.ts';
 import { createTaskService } from '../../../src/tasks/service.ts';
-import { enrollmentStateQuery, pauseSignal, resumeSignal } from '../../../workflows/contract.ts';
+import { JourneyDefinition } from '../../../src/journeys/definition.ts';
+import { enrollmentStateQuery, migrateSignal, pauseSignal, resumeSignal } from '../../../workflows/contract.ts';
 import type { TestRuntime } from '../../support/runtime.ts';
+import { storeJourneyVersion } from '../../support/runtime-timeline.ts';
 import { eventually } from '../../support/wait.ts';
 
 const DAY = 86_400_000;
@@ -45,6 +47,41 @@ async function send(runtime: TestRuntime, type: string, email: string, data: Rec
 }
 
 const address = (name: string) => `${name}-${randomUUID()}@example.org`;
+
+/** Things at one instant: a decision, then three timers due together (the first armed wins), then a zero-length wait. */
+const ties = JourneyDefinition.parse({
+  id: 'ties',
+  name: 'Ties',
+  trigger: { event: 'donation' },
+  initial: 'deciding',
+  states: {
+    deciding: { choose: [{ when: [{ field: 'trigger.amount', gte: 1000 }], to: 'done' }, { to: 'waiting' }] },
+    waiting: {
+      entry: [{ do: 'email', template: 'first-gift-thank-you' }],
+      wait: { for: 'custom', to: 'done', timeout: '3d', then: 'timedOut' },
+      after: [{ delay: '72h', to: 'done' }, { delay: 'P3D', to: 'done' }],
+    },
+    timedOut: { entry: [{ do: 'email', template: 'new-donor-impact' }], after: [{ delay: '0s', to: 'done' }] },
+    done: { final: true },
+  },
+});
+
+/** Two versions of one journey, for an enrollment moved from the first onto the second. */
+const moving = (version: number, delay: string) =>
+  JourneyDefinition.parse({
+    id: 'moving',
+    name: 'Moving',
+    version,
+    trigger: { event: 'donation' },
+    initial: 'waiting',
+    states: { waiting: { entry: [{ do: 'email', template: 'first-gift-thank-you' }], after: [{ delay, to: 'done' }] }, done: { final: true } },
+  });
+
+/** Stores the journey as the only one published. */
+async function publishAlone(db: Database, definition: JourneyDefinition): Promise<string> {
+  await db.journeyVersion.updateMany({ data: { status: 'draft' } });
+  return storeJourneyVersion(db, definition);
+}
 
 async function runToEnd(runtime: TestRuntime, workflowId: string, meanwhile?: () => Promise<void>, workerOptions = {}): Promise<string[]> {
   const worker = await runtime.worker(workerOptions);
@@ -128,6 +165,26 @@ export const replayScenarios: ReplayScenario[] = [
       const [workflowId] = await send(runtime, 'registration', email, { program: 'Spring gala', startsAt: startsAt.toISOString() }, { email: 'granted', sms: 'granted' });
       // Nobody checks in: reminders by email and text, then the no-show follow-up.
       return runToEnd(runtime, workflowId!);
+    },
+  },
+  {
+    name: 'simultaneous-timers',
+    async run(runtime) {
+      await publishAlone(runtime.db, ties);
+      const [workflowId] = await send(runtime, 'donation', address('ties'), { amount: 20, currency: 'USD' });
+      return runToEnd(runtime, workflowId!);
+    },
+  },
+  {
+    name: 'migrated',
+    async run(runtime) {
+      await publishAlone(runtime.db, moving(1, '3d'));
+      const second = await storeJourneyVersion(runtime.db, moving(2, '5d'), 'draft');
+      const [workflowId] = await send(runtime, 'donation', address('moving'), { amount: 20, currency: 'USD' });
+      return runToEnd(runtime, workflowId!, async () => {
+        await inState(runtime, workflowId!, 'waiting');
+        await runtime.env.client.workflow.getHandle(workflowId!).signal(migrateSignal, { journeyVersionId: second, states: { waiting: 'waiting' }, at: await runtime.env.currentTimeMs() });
+      });
     },
   },
   {
