@@ -74,7 +74,7 @@ describe('steward journey validate, with what a journey file may be', () => {
   it('validates and draws a journey written in TypeScript', async () => {
     const file = path.join(journeys, 'first-gift-thank-you.ts');
     const validated = await steward('journey', 'validate', file);
-    expect(validated).toMatchObject({ code: 0, out: `${file}: ok (first-gift-thank-you v1)\n`, err: '' });
+    expect(validated).toMatchObject({ code: 0, out: `${file}: ok (first-gift-thank-you v2)\n`, err: '' });
     const drawn = await steward('journey', 'diagram', file);
     expect(drawn.code).toBe(0);
     expect(drawn.out).toContain('thanked --> completed : after 30d');

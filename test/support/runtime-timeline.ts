@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Prisma } from '../../src/db/client.ts';
 import type { EventRouter, RoutedEnrollment } from '../../src/events/router.ts';
-import { InteractionEventInput } from '../../src/events/schema.ts';
+import type { InteractionEventInput } from '../../src/events/schema.ts';
 import { storeEvent } from '../../src/events/store.ts';
 import type { JourneyDefinition } from '../../src/journeys/definition.ts';
 import type { InteractionType } from '../../src/journeys/vocabulary.ts';
@@ -31,13 +31,15 @@ export interface TimedEvent {
 
 /** Stores the event as having happened at `at` and routes it; returns what it started or reached. */
 export async function storeAndRoute(db: Database, router: EventRouter, event: TimedEvent): Promise<RoutedEnrollment[]> {
-  const input = InteractionEventInput.parse({
+  // Built as the API's schema would parse it, not parsed: over a long run the test server's clock
+  // passes the years the API accepts at its edge, and the store and router take any instant.
+  const input = {
     id: randomUUID(),
     type: event.type,
     occurredAt: new Date(event.at).toISOString(),
-    constituent: { email: event.email, phone: '+14155552671', consent: { email: 'granted', ...(event.smsConsent ? { sms: 'granted' } : {}) } },
+    constituent: { email: event.email.toLowerCase(), phone: '+14155552671', consent: { email: 'granted', ...(event.smsConsent ? { sms: 'granted' } : {}) } },
     data: event.data,
-  });
+  } as InteractionEventInput;
   const { event: stored } = await storeEvent(db, input);
   return router.routeEvent(stored);
 }
