@@ -1,11 +1,15 @@
 /** `npm start`: every part of Steward in one process, on embedded defaults unless configured. */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.ts';
+import { PRIVATE_UMASK } from './data-dir.ts';
 import { startStack, type RunningStack } from './stack.ts';
 
 const log = (line: string) => console.log(`[steward] ${line}`);
 
 async function main(): Promise<void> {
+  // Before anything writes: every file this process and its children (PGlite, the Temporal
+  // server) create in the data directory is its owner's alone.
+  process.umask(PRIVATE_UMASK);
   let config;
   try {
     config = loadConfig();

@@ -2,13 +2,14 @@
  * Starts the parts of Steward this process runs, on embedded defaults where the
  * configuration names no external service, and stops them in reverse order.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { buildApi } from './api/server.ts';
 import { ensureFirstAdminKey } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
+import { ensurePrivateDataDir } from './data-dir.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { createPrismaClient } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
@@ -57,7 +58,8 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
   };
 
   try {
-    await mkdir(config.dataDir, { recursive: true });
+    const tightened = await ensurePrivateDataDir(config.dataDir);
+    if (tightened > 0) log(`data directory: made ${tightened} file(s) and folder(s) readable by their owner only`);
 
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {

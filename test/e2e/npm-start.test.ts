@@ -5,12 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openToOthers } from '../support/private-files.ts';
 import { eventually } from '../support/wait.ts';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -122,6 +123,8 @@ const firstGift = {
 describe('npm start', () => {
   it('thanks a donation posted over HTTP, stops cleanly, and keeps every journey across a restart', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'steward-e2e-'));
+    // A data directory someone left open to others: Steward closes it before writing.
+    await chmod(dataDir, 0o755);
 
     const first = await npmStart();
     expect((await fetch(`${first.apiUrl}/health`)).status).toBe(200);
@@ -142,6 +145,8 @@ describe('npm start', () => {
     }, 'the thank-you .eml in the outbox');
     expect(thankYou!.subject).toBe('Thank you for your gift, Ada');
     expect(thankYou!.text).toContain('$25.00');
+    // Mail, database, Temporal's file and secrets: nothing in the data directory is anyone else's to read.
+    expect(await openToOthers(dataDir)).toEqual([]);
     expect((await postEvent(first.apiUrl, firstGift)).body).toMatchObject({ duplicate: true });
 
     await stop(first.child);
