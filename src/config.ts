@@ -115,7 +115,10 @@ export const ConfigSchema = z.object({
   STEWARD_SMS_CAP: z.string().default('1/1d'),
   /** What happens to a message over the cap: wait for room (`defer`) or drop it (`skip`). Journeys may override. */
   STEWARD_CAP_POLICY: z.enum(['defer', 'skip']).default('defer'),
-  /** Bearer token the bounce and complaint intake requires; unset leaves it open (local use only). */
+  /**
+   * Token the bounce and complaint intake requires. Every API process must share it;
+   * when unset, one is generated once and kept in <data dir>/bounce-webhook-token.
+   */
   STEWARD_BOUNCE_WEBHOOK_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
   STEWARD_API_KEY: optional(z.string().min(1)),

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     ['Web app', stack.apiUrl && `${stack.apiUrl}/app  (sign in with the key below)`],
     ['API', stack.apiUrl && `${stack.apiUrl}  (OpenAPI description at /openapi.json)`],
     ['API key', stack.apiKeyFile && `${stack.apiKeyFile.file}${stack.apiKeyFile.created ? '  (first admin key, made now)' : ''}`],
+    ['Bounce token', stack.apiUrl && `${stack.feedbackTokenFile ?? 'STEWARD_BOUNCE_WEBHOOK_TOKEN'}  (bearer token for POST /webhooks/email/feedback)`],
     ['Database', `${stack.databaseUrl}${stack.databaseEmbedded ? '  (embedded PGlite)' : ''}`],
     ['Temporal', stack.temporalAddress],
     ['Temporal UI', stack.temporalUiUrl],

@@ -17,7 +17,7 @@ import { loadJourneyCatalog } from './journeys/catalog.ts';
 import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
 import { startOutboxCapture } from './mail/outbox.ts';
 import { createMailTransport, mailPool, type DkimSettings } from './mail/transport.ts';
-import { resolveSigningSecret } from './consent/secret.ts';
+import { resolveFeedbackToken, resolveSigningSecret } from './consent/secret.ts';
 import { messagingSettings } from './delivery/settings.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
 import { createServices } from './services.ts';
@@ -31,6 +31,8 @@ export interface RunningStack {
   apiUrl?: string;
   /** Where the first admin key was written, and whether this start made it. */
   apiKeyFile?: { file: string; created: boolean };
+  /** Where the bounce webhook's token is kept; undefined when it comes from the environment. */
+  feedbackTokenFile?: string;
   databaseUrl: string;
   databaseEmbedded: boolean;
   temporalAddress: string;
@@ -158,6 +160,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
 
     let apiUrl: string | undefined;
     let apiKeyFile: RunningStack['apiKeyFile'];
+    let feedbackTokenFile: string | undefined;
     if (config.STEWARD_ROLES.includes('api')) {
       const services = createServices({
         db,
@@ -185,6 +188,8 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         await pass;
       });
       apiKeyFile = await ensureFirstAdminKey(services.keys, config.dataDir);
+      const feedbackToken = await resolveFeedbackToken(config.STEWARD_BOUNCE_WEBHOOK_TOKEN, config.dataDir);
+      feedbackTokenFile = feedbackToken.file;
       const api = buildApi({
         ...services,
         rateLimit: config.STEWARD_RATE_LIMIT,
@@ -196,7 +201,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
           publicUrl,
           orgName: messaging.org.name,
           twilioAuthToken: config.TWILIO_AUTH_TOKEN,
-          bounceWebhookToken: config.STEWARD_BOUNCE_WEBHOOK_TOKEN,
+          bounceWebhookToken: feedbackToken.value,
         },
       });
       apiUrl = await api.listen({ host: config.HOST, port: config.PORT });
@@ -209,6 +214,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     return {
       apiUrl,
       apiKeyFile,
+      feedbackTokenFile,
       databaseUrl: redactPassword(databaseUrl),
       databaseEmbedded: !config.DATABASE_URL,
       temporalAddress,

@@ -29,6 +29,7 @@ const ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
 const AUTH_TOKEN = 'twilio-auth-token-for-tests';
 const FROM = '+15005550006';
 const SECRET = 'a-signing-secret-of-at-least-thirty-two-characters';
+const BOUNCE_TOKEN = 'a-bounce-webhook-token-for-tests';
 
 let runtime: TestRuntime;
 let db: Database;
@@ -60,6 +61,7 @@ beforeAll(async () => {
       },
       orgName: 'Hope Shelter',
       twilioAuthToken: AUTH_TOKEN,
+      bounceWebhookToken: BOUNCE_TOKEN,
     },
   });
   call = injectWithKey(api, await makeKey(services.keys));
@@ -208,14 +210,12 @@ describe('email', () => {
         const message = await db.message.findFirst({ where: { enrollmentId: enrollment.id, status: 'sent' } });
         return message ?? undefined;
       }, 'the email to be sent');
-      const bad = await call({ method: 'POST', url: '/webhooks/email/feedback', payload: { type: 'bounce', recipient: 'not-an-address' } });
+      // The mail provider proves itself with the webhook's token, not an API key.
+      const feedback = (payload: unknown) => call({ method: 'POST', url: '/webhooks/email/feedback', headers: { authorization: `Bearer ${BOUNCE_TOKEN}` }, payload: payload as object });
+      const bad = await feedback({ type: 'bounce', recipient: 'not-an-address' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ error: { issues: [{ path: 'recipient' }] } });
-      const response = await call({
-        method: 'POST',
-        url: '/webhooks/email/feedback',
-        payload: { type: 'bounce', bounceType: 'hard', recipient: email.toUpperCase(), messageId: stored.id, detail: '550 5.1.1 user unknown' },
-      });
+      const response = await feedback({ type: 'bounce', bounceType: 'hard', recipient: email.toUpperCase(), messageId: stored.id, detail: '550 5.1.1 user unknown' });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ results: [{ suppressed: true, constituents: 1, enrollments: 1 }] });
       return handle.result();

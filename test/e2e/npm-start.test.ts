@@ -131,6 +131,17 @@ describe('npm start', () => {
     // The first start made an admin key, readable by its owner only, and said where it is.
     expect((await stat(path.join(dataDir, 'api-key'))).mode & 0o777).toBe(0o600);
     expect(first.output.join('\n')).toMatch(/API key\s+.*api-key\s+\(first admin key, made now\)/);
+    // The bounce webhook is closed by default: it wants the token made now, whose file start-up names.
+    expect(first.output.join('\n')).toMatch(/Bounce token\s+.*bounce-webhook-token\s+\(bearer token for POST \/webhooks\/email\/feedback\)/);
+    const bounce = (headers: Record<string, string>) =>
+      fetch(`${first.apiUrl}/webhooks/email/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ type: 'bounce', bounceType: 'hard', recipient: 'someone-else@example.org' }),
+      });
+    expect((await bounce({})).status).toBe(401);
+    const bounceToken = (await readFile(path.join(dataDir, 'bounce-webhook-token'), 'utf8')).trim();
+    expect((await bounce({ authorization: `Bearer ${bounceToken}` })).status).toBe(200);
     expect((await fetch(`${first.apiUrl}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(firstGift) })).status).toBe(401);
     const posted = await postEvent(first.apiUrl, firstGift);
     expect(posted.status).toBe(202);
