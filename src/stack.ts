@@ -195,6 +195,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         rateLimit: config.STEWARD_RATE_LIMIT,
         logLevel: config.STEWARD_LOG_LEVEL,
         trustProxy: config.STEWARD_TRUST_PROXY,
+        publicUrl,
         secureCookies: publicUrl.startsWith('https://'),
         channelRoutes: {
           channels: services.channels!,

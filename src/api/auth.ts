@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows, type ApiPrincipal, type ApiScope, type ApiKeyStore } from '../auth/api-keys.ts';
 import { errorPage } from '../web/error-page.ts';
 import { errorBody } from './errors.ts';
+import { fromOwnPages } from './same-origin.ts';
 
 /** The web app's cookie: the key itself, HTTP-only and same-site, so scripts and other sites never see it. */
 export const SESSION_COOKIE = 'steward_key';
@@ -39,13 +40,6 @@ export interface AuthenticationOptions {
 
 export function registerAuthentication(app: FastifyInstance, keys: ApiKeyStore, options: AuthenticationOptions = {}): void {
   app.decorateRequest('principal', null);
-  const publicHost = () => {
-    try {
-      return new URL(options.publicUrl?.() ?? '').host;
-    } catch {
-      return undefined;
-    }
-  };
 
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
@@ -55,7 +49,7 @@ export function registerAuthentication(app: FastifyInstance, keys: ApiKeyStore, 
     // A form post to the app (sign-in and sign-out included) or a cookie-carried change
     // must come from this site's own pages; another site could otherwise sign a browser
     // into its own key, or act with the browser's.
-    if ((config.page || presented?.from === 'cookie') && !isSafeMethod(request.method) && !sameOrigin(request, publicHost())) {
+    if ((config.page || presented?.from === 'cookie') && !isSafeMethod(request.method) && !fromOwnPages(request, options.publicUrl?.())) {
       return reply.status(403).send(errorBody('Cross-site request refused: the Origin does not match this site'));
     }
     if (config.scope === 'public') return;
@@ -102,18 +96,6 @@ function presentedKey(request: FastifyRequest): { key: string; from: 'header' | 
 }
 
 const isSafeMethod = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
-
-/** A state-changing request carried by the cookie must come from this site's own pages. */
-function sameOrigin(request: FastifyRequest, publicHost: string | undefined): boolean {
-  const origin = request.headers.origin ?? request.headers.referer;
-  if (!origin) return false;
-  try {
-    const host = new URL(origin).host;
-    return host === request.headers.host || host === publicHost;
-  } catch {
-    return false;
-  }
-}
 
 function signInRedirect(request: FastifyRequest, reply: FastifyReply) {
   return reply.redirect(`/app/sign-in?next=${encodeURIComponent(request.url)}`, 303);

@@ -54,6 +54,8 @@ export interface ApiDependencies {
   trustProxy?: boolean | number | string | undefined;
   /** Cookies marked Secure: set when people reach Steward over https. */
   secureCookies?: boolean;
+  /** The address people reach Steward at (STEWARD_PUBLIC_URL): form posts from its origin count as the app's own. */
+  publicUrl?: string;
   /** How much the API logs, one line per request; `silent` unless given. */
   logLevel?: LogLevel;
   /** Where log lines go; standard output unless given (tests read them here). */
@@ -146,7 +148,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
       Object.assign(new Error(`Rate limit reached: ${context.max} requests ${perWindow(windowMs)}; try again in ${context.after}`), { statusCode: 429 }),
   });
   registerAuthentication(app, deps.keys, {
-    publicUrl: () => deps.channelRoutes?.publicUrl,
+    publicUrl: () => deps.publicUrl ?? deps.channelRoutes?.publicUrl,
     // The same budget the limiter gives a keyless address (its key is `ip:<address>`).
     overLimitWithoutKey: async (request) => {
       const counted = await rateLimits.count(`api:ip:${request.ip}`, windowMs).catch(() => undefined);

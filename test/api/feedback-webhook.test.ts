@@ -4,39 +4,28 @@
  * On a real database; Temporal is unreachable, and no journey needs telling here.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApi } from '../../src/api/server.ts';
-import { createServices } from '../../src/services.ts';
 import { bearer, makeKey } from '../support/api.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startApiWithoutTemporal, type ApiWithoutTemporal } from '../support/api-without-temporal.ts';
 
 const TOKEN = 'the-bounce-webhook-token-of-this-test';
-let database: TestDatabase;
+let started: ApiWithoutTemporal;
 let api: FastifyInstance;
 let adminKey: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '300ms' }) });
-  const services = createServices({
-    db: database.prisma,
-    temporal,
-    taskQueue: 'unused',
-    channels: { signingSecret: 's'.repeat(32), org: { name: 'Hope', website: '' }, phoneCountry: 'US' },
+  started = await startApiWithoutTemporal({
+    channelRoutes: (services) => ({ channels: services.channels!, publicUrl: 'http://127.0.0.1', orgName: 'Hope', bounceWebhookToken: TOKEN }),
   });
-  api = buildApi({ ...services, channelRoutes: { channels: services.channels!, publicUrl: 'http://127.0.0.1', orgName: 'Hope', bounceWebhookToken: TOKEN } });
-  adminKey = await makeKey(services.keys, ['admin']);
+  api = started.api;
+  adminKey = await makeKey(started.services.keys, ['admin']);
 });
-afterAll(async () => {
-  await api?.close();
-  await database?.drop();
-});
+afterAll(() => started?.stop());
 
 const hardBounce = (recipient: string, headers: Record<string, string> = {}) =>
   api.inject({ method: 'POST', url: '/webhooks/email/feedback', headers, payload: { type: 'bounce', bounceType: 'hard', recipient } });
-const suppressed = (address: string) => database.prisma.suppression.findUnique({ where: { channel_address: { channel: 'email', address } } });
+const suppressed = (address: string) => started.database.prisma.suppression.findUnique({ where: { channel_address: { channel: 'email', address } } });
 
 describe('POST /webhooks/email/feedback', () => {
   it('refuses a report without the token, or with an API key in its place, and suppresses nothing', async () => {
