@@ -120,6 +120,12 @@ export const ConfigSchema = z.object({
    * when unset, one is generated once and kept in <data dir>/bounce-webhook-token.
    */
   STEWARD_BOUNCE_WEBHOOK_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  /**
+   * How long a web app sign-in lasts: it ends after this many minutes unused, and this
+   * many hours after signing in however busy, whichever comes first.
+   */
+  STEWARD_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(60 * 24 * 30).default(120),
+  STEWARD_SESSION_LIFETIME_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
   STEWARD_API_KEY: optional(z.string().min(1)),
   /** Requests one API key (or, without a key, one address) may make per minute, across every API process. */

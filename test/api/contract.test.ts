@@ -211,7 +211,7 @@ describe('authentication and scopes, on every endpoint', () => {
     }
     const signedIn = await form('/app/sign-in', 'http://steward.example');
     expect(signedIn.statusCode).toBe(303);
-    expect(String(signedIn.headers['set-cookie'])).toContain('steward_key=');
+    expect(String(signedIn.headers['set-cookie'])).toContain('steward_session=');
   });
 });
 
