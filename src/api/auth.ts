@@ -72,7 +72,7 @@ export function registerAuthentication(
       return reply
         .status(401)
         .header('www-authenticate', 'Bearer realm="steward"')
-        .send(errorBody(!presented ? 'An API key is required: send it as "Authorization: Bearer <key>"' : presented.from === 'cookie' ? 'Your web session has ended; sign in again' : 'Unknown or revoked API key'));
+        .send(errorBody(refusal(presented)));
     }
     request.principal = principal;
     if (!needed.some((scope) => allows(principal.scopes, scope))) {
@@ -88,8 +88,10 @@ export function registerAuthentication(
   });
 }
 
+type Credential = { token: string; from: 'header' | 'cookie' };
+
 /** An API key from a header, or else the web app's session from its cookie. */
-function presentedCredential(request: FastifyRequest): { token: string; from: 'header' | 'cookie' } | undefined {
+function presentedCredential(request: FastifyRequest): Credential | undefined {
   const authorization = request.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
@@ -99,6 +101,12 @@ function presentedCredential(request: FastifyRequest): { token: string; from: 'h
   if (typeof header === 'string' && header) return { token: header, from: 'header' };
   const cookie = request.cookies?.[SESSION_COOKIE];
   return cookie ? { token: cookie, from: 'cookie' } : undefined;
+}
+
+/** Why a request that proved no one is refused, saying what to do about it. */
+function refusal(presented: Credential | undefined): string {
+  if (!presented) return 'An API key is required: send it as "Authorization: Bearer <key>"';
+  return presented.from === 'cookie' ? 'Your web session has ended; sign in again' : 'Unknown or revoked API key';
 }
 
 const isSafeMethod = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
