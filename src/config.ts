@@ -127,8 +127,17 @@ export const ConfigSchema = z.object({
    * contract basis) or `required`. Suppressed addresses never receive either way.
    */
   STEWARD_TRANSACTIONAL_CONSENT: z.enum(['not-required', 'required']).default('not-required'),
-  /** Bearer token the bounce and complaint intake requires; unset leaves it open (local use only). */
+  /**
+   * Token the bounce and complaint intake requires. Every API process must share it;
+   * when unset, one is generated once and kept in <data dir>/bounce-webhook-token.
+   */
   STEWARD_BOUNCE_WEBHOOK_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  /**
+   * How long a web app sign-in lasts: it ends after this many minutes unused, and this
+   * many hours after signing in however busy, whichever comes first.
+   */
+  STEWARD_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(60 * 24 * 30).default(120),
+  STEWARD_SESSION_LIFETIME_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
   STEWARD_API_KEY: optional(z.string().min(1)),
   /** Requests one API key (or, without a key, one address) may make per minute, across every API process. */

@@ -1,11 +1,15 @@
 /** `npm start`: every part of Steward in one process, on embedded defaults unless configured. */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.ts';
+import { PRIVATE_UMASK } from './data-dir.ts';
 import { startStack, type RunningStack } from './stack.ts';
 
 const log = (line: string) => console.log(`[steward] ${line}`);
 
 async function main(): Promise<void> {
+  // Before anything writes: every file this process and its children (PGlite, the Temporal
+  // server) create in the data directory is its owner's alone.
+  process.umask(PRIVATE_UMASK);
   let config;
   try {
     config = loadConfig();
@@ -48,6 +52,7 @@ async function main(): Promise<void> {
     ['Web app', stack.apiUrl && `${stack.apiUrl}/app  (sign in with the key below)`],
     ['API', stack.apiUrl && `${stack.apiUrl}  (OpenAPI description at /openapi.json)`],
     ['API key', stack.apiKeyFile && `${stack.apiKeyFile.file}${stack.apiKeyFile.created ? '  (first admin key, made now)' : ''}`],
+    ['Bounce token', stack.apiUrl && `${stack.feedbackTokenFile ?? 'STEWARD_BOUNCE_WEBHOOK_TOKEN'}  (bearer token for POST /webhooks/email/feedback)`],
     ['Database', `${stack.databaseUrl}${stack.databaseEmbedded ? '  (embedded PGlite)' : ''}`],
     ['Temporal', stack.temporalAddress],
     ['Temporal UI', stack.temporalUiUrl],

@@ -1,9 +1,11 @@
 /**
  * The services an API process runs on: the event router, the task inbox, the
- * journey lifecycle and the API keys, each over the same database and Temporal client.
+ * journey lifecycle, the API keys and web sessions, each over the same database and
+ * Temporal client.
  */
 import type { Client } from '@temporalio/client';
 import { createApiKeyStore } from './auth/api-keys.ts';
+import { createWebSessionStore, type SessionLifetimes } from './auth/web-sessions.ts';
 import type { Database } from './db/client.ts';
 import { createChannelService, type ChannelServiceOptions } from './consent/service.ts';
 import { createEventRouter } from './events/router.ts';
@@ -21,6 +23,8 @@ export interface ServiceOptions {
   routingConcurrency?: number;
   /** Where background work (routing) says it waits. */
   log?: (line: string) => void;
+  /** How long a web sign-in lasts, idle and at most; two and twelve hours unless given. */
+  sessionLifetimes?: SessionLifetimes;
   /** How recipients' answers are read: link signatures, the organisation, phone numbers. */
   channels?: Omit<ChannelServiceOptions, 'db' | 'temporal'>;
 }
@@ -28,6 +32,7 @@ export interface ServiceOptions {
 export function createServices(options: ServiceOptions) {
   const { db, temporal, taskQueue, temporalTimeoutMs } = options;
   const router = createEventRouter({ db, temporal, taskQueue, routeTimeoutMs: temporalTimeoutMs, concurrency: options.routingConcurrency });
+  const keys = createApiKeyStore(db);
   return {
     db,
     temporal,
@@ -35,7 +40,8 @@ export function createServices(options: ServiceOptions) {
     routing: createRoutingPump({ router, log: options.log }),
     tasks: createTaskService({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
     lifecycle: createJourneyLifecycle({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
-    keys: createApiKeyStore(db),
+    keys,
+    sessions: createWebSessionStore(db, keys, options.sessionLifetimes),
     channels: options.channels ? createChannelService({ db, temporal, ...options.channels }) : undefined,
   };
 }

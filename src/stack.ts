@@ -2,13 +2,14 @@
  * Starts the parts of Steward this process runs, on embedded defaults where the
  * configuration names no external service, and stops them in reverse order.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { buildApi } from './api/server.ts';
 import { ensureFirstAdminKey } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
+import { ensurePrivateDataDir } from './data-dir.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { createPrismaClient } from './db/client.ts';
 import { startEmbeddedPostgres } from './db/embedded.ts';
@@ -16,7 +17,7 @@ import { loadJourneyCatalog } from './journeys/catalog.ts';
 import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
 import { startOutboxCapture } from './mail/outbox.ts';
 import { createMailTransport, mailPool, type DkimSettings } from './mail/transport.ts';
-import { resolveSigningSecret } from './consent/secret.ts';
+import { resolveFeedbackToken, resolveSigningSecret } from './consent/secret.ts';
 import { messagingSettings } from './delivery/settings.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
 import { createServices } from './services.ts';
@@ -31,6 +32,8 @@ export interface RunningStack {
   apiUrl?: string;
   /** Where the first admin key was written, and whether this start made it. */
   apiKeyFile?: { file: string; created: boolean };
+  /** Where the bounce webhook's token is kept; undefined when it comes from the environment. */
+  feedbackTokenFile?: string;
   databaseUrl: string;
   databaseEmbedded: boolean;
   temporalAddress: string;
@@ -58,7 +61,8 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
   };
 
   try {
-    await mkdir(config.dataDir, { recursive: true });
+    const tightened = await ensurePrivateDataDir(config.dataDir);
+    if (tightened > 0) log(`data directory: made ${tightened} file(s) and folder(s) readable by their owner only`);
 
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
@@ -155,12 +159,14 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
 
     let apiUrl: string | undefined;
     let apiKeyFile: RunningStack['apiKeyFile'];
+    let feedbackTokenFile: string | undefined;
     if (config.STEWARD_ROLES.includes('api')) {
       const services = createServices({
         db,
         temporal,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         routingConcurrency: config.STEWARD_ROUTING_CONCURRENCY,
+        sessionLifetimes: { idleMs: config.STEWARD_SESSION_IDLE_MINUTES * 60_000, absoluteMs: config.STEWARD_SESSION_LIFETIME_HOURS * 3_600_000 },
         log,
         channels: { signingSecret, org: messaging.org, phoneCountry: messaging.phoneCountry, log },
       });
@@ -182,19 +188,21 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         await pass;
       });
       apiKeyFile = await ensureFirstAdminKey(services.keys, config.dataDir);
+      const feedbackToken = await resolveFeedbackToken(config.STEWARD_BOUNCE_WEBHOOK_TOKEN, config.dataDir);
+      feedbackTokenFile = feedbackToken.file;
       const api = buildApi({
         ...services,
         rateLimit: config.STEWARD_RATE_LIMIT,
         logLevel: config.STEWARD_LOG_LEVEL,
         trustProxy: config.STEWARD_TRUST_PROXY,
-        secureCookies: publicUrl.startsWith('https://'),
+        publicUrl,
         dropOffSettings: dropOffSettings(config),
         channelRoutes: {
           channels: services.channels!,
           publicUrl,
           orgName: messaging.org.name,
           twilioAuthToken: config.TWILIO_AUTH_TOKEN,
-          bounceWebhookToken: config.STEWARD_BOUNCE_WEBHOOK_TOKEN,
+          bounceWebhookToken: feedbackToken.value,
         },
       });
       apiUrl = await api.listen({ host: config.HOST, port: config.PORT });
@@ -207,6 +215,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     return {
       apiUrl,
       apiKeyFile,
+      feedbackTokenFile,
       databaseUrl: redactPassword(databaseUrl),
       databaseEmbedded: !config.DATABASE_URL,
       temporalAddress,

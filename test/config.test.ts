@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: 'steward',
       STEWARD_ROLES: ['api', 'worker'],
+      STEWARD_SESSION_IDLE_MINUTES: 120,
+      STEWARD_SESSION_LIFETIME_HOURS: 12,
       dataDir: path.resolve('.steward'),
     });
     expect(config.DATABASE_URL).toBeUndefined();
@@ -50,6 +52,9 @@ describe('loadConfig', () => {
     ['TEMPORAL_ADDRESS', 'http://temporal'],
     ['SMTP_URL', 'mail.example.org'],
     ['STEWARD_ROLES', 'api,scheduler'],
+    ['STEWARD_SESSION_IDLE_MINUTES', '0'],
+    ['STEWARD_SESSION_LIFETIME_HOURS', 'a day'],
+    ['STEWARD_BOUNCE_WEBHOOK_TOKEN', 'short'],
   ])('rejects %s=%s, naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
     try {

@@ -1,16 +1,18 @@
 /**
  * Who is calling, and may they: every route names the scope it needs in its
  * config (`config: { scope: 'read' }`); a route that names none needs `admin`,
- * so a forgotten declaration fails closed. Keys come as `Authorization: Bearer`,
- * `X-Api-Key`, or the web app's cookie.
+ * so a forgotten declaration fails closed. Keys come as `Authorization: Bearer`
+ * or `X-Api-Key`; the web app's cookie carries a session a key started.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows, type ApiPrincipal, type ApiScope, type ApiKeyStore } from '../auth/api-keys.ts';
+import type { WebSessionStore } from '../auth/web-sessions.ts';
 import { errorPage } from '../web/error-page.ts';
 import { errorBody } from './errors.ts';
+import { fromOwnPages } from './same-origin.ts';
 
-/** The web app's cookie: the key itself, HTTP-only and same-site, so scripts and other sites never see it. */
-export const SESSION_COOKIE = 'steward_key';
+/** The web app's cookie: a session id, never a key; HTTP-only and same-site, so scripts and other sites never see it. */
+export const SESSION_COOKIE = 'steward_session';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -37,30 +39,27 @@ export interface AuthenticationOptions {
   overLimitWithoutKey?: (request: FastifyRequest) => Promise<{ retryAfterSeconds: number } | undefined>;
 }
 
-export function registerAuthentication(app: FastifyInstance, keys: ApiKeyStore, options: AuthenticationOptions = {}): void {
+export function registerAuthentication(
+  app: FastifyInstance,
+  { keys, sessions }: { keys: ApiKeyStore; sessions: WebSessionStore },
+  options: AuthenticationOptions = {},
+): void {
   app.decorateRequest('principal', null);
-  const publicHost = () => {
-    try {
-      return new URL(options.publicUrl?.() ?? '').host;
-    } catch {
-      return undefined;
-    }
-  };
 
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     // Unmatched routes fall through to the 404 handler, which needs no key.
     if (!request.routeOptions.url) return;
-    const presented = presentedKey(request);
+    const presented = presentedCredential(request);
     // A form post to the app (sign-in and sign-out included) or a cookie-carried change
     // must come from this site's own pages; another site could otherwise sign a browser
     // into its own key, or act with the browser's.
-    if ((config.page || presented?.from === 'cookie') && !isSafeMethod(request.method) && !sameOrigin(request, publicHost())) {
+    if ((config.page || presented?.from === 'cookie') && !isSafeMethod(request.method) && !fromOwnPages(request, options.publicUrl?.())) {
       return reply.status(403).send(errorBody('Cross-site request refused: the Origin does not match this site'));
     }
     if (config.scope === 'public') return;
     const needed: readonly ApiScope[] = [config.scope ?? 'admin'].flat();
-    const principal = presented ? await keys.authenticate(presented.key) : undefined;
+    const principal = presented ? await (presented.from === 'cookie' ? sessions : keys).authenticate(presented.token) : undefined;
     if (!principal) {
       const limited = await options.overLimitWithoutKey?.(request);
       if (limited) {
@@ -73,7 +72,7 @@ export function registerAuthentication(app: FastifyInstance, keys: ApiKeyStore, 
       return reply
         .status(401)
         .header('www-authenticate', 'Bearer realm="steward"')
-        .send(errorBody(presented ? 'Unknown or revoked API key' : 'An API key is required: send it as "Authorization: Bearer <key>"'));
+        .send(errorBody(refusal(presented)));
     }
     request.principal = principal;
     if (!needed.some((scope) => allows(principal.scopes, scope))) {
@@ -89,31 +88,28 @@ export function registerAuthentication(app: FastifyInstance, keys: ApiKeyStore, 
   });
 }
 
-function presentedKey(request: FastifyRequest): { key: string; from: 'header' | 'cookie' } | undefined {
+type Credential = { token: string; from: 'header' | 'cookie' };
+
+/** An API key from a header, or else the web app's session from its cookie. */
+function presentedCredential(request: FastifyRequest): Credential | undefined {
   const authorization = request.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    return match ? { key: match[1]!, from: 'header' } : undefined;
+    return match ? { token: match[1]!, from: 'header' } : undefined;
   }
   const header = request.headers['x-api-key'];
-  if (typeof header === 'string' && header) return { key: header, from: 'header' };
+  if (typeof header === 'string' && header) return { token: header, from: 'header' };
   const cookie = request.cookies?.[SESSION_COOKIE];
-  return cookie ? { key: cookie, from: 'cookie' } : undefined;
+  return cookie ? { token: cookie, from: 'cookie' } : undefined;
+}
+
+/** Why a request that proved no one is refused, saying what to do about it. */
+function refusal(presented: Credential | undefined): string {
+  if (!presented) return 'An API key is required: send it as "Authorization: Bearer <key>"';
+  return presented.from === 'cookie' ? 'Your web session has ended; sign in again' : 'Unknown or revoked API key';
 }
 
 const isSafeMethod = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
-
-/** A state-changing request carried by the cookie must come from this site's own pages. */
-function sameOrigin(request: FastifyRequest, publicHost: string | undefined): boolean {
-  const origin = request.headers.origin ?? request.headers.referer;
-  if (!origin) return false;
-  try {
-    const host = new URL(origin).host;
-    return host === request.headers.host || host === publicHost;
-  } catch {
-    return false;
-  }
-}
 
 function signInRedirect(request: FastifyRequest, reply: FastifyReply) {
   return reply.redirect(`/app/sign-in?next=${encodeURIComponent(request.url)}`, 303);

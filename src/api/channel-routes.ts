@@ -5,11 +5,10 @@
  *   it asks for a click, because mail scanners follow links on their own.
  * - `POST /u/:token`: unsubscribes: the page's button, or a mailbox provider's
  *   one-click POST (`List-Unsubscribe=One-Click`, RFC 8058).
- * - `POST /webhooks/email/feedback`: bounce and complaint reports.
+ * - `POST /webhooks/email/feedback`: bounce and complaint reports, refused without the webhook's token.
  * - `POST /webhooks/twilio/status`, `POST /webhooks/twilio/inbound`: Twilio's
  *   delivery receipts and incoming SMS, refused unless `X-Twilio-Signature` is genuine.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import { z } from 'zod';
@@ -18,6 +17,7 @@ import { describeIssues } from '../events/schema.ts';
 import { escapeHtml } from '../templates/library.ts';
 import { errorBody } from './errors.ts';
 import { invalidLinkPage, publicPage } from './public-page.ts';
+import { carriesWebhookToken, WEBHOOK_CHALLENGE } from './webhook-token.ts';
 
 /**
  * Provider webhooks prove who sent them (signature or token) instead of an API key,
@@ -32,7 +32,8 @@ export interface ChannelRouteOptions {
   publicUrl: string;
   orgName: string;
   twilioAuthToken?: string | undefined;
-  bounceWebhookToken?: string | undefined;
+  /** The token bounce and complaint reports must carry; with none, anyone could suppress any address. */
+  bounceWebhookToken: string;
 }
 
 const Feedback = z.strictObject({
@@ -87,8 +88,11 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
   });
 
   app.post('/webhooks/email/feedback', { config: webhookConfig, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
-    if (options.bounceWebhookToken && !sameSecret(bearer(request), options.bounceWebhookToken)) {
-      return reply.status(401).send(errorBody('Missing or wrong bearer token for the feedback webhook'));
+    if (!carriesWebhookToken(request.headers.authorization, options.bounceWebhookToken)) {
+      return reply
+        .status(401)
+        .header('www-authenticate', WEBHOOK_CHALLENGE)
+        .send(errorBody('The feedback webhook needs its token: send "Authorization: Bearer <token>" (STEWARD_BOUNCE_WEBHOOK_TOKEN, or the bounce-webhook-token file in the data directory)'));
     }
     const reports = Array.isArray(request.body) ? request.body : [request.body];
     const parsed = reports.map((report) => Feedback.safeParse(report));
@@ -126,17 +130,6 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
     reply.type('text/xml; charset=utf-8');
     return `<?xml version="1.0" encoding="UTF-8"?><Response>${text ? `<Message>${escapeXml(text)}</Message>` : ''}</Response>`;
   });
-}
-
-function bearer(request: FastifyRequest): string {
-  const header = request.headers.authorization ?? '';
-  return header.startsWith('Bearer ') ? header.slice(7) : '';
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function escapeXml(text: string): string {

@@ -10,6 +10,7 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiKeyStore } from '../auth/api-keys.ts';
+import type { WebSessionStore } from '../auth/web-sessions.ts';
 import type { Database } from '../db/client.ts';
 import type { EventRouter } from '../events/router.ts';
 import type { RoutingPump } from '../events/routing-pump.ts';
@@ -36,6 +37,7 @@ import { registerPreferenceRoutes } from './preference-routes.ts';
 import { openApiDocument, openApiTransform } from './openapi.ts';
 import { createRateLimitStore } from './rate-limit-store.ts';
 import { loggerOptions, noteFailure, registerRequestLog, type LogDestination, type LogLevel } from './request-log.ts';
+import { registerSessionRoutes } from './session-routes.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTemplateRoutes } from './template-routes.ts';
 import { RETRY_AFTER_SECONDS, unavailableMessage, unavailablePart } from './unavailable.ts';
@@ -49,6 +51,8 @@ export interface ApiDependencies {
   lifecycle: JourneyLifecycle;
   temporal: Client;
   keys: ApiKeyStore;
+  /** Web app sign-ins: the cookie carries one of these, never a key. */
+  sessions: WebSessionStore;
   /** Unsubscribe page and provider webhooks; left out, those routes are not served. */
   channelRoutes?: ChannelRouteOptions | undefined;
   /** Requests per minute per API key (or per address, without one), across every API process. */
@@ -57,8 +61,11 @@ export interface ApiDependencies {
   rateLimitWindowMs?: number;
   /** Proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`): rate limits then count clients, not the proxy. */
   trustProxy?: boolean | number | string | undefined;
-  /** Cookies marked Secure: set when people reach Steward over https. */
-  secureCookies?: boolean;
+  /**
+   * The address people reach Steward at (STEWARD_PUBLIC_URL): form posts from its origin
+   * count as the app's own, and when it is https the app's cookies are Secure.
+   */
+  publicUrl?: string;
   /** How much the API logs, one line per request; `silent` unless given. */
   logLevel?: LogLevel;
   /** Where log lines go; standard output unless given (tests read them here). */
@@ -163,8 +170,8 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     errorResponseBuilder: (_request, context) =>
       Object.assign(new Error(`Rate limit reached: ${context.max} requests ${perWindow(windowMs)}; try again in ${context.after}`), { statusCode: 429 }),
   });
-  registerAuthentication(app, deps.keys, {
-    publicUrl: () => deps.channelRoutes?.publicUrl,
+  registerAuthentication(app, deps, {
+    publicUrl: () => deps.publicUrl ?? deps.channelRoutes?.publicUrl,
     // The same budget the limiter gives a keyless address (its key is `ip:<address>`).
     overLimitWithoutKey: async (request) => {
       const counted = await rateLimits.count(`api:ip:${request.ip}`, windowMs).catch(() => undefined);
@@ -191,7 +198,8 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
       registerChannelRoutes(routes, deps.channelRoutes);
       registerPreferenceRoutes(routes, deps.channelRoutes);
     }
-    registerWebApp(routes, { ...deps, secureCookies: deps.secureCookies ?? false });
+    registerSessionRoutes(routes, deps);
+    registerWebApp(routes, { ...deps, secureCookies: deps.publicUrl?.startsWith('https://') ?? false });
   });
   return app;
 }

@@ -63,7 +63,19 @@ export function createApiKeyStore(db: Database) {
     revokedAt: row.revokedAt,
   });
 
+  /** The principal a stored key stands for, noting its use; undefined when it is revoked. */
+  async function principalOf(row: ApiKey): Promise<ApiPrincipal | undefined> {
+    if (row.revokedAt) return undefined;
+    const now = Date.now();
+    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
+    }
+    return { keyId: row.id, name: row.name, scopes: view(row).scopes };
+  }
+
   return {
+    principalOf,
+
     /** Makes a key; the returned `key` is the only time it exists in clear. */
     async create(input: { name: string; scopes: ApiScope[] }): Promise<{ key: string; apiKey: ApiKeyView }> {
       const key = newKey();
@@ -90,24 +102,27 @@ export function createApiKeyStore(db: Database) {
     async authenticate(key: string): Promise<ApiPrincipal | undefined> {
       if (!key.startsWith(KEY_PREFIX)) return undefined;
       const row = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) } });
-      if (!row || row.revokedAt) return undefined;
-      const now = Date.now();
-      if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-        await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
-      }
-      return { keyId: row.id, name: row.name, scopes: view(row).scopes };
+      return row ? principalOf(row) : undefined;
     },
 
     async list(): Promise<ApiKeyView[]> {
       return (await db.apiKey.findMany({ orderBy: { createdAt: 'asc' } })).map(view);
     },
 
-    /** Revokes a key; revoking one already revoked keeps the first time. Undefined when there is no such key. */
+    /**
+     * Revokes a key and ends the web sessions it signed in; revoking one already revoked
+     * keeps the first time. Undefined when there is no such key.
+     */
     async revoke(id: string): Promise<ApiKeyView | undefined> {
       const row = await db.apiKey.findUnique({ where: { id } });
       if (!row) return undefined;
       if (row.revokedAt) return view(row);
-      return view(await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } }));
+      const revokedAt = new Date();
+      const [revoked] = await db.$transaction([
+        db.apiKey.update({ where: { id }, data: { revokedAt } }),
+        db.webSession.updateMany({ where: { apiKeyId: id, revokedAt: null }, data: { revokedAt } }),
+      ]);
+      return view(revoked);
     },
   };
 }

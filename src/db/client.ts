@@ -19,6 +19,7 @@ export type {
   Message,
   StaffTask,
   Suppression,
+  WebSession,
 } from './generated/prisma/client.ts';
 export type { Channel, ConsentStatus, MessageStatus } from './generated/prisma/enums.ts';
 

@@ -9,8 +9,10 @@
  * when its parent goes away, however that happens, so a data directory is never
  * left held by an orphan.
  */
+import fs from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PRIVATE_UMASK } from '../data-dir.ts';
 
 export type EmbeddedServerMessage = { ready: number } | { failed: string };
 
@@ -20,6 +22,7 @@ if (!dataDir || !process.send) {
   process.exit(2);
 }
 const send = (message: EmbeddedServerMessage) => process.send!(message);
+keepFilesPrivate();
 
 let db: PGlite | undefined;
 let server: PGLiteSocketServer | undefined;
@@ -38,6 +41,22 @@ process.on('message', (message) => {
 // Ctrl-C or SIGTERM sent to the whole process group must not take it away first.
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => {});
+
+/**
+ * The database is its owner's alone. PGlite's file system (Emscripten's NODEFS) creates
+ * files under the umask, then sets each one's mode itself with chmod, to the 0666 of a
+ * system with no umask; chmod ignores the umask, so in this process, which only serves
+ * PGlite, every chmod has it applied as creating the file would.
+ */
+function keepFilesPrivate(): void {
+  process.umask(PRIVATE_UMASK);
+  const { chmodSync, fchmodSync } = fs;
+  const masked = (mode: fs.Mode) => (typeof mode === 'string' ? parseInt(mode, 8) : mode) & ~PRIVATE_UMASK;
+  Object.assign(fs, {
+    chmodSync: (file: fs.PathLike, mode: fs.Mode) => chmodSync(file, masked(mode)),
+    fchmodSync: (fd: number, mode: fs.Mode) => fchmodSync(fd, masked(mode)),
+  });
+}
 
 try {
   db = await PGlite.create(dataDir);

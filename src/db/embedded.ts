@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../data-dir.ts';
 import type { EmbeddedServerMessage } from './embedded-server.ts';
 
 export interface EmbeddedPostgres {
@@ -28,7 +29,7 @@ export interface EmbeddedPostgresOptions {
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  await mkdir(options.dataDir, { recursive: true });
+  await mkdir(options.dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const releaseLock = await lockDataDir(options.dataDir);
   try {
     const server = await startServerProcess(options);
@@ -99,7 +100,7 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   const lockFile = path.join(dataDir, 'steward.lock');
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
-      const handle = await open(lockFile, 'wx');
+      const handle = await open(lockFile, 'wx', PRIVATE_FILE_MODE);
       await handle.writeFile(String(process.pid));
       await handle.close();
       return () => rm(lockFile, { force: true });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SMTPServer } from 'smtp-server';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../data-dir.ts';
 
 export interface OutboxCapture {
   url: string;
@@ -24,7 +25,8 @@ export interface OutboxCapture {
 const MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
 
 export async function startOutboxCapture(options: { dir: string; port?: number }): Promise<OutboxCapture> {
-  await mkdir(options.dir, { recursive: true });
+  // Each message names its recipient and carries their unsubscribe link: the owner's eyes only.
+  await mkdir(options.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const server = new SMTPServer({
     name: 'steward-outbox',
     authOptional: true,
@@ -59,7 +61,7 @@ async function saveMessage(dir: string, stream: Readable & { sizeExceeded?: bool
   const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`;
   const partial = path.join(dir, `.${name}.partial`);
   try {
-    await pipeline(stream, createWriteStream(partial));
+    await pipeline(stream, createWriteStream(partial, { mode: PRIVATE_FILE_MODE }));
     if (stream.sizeExceeded) {
       await rm(partial, { force: true });
       return false;

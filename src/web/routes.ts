@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { createAnalytics } from '../analytics/metrics.ts';
 import { errorPage } from './error-page.ts';
 import { allows, ApiScope, type ApiKeyStore, type ApiPrincipal } from '../auth/api-keys.ts';
+import type { WebSessionStore } from '../auth/web-sessions.ts';
 import { createConstituentDirectory, ConstituentError } from '../constituents/directory.ts';
 import type { Database, JourneyVersion } from '../db/client.ts';
 import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf } from '../journeys/authoring.ts';
@@ -32,10 +33,14 @@ export interface WebAppDependencies {
   lifecycle: JourneyLifecycle;
   tasks: TaskService;
   keys: ApiKeyStore;
+  sessions: WebSessionStore;
+  /** Cookies marked Secure: set when people reach Steward over https. */
   secureCookies: boolean;
 }
 
 const FLASH_COOKIE = 'steward_flash';
+/** Earlier versions kept the API key itself in this cookie; signing in or out clears it. */
+const KEY_COOKIE_OF_OLD = 'steward_key';
 const staticFiles = {
   'app.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./static/app.css', import.meta.url), 'utf8') },
   'app.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./static/app.js', import.meta.url), 'utf8') },
@@ -57,7 +62,7 @@ function readFlash(text: string): PageFrame['flash'] {
 }
 
 export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies): void {
-  const { db, lifecycle, tasks, keys } = deps;
+  const { db, lifecycle, tasks, keys, sessions } = deps;
   const app = server.withTypeProvider<ZodTypeProvider>();
   const analytics = createAnalytics(db);
   const directory = createConstituentDirectory(db);
@@ -89,7 +94,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     );
   }
 
-  // Signing in: the key becomes an HTTP-only, same-site cookie; nothing else is kept.
+  // Signing in: the key starts a session, whose id becomes an HTTP-only, same-site cookie; the key is not kept.
   app.get('/app/sign-in', { config: { scope: 'public' }, schema: { querystring: z.looseObject({ next: z.string().optional(), failed: z.string().optional() }) } }, async (request, reply) =>
     render(request, reply, {
       title: 'Sign in',
@@ -111,10 +116,18 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     async (request, reply) => {
       const principal = request.body.key ? await keys.authenticate(request.body.key) : undefined;
       if (!principal) return reply.redirect(`/app/sign-in?failed=1&next=${encodeURIComponent(safeNext(request.body.next))}`, 303);
-      return reply.setCookie(SESSION_COOKIE, request.body.key, { ...cookieOptions, maxAge: 12 * 3600 }).redirect(safeNext(request.body.next, landing(principal)), 303);
+      const { token } = await sessions.start(principal.keyId);
+      return reply
+        .clearCookie(KEY_COOKIE_OF_OLD, { path: '/' })
+        .setCookie(SESSION_COOKIE, token, { ...cookieOptions, maxAge: Math.floor(sessions.lifetimes.absoluteMs / 1_000) })
+        .redirect(safeNext(request.body.next, landing(principal)), 303);
     },
   );
-  app.post('/app/sign-out', { config: { scope: 'public', page: true } }, async (_request, reply) => reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/app/sign-in', 303));
+  app.post('/app/sign-out', { config: { scope: 'public', page: true } }, async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await sessions.end(token);
+    return reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(KEY_COOKIE_OF_OLD, { path: '/' }).redirect('/app/sign-in', 303);
+  });
 
   app.get('/app', pageConfig(['read', 'staff']), async (request, reply) => reply.redirect(landing(request.principal!), 303));
 

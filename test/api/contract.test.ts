@@ -206,15 +206,16 @@ describe('authentication and scopes, on every endpoint', () => {
         payload: new URLSearchParams({ key, next: '/app/keys' }).toString(),
       });
     for (const url of ['/app/sign-in', '/app/sign-out']) {
-      for (const origin of ['https://evil.example', undefined]) {
+      // The same host over another scheme is another origin.
+      for (const origin of ['https://evil.example', 'https://steward.example', undefined]) {
         const refused = await form(url, origin);
         expect(refused.statusCode, `${url} from ${origin}`).toBe(403);
         expect(refused.headers['set-cookie'], `${url} from ${origin}`).toBeUndefined();
       }
     }
-    const signedIn = await form('/app/sign-in', 'https://steward.example');
+    const signedIn = await form('/app/sign-in', 'http://steward.example');
     expect(signedIn.statusCode).toBe(303);
-    expect(String(signedIn.headers['set-cookie'])).toContain('steward_key=');
+    expect(String(signedIn.headers['set-cookie'])).toContain('steward_session=');
   });
 });
 

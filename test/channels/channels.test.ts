@@ -15,7 +15,7 @@ import { parseSendWindow } from '../../src/delivery/window.ts';
 import type { Database } from '../../src/db/client.ts';
 import { JourneyDefinition, type JourneyDefinitionInput } from '../../src/journeys/definition.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
-import { FROM, startChannelStack, type ChannelStack } from '../support/channel-stack.ts';
+import { BOUNCE_TOKEN, FROM, startChannelStack, type ChannelStack } from '../support/channel-stack.ts';
 import type { TestRuntime } from '../support/runtime.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import type { TwilioDouble } from '../support/twilio-double.ts';
@@ -220,14 +220,12 @@ describe('email', () => {
         const message = await db.message.findFirst({ where: { enrollmentId: enrollment.id, status: 'sent' } });
         return message ?? undefined;
       }, 'the email to be sent');
-      const bad = await call({ method: 'POST', url: '/webhooks/email/feedback', payload: { type: 'bounce', recipient: 'not-an-address' } });
+      // The mail provider proves itself with the webhook's token, not an API key.
+      const feedback = (payload: unknown) => call({ method: 'POST', url: '/webhooks/email/feedback', headers: { authorization: `Bearer ${BOUNCE_TOKEN}` }, payload: payload as object });
+      const bad = await feedback({ type: 'bounce', recipient: 'not-an-address' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ error: { issues: [{ path: 'recipient' }] } });
-      const response = await call({
-        method: 'POST',
-        url: '/webhooks/email/feedback',
-        payload: { type: 'bounce', bounceType: 'hard', recipient: email.toUpperCase(), messageId: stored.id, detail: '550 5.1.1 user unknown' },
-      });
+      const response = await feedback({ type: 'bounce', bounceType: 'hard', recipient: email.toUpperCase(), messageId: stored.id, detail: '550 5.1.1 user unknown' });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ results: [{ suppressed: true, constituents: 1, enrollments: 1 }] });
       return handle.result();

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createPrismaClient } from '../../src/db/client.ts';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { applyMigrations } from '../../src/db/migrate.ts';
+import { openToOthers } from '../support/private-files.ts';
 
 let dataDir: string | undefined;
 afterAll(() => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined));
@@ -22,6 +23,8 @@ describe('startEmbeddedPostgres', () => {
     await expect(startEmbeddedPostgres({ dataDir })).rejects.toThrow(/in use by process/);
     await db.$disconnect();
     await first.stop();
+    // The database's files are its owner's alone, whatever the umask of the process that started it.
+    expect(await openToOthers(dataDir)).toEqual([]);
 
     const second = await startEmbeddedPostgres({ dataDir });
     expect(await applyMigrations(second.url)).toEqual({ applied: [] });

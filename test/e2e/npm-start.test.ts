@@ -5,12 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openToOthers } from '../support/private-files.ts';
 import { eventually } from '../support/wait.ts';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -122,12 +123,25 @@ const firstGift = {
 describe('npm start', () => {
   it('thanks a donation posted over HTTP, stops cleanly, and keeps every journey across a restart', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'steward-e2e-'));
+    // A data directory someone left open to others: Steward closes it before writing.
+    await chmod(dataDir, 0o755);
 
     const first = await npmStart();
     expect((await fetch(`${first.apiUrl}/health`)).status).toBe(200);
     // The first start made an admin key, readable by its owner only, and said where it is.
     expect((await stat(path.join(dataDir, 'api-key'))).mode & 0o777).toBe(0o600);
     expect(first.output.join('\n')).toMatch(/API key\s+.*api-key\s+\(first admin key, made now\)/);
+    // The bounce webhook is closed by default: it wants the token made now, whose file start-up names.
+    expect(first.output.join('\n')).toMatch(/Bounce token\s+.*bounce-webhook-token\s+\(bearer token for POST \/webhooks\/email\/feedback\)/);
+    const bounce = (headers: Record<string, string>) =>
+      fetch(`${first.apiUrl}/webhooks/email/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ type: 'bounce', bounceType: 'hard', recipient: 'someone-else@example.org' }),
+      });
+    expect((await bounce({})).status).toBe(401);
+    const bounceToken = (await readFile(path.join(dataDir, 'bounce-webhook-token'), 'utf8')).trim();
+    expect((await bounce({ authorization: `Bearer ${bounceToken}` })).status).toBe(200);
     expect((await fetch(`${first.apiUrl}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(firstGift) })).status).toBe(401);
     const posted = await postEvent(first.apiUrl, firstGift);
     expect(posted.status).toBe(202);
@@ -142,6 +156,8 @@ describe('npm start', () => {
     }, 'the thank-you .eml in the outbox');
     expect(thankYou!.subject).toBe('Thank you for your gift, Ada');
     expect(thankYou!.text).toContain('$25.00');
+    // Mail, database, Temporal's file and secrets: nothing in the data directory is anyone else's to read.
+    expect(await openToOthers(dataDir)).toEqual([]);
     expect((await postEvent(first.apiUrl, firstGift)).body).toMatchObject({ duplicate: true });
 
     await stop(first.child);

@@ -1,5 +1,5 @@
 /** The local outbox: a real SMTP server that files each message as an .eml. */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -34,6 +34,9 @@ describe('startOutboxCapture', () => {
     ]);
     expect(parsed[0]!.text?.trim()).toBe('One');
     expect(parsed[1]!.html).toContain('<p>Two</p>');
+    // Messages carry names, addresses and unsubscribe links: the owner's alone, whatever the umask.
+    expect((await stat(outbox)).mode & 0o777).toBe(0o700);
+    for (const file of files) expect((await stat(path.join(outbox, file))).mode & 0o777, file).toBe(0o600);
   });
 });
 

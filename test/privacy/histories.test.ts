@@ -12,7 +12,7 @@ import type { Database } from '../../src/db/client.ts';
 import { JourneyDefinition, type JourneyDefinitionInput } from '../../src/journeys/definition.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { routed } from '../support/api.ts';
-import { FROM, startChannelStack, type ChannelStack } from '../support/channel-stack.ts';
+import { BOUNCE_TOKEN, FROM, startChannelStack, type ChannelStack } from '../support/channel-stack.ts';
 import { eventually } from '../support/wait.ts';
 
 const ada = {
@@ -118,7 +118,7 @@ it('keeps every personal value out of every workflow history, whatever path reac
 
     // A hard bounce ends Bartholomew's journey.
     const bartMessage = await eventually(async () => (await db.message.findFirst({ where: { enrollmentId: bartGift!.enrollmentId, status: 'sent' } })) ?? undefined, 'the email to Bartholomew');
-    const bounce = await stack.call({ method: 'POST', url: '/webhooks/email/feedback', payload: { type: 'bounce', bounceType: 'hard', recipient: bart.email, messageId: bartMessage.id } });
+    const bounce = await stack.call({ method: 'POST', url: '/webhooks/email/feedback', headers: { authorization: `Bearer ${BOUNCE_TOKEN}` }, payload: { type: 'bounce', bounceType: 'hard', recipient: bart.email, messageId: bartMessage.id } });
     expect(bounce.json()).toEqual({ results: [{ suppressed: true, constituents: 1, enrollments: 1 }] });
     await ended(bartGift!.enrollmentId);
 

@@ -18,6 +18,19 @@ export function injectWithKey(api: FastifyInstance, key: string) {
 
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
+/** Signs in to the web app with a key, from the app's own page, and returns the session as a Cookie header. */
+export async function signedInCookie(api: FastifyInstance, key: string, host = 'steward.example'): Promise<string> {
+  const response = await api.inject({
+    method: 'POST',
+    url: '/app/sign-in',
+    headers: { host, origin: `http://${host}`, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ key }).toString(),
+  });
+  const session = response.cookies.find((cookie) => cookie.name === 'steward_session');
+  if (response.statusCode !== 303 || !session) throw new Error(`sign-in failed: ${response.statusCode} ${response.body}`);
+  return `${session.name}=${session.value}`;
+}
+
 export interface RoutedEnrollment {
   enrollmentId: string;
   journeyId: string;

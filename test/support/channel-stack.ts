@@ -18,6 +18,8 @@ export const ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
 export const AUTH_TOKEN = 'twilio-auth-token-for-tests';
 export const FROM = '+15005550006';
 export const SECRET = 'a-signing-secret-of-at-least-thirty-two-characters';
+/** The mail provider proves itself to the bounce and complaint webhook with this, not an API key. */
+export const BOUNCE_TOKEN = 'a-bounce-webhook-token-for-tests';
 const ORG = { name: 'Hope Shelter', address: '12 Harbour Road, Portland', website: 'https://hope.example' };
 
 export interface ChannelStack {
@@ -52,6 +54,7 @@ export async function startChannelStack(): Promise<ChannelStack> {
       },
       orgName: ORG.name,
       twilioAuthToken: AUTH_TOKEN,
+      bounceWebhookToken: BOUNCE_TOKEN,
     },
   });
   const call = injectWithKey(api, await makeKey(services.keys));

@@ -11,6 +11,7 @@ import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_COOKIE } from '../../src/api/auth.ts';
 import { buildApi } from '../../src/api/server.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
@@ -28,6 +29,8 @@ let worker: Worker;
 let working: Promise<void>;
 let browser: Browser;
 let adminKey: string;
+/** A web session the admin key started, for tests that are not about signing in. */
+let adminSession: string;
 let staffKey: string;
 
 beforeAll(async () => {
@@ -39,6 +42,7 @@ beforeAll(async () => {
   api = buildApi(services);
   baseUrl = (await api.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
   adminKey = await makeKey(services.keys, ['admin'], 'Grace (marketing)');
+  adminSession = (await services.sessions.start((await services.keys.authenticate(adminKey))!.keyId)).token;
   staffKey = await makeKey(services.keys, ['read', 'staff'], 'Maria (gift officer)');
 }, 180_000);
 
@@ -83,7 +87,7 @@ async function postEvent(body: unknown) {
 /** A signed-in admin's page, by cookie, for tests that are not about signing in. */
 async function adminPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
   const context = await browser.newContext({ viewport });
-  await context.addCookies([{ name: 'steward_key', value: adminKey, url: baseUrl }]);
+  await context.addCookies([{ name: SESSION_COOKIE, value: adminSession, url: baseUrl }]);
   return context.newPage();
 }
 
@@ -396,7 +400,7 @@ describe('the web app', () => {
 
   it('works on a phone-sized screen and with the keyboard alone', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    await context.addCookies([{ name: 'steward_key', value: adminKey, url: baseUrl }]);
+    await context.addCookies([{ name: SESSION_COOKIE, value: adminSession, url: baseUrl }]);
     const page = await context.newPage();
     await page.goto(`${baseUrl}/app/journeys/first-gift-thank-you`);
     // Nothing wider than the screen but the diagram and tables, which scroll in their own boxes.

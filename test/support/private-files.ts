@@ -1,0 +1,14 @@
+/** What under a directory someone other than its owner could read or enter. */
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Every entry under `dir` (itself included) with a group or other permission, as "mode relative/path". */
+export async function openToOthers(dir: string, relative = '.'): Promise<string[]> {
+  const entry = path.join(dir, relative);
+  const stats = await lstat(entry);
+  if (stats.isSymbolicLink()) return [];
+  const found = stats.mode & 0o077 ? [`${(stats.mode & 0o777).toString(8)} ${relative}`] : [];
+  if (!stats.isDirectory()) return found;
+  const children = await readdir(entry);
+  return [...found, ...(await Promise.all(children.map((child) => openToOthers(dir, path.join(relative, child))))).flat()];
+}
