@@ -77,6 +77,8 @@ export const InteractionEventInput = z.discriminatedUnion('type', [
       /** The value of what the donor received for it (a dinner, a gift): receipts state it and deduct it. */
       benefitValue: z.number().nonnegative().max(1_000_000_000).optional(),
       benefitDescription: z.string().trim().min(1).max(200).optional(),
+      /** UK: the donor has made a Gift Aid declaration covering this gift. */
+      giftAid: z.boolean().optional(),
     }).refine((data) => (data.benefitValue ?? 0) <= data.amount, { path: ['benefitValue'], message: 'cannot be more than the amount' }),
   }),
   z.object({

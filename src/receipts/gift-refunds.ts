@@ -13,9 +13,9 @@ export interface Refunded {
 }
 
 /** The gift's refunds as stored so far (in the caller's transaction, its own included). */
-export async function refundedOf(tx: Reader, gift: Pick<InteractionEvent, 'idempotencyKey' | 'constituentId'>): Promise<Refunded> {
+export async function refundedOf(tx: Reader, gift: Pick<InteractionEvent, 'idempotencyKey'>): Promise<Refunded> {
   const refunds = await tx.interactionEvent.findMany({
-    where: { type: 'refund', constituentId: gift.constituentId, data: { path: ['gift'], equals: gift.idempotencyKey } },
+    where: { type: 'refund', data: { path: ['gift'], equals: gift.idempotencyKey } },
     select: { data: true },
   });
   let amount = new Prisma.Decimal(0);
