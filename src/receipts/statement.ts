@@ -39,15 +39,16 @@ export async function statementOf(db: Database, constituentId: string, year: num
   const gifts = await db.interactionEvent.findMany({
     where: { constituentId, type: 'donation', occurredAt: { gte: from, lt: to } },
     orderBy: { occurredAt: 'asc' },
-    include: { receipts: { where: { status: 'issued' }, select: { serial: true } } },
   });
+  const receipts = await db.giftReceipt.findMany({ where: { giftEventId: { in: gifts.map((gift) => gift.id) }, status: 'issued' }, select: { giftEventId: true, serial: true } });
+  const serialOf = new Map(receipts.map((receipt) => [receipt.giftEventId, receipt.serial]));
   const lines: StatementData['gifts'] = [];
   const totals = new Map<string, number>();
   for (const gift of gifts) {
     const kept = keptAmount(gift, await refundedOf(db, gift));
     if (kept.lte(0) || !gift.currency) continue;
     const day = DateTime.fromJSDate(gift.occurredAt, { zone: timeZone }).toISODate()!;
-    lines.push({ date: day, amount: kept.toFixed(2), currency: gift.currency, receipt: gift.receipts[0]?.serial ?? '' });
+    lines.push({ date: day, amount: kept.toFixed(2), currency: gift.currency, receipt: serialOf.get(gift.id) ?? '' });
     totals.set(gift.currency, (totals.get(gift.currency) ?? 0) + kept.toNumber());
   }
   if (lines.length === 0) return undefined;

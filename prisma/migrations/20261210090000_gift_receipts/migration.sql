@@ -42,6 +42,7 @@ CREATE UNIQUE INDEX "gift_receipt_source_event_id_key" ON "gift_receipt"("source
 CREATE INDEX "gift_receipt_gift_event_id_status_idx" ON "gift_receipt"("gift_event_id", "status");
 CREATE INDEX "gift_receipt_constituent_id_gift_date_idx" ON "gift_receipt"("constituent_id", "gift_date");
 
-ALTER TABLE "gift_receipt" ADD CONSTRAINT "gift_receipt_gift_event_id_fkey" FOREIGN KEY ("gift_event_id") REFERENCES "interaction_event"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+-- No foreign key to interaction_event, as none of Steward's tables has one: its bulk
+-- loads rebuild that table's keys, and events are never deleted.
 ALTER TABLE "gift_receipt" ADD CONSTRAINT "gift_receipt_constituent_id_fkey" FOREIGN KEY ("constituent_id") REFERENCES "constituent"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 ALTER TABLE "gift_receipt" ADD CONSTRAINT "gift_receipt_replaces_id_fkey" FOREIGN KEY ("replaces_id") REFERENCES "gift_receipt"("id") ON DELETE SET NULL ON UPDATE CASCADE;
