@@ -10,6 +10,7 @@ import { createMaintenance } from './maintenance.ts';
 import { createNotifyTaskQueue } from './notify-task-queue.ts';
 import { createRecordTransition } from './record-transition.ts';
 import { createCancelMessage, createSendMessage } from './send-message.ts';
+import { createSendYearEndStatements } from './year-end-statements.ts';
 import { unrestrictedMessaging, type MessagingSettings } from '../src/delivery/settings.ts';
 
 export interface ActivityDependencies {
@@ -27,10 +28,13 @@ export interface ActivityDependencies {
 }
 
 export function createActivities(deps: ActivityDependencies) {
+  const messaging = deps.messaging ?? unrestrictedMessaging();
+  const sendMessage = createSendMessage({ ...deps, messaging });
   return {
     ...createJourneyRecords(deps),
     ...createMaintenance(deps),
-    sendMessage: createSendMessage({ ...deps, messaging: deps.messaging ?? unrestrictedMessaging() }),
+    sendMessage,
+    sendYearEndStatements: createSendYearEndStatements({ db: deps.db, sendMessage, timeZone: messaging.receipts?.timeZone ?? messaging.defaultTimeZone }),
     cancelMessage: createCancelMessage(deps),
     notifyTaskQueue: createNotifyTaskQueue(deps),
     recordTransition: createRecordTransition(deps),

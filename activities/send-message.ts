@@ -42,6 +42,9 @@ import { messageClassOf, type TemplateClass } from '../src/journeys/message-clas
 import { sendEmailMessage } from '../src/mail/send.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
 import { isBadNumberCode, PermanentSmsError } from '../src/sms/twilio.ts';
+import { receiptForMessage } from '../src/receipts/message-data.ts';
+import { noReceipts } from '../src/receipts/settings.ts';
+import { statementOf } from '../src/receipts/statement.ts';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError } from '../src/templates/library.ts';
 import type { Channel } from '../src/templates/variables.ts';
 
@@ -56,6 +59,8 @@ export interface SendMessageInput {
   idempotencyKey: string;
   /** The workflow's clock when it asked (ISO): windows and caps are judged at the later of it and now. */
   at?: string | undefined;
+  /** For a template of kind `statement`: the year of giving it reports. */
+  statementYear?: number | undefined;
 }
 
 export type SendMessageResult =
@@ -113,6 +118,18 @@ export function createSendMessage(deps: SendMessageDependencies) {
     return created ?? db.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
   }
 
+  /** For a template of kind `receipt`: the gift's receipt (issued now if need be), or why there is none to send. */
+  function receiptToSend(input: SendMessageInput) {
+    if (input.channel !== 'email' || templateLibrary().email.get(input.template)?.kind !== 'receipt') return Promise.resolve(undefined);
+    return receiptForMessage(db, input.eventId, messaging.receipts ?? noReceipts, input.constituentId);
+  }
+
+  /** For a template of kind `statement`: the donor's year of giving; null when nothing given that year was kept. */
+  async function statementToSend(input: SendMessageInput) {
+    if (input.channel !== 'email' || templateLibrary().email.get(input.template)?.kind !== 'statement' || input.statementYear === undefined) return undefined;
+    return (await statementOf(db, input.constituentId, input.statementYear, messaging.receipts?.timeZone ?? messaging.defaultTimeZone)) ?? null;
+  }
+
   return (input: SendMessageInput): Promise<SendMessageResult> => withHeartbeat(() => sendMessage(input));
 
   async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
@@ -144,6 +161,15 @@ export function createSendMessage(deps: SendMessageDependencies) {
       if (count === 0) throw sendInProgress(message.id, await leaseRemainingMs(db, message.id));
     };
 
+    // A receipt is a record the organisation keeps whether or not the donor can be written to: issued before any check.
+    const receipt = await receiptToSend(input);
+    const statement = await statementToSend(input);
+    const nothingToSay = receipt && 'none' in receipt ? receipt.none : statement === null ? 'no gifts kept that year' : undefined;
+    if (nothingToSay) {
+      await finish('skipped', { error: nothingToSay, countedAt: null });
+      return { messageId: message.id, status: 'skipped', reason: nothingToSay };
+    }
+
     // 1. Consent, address, suppression: on every attempt.
     const blocker = await sendBlocker(db, input.constituentId, input.channel, address, { messageClass, transactionalConsent: messaging.transactionalConsent });
     if (blocker) {
@@ -161,6 +187,8 @@ export function createSendMessage(deps: SendMessageDependencies) {
     const unsubscribeUrl = `${messaging.publicUrl}/u/${linkToken}`;
     try {
       const data = await loadMessageData(db, {
+        receipt: receipt && 'receipt' in receipt ? receipt.receipt : undefined,
+        statement: statement ?? undefined,
         constituentId: input.constituentId,
         constituent,
         eventId: input.eventId,
@@ -225,6 +253,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
                 text: rendered.text!,
                 html: rendered.html!,
                 unsubscribeUrl,
+                attachments: receipt && 'pdf' in receipt && receipt.pdf ? [{ ...receipt.pdf, contentType: 'application/pdf' }] : undefined,
                 signal,
               })
             ).messageId

@@ -91,6 +91,17 @@ export const ConfigSchema = z.object({
   STEWARD_ORG_NAME: z.string().min(1).default('Steward'),
   STEWARD_ORG_ADDRESS: z.string().min(1).default('1 Example Street, Springfield'),
   STEWARD_ORG_WEBSITE: z.string().default(''),
+  /**
+   * Gift receipts: the rules they follow (`us` written acknowledgment, `ca` official
+   * donation receipt with a PDF, `uk` Gift Aid note; `none` issues none), the
+   * organisation's legal name and its tax id (US EIN, Canadian charity registration
+   * number such as 123456789RR0001, UK charity number).
+   */
+  STEWARD_RECEIPT_JURISDICTION: z.enum(['us', 'ca', 'uk', 'none']).default('none'),
+  STEWARD_ORG_LEGAL_NAME: optional(z.string().trim().min(1).max(200)),
+  STEWARD_ORG_TAX_ID: optional(z.string().trim().min(1).max(50)),
+  /** Who signs Canadian official receipts: the authorised individual's name and title. */
+  STEWARD_RECEIPT_SIGNATORY: optional(z.string().trim().min(1).max(200)),
   /** DKIM signing of outgoing mail: domain, selector and the private key (PEM text or a file path). */
   DKIM_DOMAIN: optional(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'must be a domain name')),
   DKIM_SELECTOR: optional(z.string().regex(/^[a-z0-9-]+$/i, 'must be a DNS label')),
@@ -173,6 +184,14 @@ export const ConfigSchema = z.object({
     .default('api,worker')
     .transform((value) => value.split(',').map((role) => role.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['api', 'worker'])).min(1)),
+}).superRefine((config, ctx) => {
+  // A receipt without the organisation's tax id is no receipt in any jurisdiction that asks for one.
+  if (config.STEWARD_RECEIPT_JURISDICTION !== 'none' && !config.STEWARD_ORG_TAX_ID) {
+    ctx.addIssue({ code: 'custom', path: ['STEWARD_ORG_TAX_ID'], message: `is required when STEWARD_RECEIPT_JURISDICTION is ${config.STEWARD_RECEIPT_JURISDICTION}` });
+  }
+  if (config.STEWARD_RECEIPT_JURISDICTION === 'ca' && config.STEWARD_ORG_TAX_ID && !/^\d{9}RR\d{4}$/.test(config.STEWARD_ORG_TAX_ID)) {
+    ctx.addIssue({ code: 'custom', path: ['STEWARD_ORG_TAX_ID'], message: 'must be a CRA charity registration number, e.g. 123456789RR0001' });
+  }
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { dataDir: string };

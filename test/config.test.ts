@@ -4,6 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 
 describe('loadConfig', () => {
+  it('reads the receipt settings, asking for the tax id a jurisdiction needs in the form it takes', () => {
+    expect(loadConfig({}).STEWARD_RECEIPT_JURISDICTION).toBe('none');
+    expect(loadConfig({ STEWARD_RECEIPT_JURISDICTION: 'ca', STEWARD_ORG_TAX_ID: '123456789RR0001' })).toMatchObject({ STEWARD_RECEIPT_JURISDICTION: 'ca', STEWARD_ORG_TAX_ID: '123456789RR0001' });
+    expect(() => loadConfig({ STEWARD_RECEIPT_JURISDICTION: 'us' })).toThrow(/STEWARD_ORG_TAX_ID: is required when STEWARD_RECEIPT_JURISDICTION is us/);
+    expect(() => loadConfig({ STEWARD_RECEIPT_JURISDICTION: 'ca', STEWARD_ORG_TAX_ID: '12-3456789' })).toThrow(/STEWARD_ORG_TAX_ID: must be a CRA charity registration number/);
+    expect(() => loadConfig({ STEWARD_RECEIPT_JURISDICTION: 'fr' })).toThrow(/STEWARD_RECEIPT_JURISDICTION/);
+  });
+
   it('falls back to the embedded single-machine mode when nothing is set', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({

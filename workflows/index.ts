@@ -1,3 +1,3 @@
 /** Entry point of the workflow bundle: every workflow the worker registers. */
 export { enrollmentWorkflow } from './enrollment.ts';
-export { dropOffScanWorkflow, taskEscalationWorkflow } from './maintenance.ts';
+export { dropOffScanWorkflow, taskEscalationWorkflow, yearEndStatementWorkflow } from './maintenance.ts';

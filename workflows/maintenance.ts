@@ -12,6 +12,13 @@ const { detectDropOffs, escalateOverdueTasks, notifyTaskQueue } = proxyActivitie
   retry: { initialInterval: '10 seconds', maximumInterval: '5 minutes' },
 });
 
+/** A statement run mails every donor of a year: long, so it heartbeats and a retry resumes where the last attempt got to. */
+const { sendYearEndStatements } = proxyActivities<JourneyActivities>({
+  startToCloseTimeout: '12 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '10 seconds', maximumInterval: '5 minutes' },
+});
+
 export async function dropOffScanWorkflow(input: { kind: DropOffKind; settings: DropOffSettings }): Promise<{ stored: number; routed: number }> {
   return detectDropOffs({ kind: input.kind, asOf: new Date(Date.now()).toISOString(), settings: input.settings });
 }
@@ -20,4 +27,9 @@ export async function taskEscalationWorkflow(input: { fallbackQueue: string }): 
   const escalated = await escalateOverdueTasks({ asOf: new Date(Date.now()).toISOString(), fallbackQueue: input.fallbackQueue });
   for (const taskId of escalated) await notifyTaskQueue({ taskId, idempotencyKey: `escalate:${taskId}` });
   return escalated.length;
+}
+
+/** Each donor's gifts of last year in one message, run in January by the year-end schedule. */
+export async function yearEndStatementWorkflow(input: { year?: number } = {}): Promise<{ donors: number; sent: number }> {
+  return sendYearEndStatements({ year: input.year ?? new Date(Date.now()).getUTCFullYear() - 1 });
 }

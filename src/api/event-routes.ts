@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import type { RoutingPump } from '../events/routing-pump.ts';
 import { InteractionEventInput } from '../events/schema.ts';
+import { GiftReferenceError } from '../events/refunds.ts';
 import { IdempotencyConflictError, storeEvents, type EventConsent, type StoredEvent, type StoreOptions } from '../events/store.ts';
 import { errorBody } from './errors.ts';
 import { before, decodeCursor, PageQuery, pageOf } from './pagination.ts';
@@ -39,7 +40,7 @@ export interface AcceptedEvent {
 
 const EventListQuery = z.strictObject({
   constituentId: z.string().min(1).optional(),
-  type: z.enum(['donation', 'registration', 'drop-off', 'custom']).optional(),
+  type: z.enum(['donation', 'registration', 'drop-off', 'custom', 'refund']).optional(),
   ...PageQuery,
 });
 
@@ -85,6 +86,7 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
         if (error instanceof IdempotencyConflictError) {
           return reply.status(409).send(errorBody(error.message, [{ path: 'id', message: 'already used for a different event' }]));
         }
+        if (error instanceof GiftReferenceError) return reply.status(400).send(errorBody('Invalid event', error.issues.map(({ path, message }) => ({ path, message }))));
         throw error;
       }
     },
@@ -180,6 +182,9 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
         // Every reused id is named; the batch wrote nothing.
         if (error instanceof IdempotencyConflictError) {
           return reply.status(409).send(errorBody(error.message, error.indices.map((index) => ({ path: `events.${index}.id`, message: 'already used for a different event' }))));
+        }
+        if (error instanceof GiftReferenceError) {
+          return reply.status(400).send(errorBody('Invalid event', error.issues.map(({ index, path, message }) => ({ path: `events.${index}.${path}`, message }))));
         }
         throw error;
       }

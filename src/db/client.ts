@@ -12,6 +12,7 @@ export type {
   Constituent,
   ConstituentConsent,
   Enrollment,
+  GiftReceipt,
   EnrollmentTransition,
   InteractionEvent,
   Journey,

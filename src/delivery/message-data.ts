@@ -19,6 +19,8 @@ export async function loadMessageData(
     journey: { id: string; name: string };
     settings: Pick<MessagingSettings, 'org' | 'defaultTimeZone'>;
     links?: { unsubscribe: string; preferences: string } | undefined;
+    receipt?: MessageData['receipt'];
+    statement?: MessageData['statement'];
   },
 ): Promise<MessageData> {
   const constituent = request.constituent ?? (await db.constituent.findUniqueOrThrow({ where: { id: request.constituentId } }));
@@ -48,6 +50,8 @@ export async function loadMessageData(
     journey: request.journey,
     org: request.settings.org,
     links: request.links,
+    receipt: request.receipt,
+    statement: request.statement,
   };
 }
 

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import { parseCap, type FrequencyCap } from './caps.ts';
 import { parseSendWindow, type SendWindow } from './window.ts';
 import { createTwilioSender, type SmsSender } from '../sms/twilio.ts';
+import { receiptSettings, type ReceiptSettings } from '../receipts/settings.ts';
 
 export interface MessagingSettings {
   /** Base of the links in messages (unsubscribe) and of Twilio's callbacks. */
@@ -26,6 +27,8 @@ export interface MessagingSettings {
   transactionalConsent: 'not-required' | 'required';
   /** Where SMS goes; without one SMS steps are recorded as not sent. */
   sms?: SmsSender | undefined;
+  /** How gifts are receipted; without it receipt templates are skipped. */
+  receipts?: ReceiptSettings | undefined;
 }
 
 /** Settings with no window and no caps: every consented message goes out at once. */
@@ -79,5 +82,6 @@ export function messagingSettings(config: Config, signingSecret: string, publicU
     whenCapped: config.STEWARD_CAP_POLICY,
     transactionalConsent: config.STEWARD_TRANSACTIONAL_CONSENT,
     sms: twilio,
+    receipts: receiptSettings(config),
   };
 }

@@ -321,6 +321,7 @@ const signalType: Record<InteractionEvent['type'], InteractionType> = {
   registration: 'registration',
   drop_off: 'drop-off',
   custom: 'custom',
+  refund: 'refund',
 };
 
 /** The event as a journey sees it: ids and non-personal facts only. */

@@ -75,7 +75,12 @@ export const InteractionEventInput = z.discriminatedUnion('type', [
       fund: z.string().min(1).max(200).optional(),
       /** Part of a recurring (monthly) gift. */
       recurring: z.boolean().optional(),
-    }),
+      /** The value of what the donor received for it (a dinner, a gift): receipts state it and deduct it. */
+      benefitValue: z.number().nonnegative().max(1_000_000_000).optional(),
+      benefitDescription: z.string().trim().min(1).max(200).optional(),
+      /** UK: the donor has made a Gift Aid declaration covering this gift. */
+      giftAid: z.boolean().optional(),
+    }).refine((data) => (data.benefitValue ?? 0) <= data.amount, { path: ['benefitValue'], message: 'cannot be more than the amount' }),
   }),
   z.object({
     ...base,
@@ -96,6 +101,23 @@ export const InteractionEventInput = z.discriminatedUnion('type', [
     ...base,
     type: z.literal('custom'),
     data: z.looseObject({ name: z.string().min(1).max(100), value: z.string().max(200).optional() }),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('refund'),
+    data: z
+      .looseObject({
+        /** The gift taken back: the `id` its donation event was sent with. */
+        gift: z.string().trim().min(1).max(200),
+        /** `refund`: money returned; `void`: the gift should never have counted (a bounced cheque, an entry in error). */
+        kind: z.enum(['refund', 'void']).optional(),
+        /** How much was refunded; without it, the whole gift. */
+        amount: Money.amount.optional(),
+        currency: Money.currency.optional(),
+        reason: z.string().trim().min(1).max(500).optional(),
+      })
+      .refine((data) => data.kind !== 'void' || data.amount === undefined, { path: ['amount'], message: 'a void takes back the whole gift: leave amount out' })
+      .refine((data) => (data.amount === undefined) === (data.currency === undefined), { path: ['currency'], message: 'is required with amount, and only with it' }),
   }),
 ]);
 

@@ -2,6 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Database, InteractionEvent, Prisma } from '../db/client.ts';
 import { consentReport, recordConsentChanges, type ConsentInput, type ConsentReport } from '../consent/consent.ts';
+import { applyStoredRefunds, checkRefunds } from './refunds.ts';
 import type { InteractionEventInput } from './schema.ts';
 
 /** Event ids sent again with different content: accepting them would lose the new content silently. */
@@ -46,6 +47,7 @@ const dbInteractionType = {
   registration: 'registration',
   'drop-off': 'drop_off',
   custom: 'custom',
+  refund: 'refund',
 } as const;
 
 /**
@@ -108,6 +110,7 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[],
   const freshInputs = new Set(fresh.map(({ input }) => input));
   const consentOf = new Map<InteractionEventInput, EventConsent[]>();
 
+  await checkRefunds(db, inputs);
   if (fresh.length > 0) {
     const created = await db.$transaction(async (tx) => {
       const constituentIds = await upsertConstituents(tx, fresh.map(({ input }) => input.constituent));
@@ -115,7 +118,7 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[],
       const rows = fresh.map(({ input, hash }) => ({ input, hash, constituentId: constituentIds.get(input.constituent.email)!, occurredAt: input.occurredAt ? new Date(input.occurredAt) : receivedAt }));
       const consents = await recordConsents(tx, rows);
       rows.forEach(({ input }, index) => consentOf.set(input, consents[index]!));
-      return tx.interactionEvent.createManyAndReturn({
+      const events = await tx.interactionEvent.createManyAndReturn({
         data: rows.map(({ input, hash, constituentId, occurredAt }) => ({
           idempotencyKey: input.id,
           payloadHash: hash,
@@ -128,6 +131,8 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[],
           ...(options.history ? { historical: true, routedAt: receivedAt } : {}),
         })),
       });
+      await applyStoredRefunds(tx, events);
+      return events;
     }, STORE_TRANSACTION);
     for (const event of created) stored.set(event.idempotencyKey, event);
   }

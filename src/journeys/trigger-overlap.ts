@@ -5,6 +5,7 @@
  * the author can put them in one trigger group (`trigger.group`) or narrow one.
  */
 import { holds } from './conditions.ts';
+import { templateLibrary } from '../templates/library.ts';
 import type { Condition, JourneyDefinition } from './definition.ts';
 
 export interface TriggerOverlap {
@@ -34,11 +35,16 @@ export function triggerOverlap(journey: JourneyDefinition, other: JourneyDefinit
   };
 }
 
-/** Whether entering the journey sends an email or SMS straight away (in the initial state, or one it chooses at once). */
+/**
+ * Whether entering the journey sends an email or SMS straight away (in the initial
+ * state, or one it chooses at once). A receipt does not count: it is the record every
+ * gift is owed beside its thank-you, not a second acknowledgment.
+ */
 function messagesOnEntry(definition: JourneyDefinition): boolean {
   const initial = definition.states[definition.initial];
   const atOnce = [initial, ...[...(initial?.choose ?? []), ...(initial?.split ?? [])].map((branch) => definition.states[branch.to])];
-  return atOnce.some((state) => state?.entry?.some((action) => action.do === 'email' || action.do === 'sms'));
+  const isReceipt = (template: string) => templateLibrary().email.get(template)?.kind === 'receipt';
+  return atOnce.some((state) => state?.entry?.some((action) => (action.do === 'email' && !isReceipt(action.template)) || action.do === 'sms'));
 }
 
 /** The conditions about the event itself; those on the constituent are assumed able to hold. */

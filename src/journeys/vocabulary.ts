@@ -11,7 +11,7 @@
 export type FieldType = 'number' | 'string' | 'boolean' | 'datetime';
 
 /** Interactions a constituent's events arrive as (mirrors the database enum). */
-export const interactionTypes = ['donation', 'registration', 'drop-off', 'custom'] as const;
+export const interactionTypes = ['donation', 'registration', 'drop-off', 'custom', 'refund'] as const;
 export type InteractionType = (typeof interactionTypes)[number];
 
 /**
@@ -31,6 +31,8 @@ export const eventFields: Record<JourneyEventType, Record<string, FieldType>> = 
   registration: { program: 'string', startsAt: 'datetime' },
   'drop-off': { kind: 'string', days: 'number', program: 'string' },
   custom: { name: 'string', value: 'string' },
+  /** gift: the id the refunded donation was sent with; kind: refund or void; no amount: the whole gift. */
+  refund: { gift: 'string', kind: 'string', amount: 'number', currency: 'string' },
   'task-completed': { queue: 'string', outcome: 'string' },
   /** code: mailbox-unknown, invalid-number, refused, template. */
   'delivery-failed': { channel: 'string', template: 'string', code: 'string' },

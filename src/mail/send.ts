@@ -25,6 +25,8 @@ interface Email {
 export interface ConstituentEmail extends Email {
   html: string;
   unsubscribeUrl: string;
+  /** Documents sent with it: a receipt's PDF. */
+  attachments?: { filename: string; content: Buffer; contentType: string }[] | undefined;
 }
 
 /** `<record id@sender's domain>`: unique per record, stable across retries. */
@@ -44,7 +46,7 @@ export function sendStaffEmail(mailer: MailTransport, email: Email): Promise<{ m
   return sendRecorded(mailer, email, {});
 }
 
-async function sendRecorded(mailer: MailTransport, email: Email & { html?: string }, headers: Record<string, string>): Promise<{ messageId: string }> {
+async function sendRecorded(mailer: MailTransport, email: Email & Partial<Pick<ConstituentEmail, 'html' | 'attachments'>>, headers: Record<string, string>): Promise<{ messageId: string }> {
   const messageId = messageIdHeader(email.messageId, email.from);
   await mailer.sendMail({
     from: email.from,
@@ -52,6 +54,7 @@ async function sendRecorded(mailer: MailTransport, email: Email & { html?: strin
     subject: email.subject,
     text: email.text,
     ...(email.html === undefined ? {} : { html: email.html }),
+    ...(email.attachments?.length ? { attachments: email.attachments } : {}),
     messageId,
     headers: { ...headers, 'X-Steward-Message-Id': email.messageId },
     ...(email.signal ? { signal: email.signal } : {}),

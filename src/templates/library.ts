@@ -19,6 +19,8 @@ import type { Liquid, Template } from 'liquidjs';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { MessageClass } from '../journeys/definition.ts';
 import type { InteractionType } from '../journeys/vocabulary.ts';
+import type { ReceiptData } from '../receipts/message-data.ts';
+import type { StatementData } from '../receipts/statement.ts';
 import { htmlEngine, textEngine } from './liquid.ts';
 import { countSegments, type SmsEncoding } from './sms.ts';
 import { unavailableVariable, type Channel } from './variables.ts';
@@ -44,6 +46,10 @@ export interface MessageData {
   journey: { id: string; name: string };
   org: { name: string; address: string; website: string };
   links?: { unsubscribe: string; preferences: string } | undefined;
+  /** The gift's receipt, for templates of kind `receipt`. */
+  receipt?: ReceiptData | undefined;
+  /** The donor's year of giving, for templates of kind `statement`. */
+  statement?: StatementData | undefined;
 }
 
 export interface RenderedEmail {
@@ -72,11 +78,17 @@ export interface EmailTemplate {
   file: string;
   /** `class:` in the file: how steps that send it are treated unless they say otherwise. */
   messageClass?: MessageClass | undefined;
+  /** `kind: receipt` in the file: sending it issues the gift's receipt and gives it to the template as `receipt`. */
+  kind?: TemplateKind | undefined;
   subject: Part;
   text: Part;
   html?: Part | undefined;
   variables: Segments[];
 }
+
+/** `receipt`: the gift's receipt as `receipt.*`; `statement`: the donor's year of giving as `statement.*`. */
+export const templateKinds = ['receipt', 'statement'] as const;
+export type TemplateKind = (typeof templateKinds)[number];
 
 export interface SmsTemplate {
   channel: 'sms';
@@ -136,8 +148,8 @@ export function loadTemplateLibrary(dir = TEMPLATES_DIR): TemplateLibrary {
     for (const pair of document.contents.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const keyLine = isScalar(pair.key) && pair.key.range ? counter.linePos(pair.key.range[0]).line : 1;
-      if (!['subject', 'text', 'html', 'class'].includes(key)) {
-        problems.push({ file, line: keyLine, message: `unknown field "${key}" (expected subject, text, html, class)` });
+      if (!['subject', 'text', 'html', 'class', 'kind'].includes(key)) {
+        problems.push({ file, line: keyLine, message: `unknown field "${key}" (expected subject, text, html, class, kind)` });
         continue;
       }
       if (!isScalar(pair.value) || typeof pair.value.value !== 'string') {
@@ -159,11 +171,15 @@ export function loadTemplateLibrary(dir = TEMPLATES_DIR): TemplateLibrary {
     const declaredClass = fields.get('class');
     const messageClass = declaredClass && MessageClass.safeParse(declaredClass.text.trim());
     if (declaredClass && !messageClass?.success) problems.push({ file, line: declaredClass.line, message: 'class must be transactional or marketing' });
+    const declaredKind = fields.get('kind');
+    const kind = templateKinds.find((known) => known === declaredKind?.text.trim());
+    if (declaredKind && !kind) problems.push({ file, line: declaredKind.line, message: `kind must be ${templateKinds.join(' or ')}` });
     const template: EmailTemplate = {
       channel: 'email',
       name,
       file,
       messageClass: messageClass?.success ? messageClass.data : undefined,
+      kind,
       subject: parse(textEngine, subject.text, file, subject.line),
       text: parse(textEngine, text.text, file, text.line),
       html: html ? parse(htmlEngine, html.text, file, html.line) : undefined,

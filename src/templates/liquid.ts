@@ -28,14 +28,21 @@ const dateStyles = {
   time: { timeStyle: 'short' },
 } as const satisfies Record<string, Intl.DateTimeFormatOptions>;
 
+/** Formats an amount in a currency as readers of `locale` write it; used by the `money` filter and receipts' PDFs. */
+export function moneyFormatter(locale: string, currency: unknown): (amount: unknown) => string {
+  const code = typeof currency === 'string' && /^[A-Z]{3}$/.test(currency) ? currency : 'USD';
+  const format = new Intl.NumberFormat(locale, { style: 'currency', currency: code });
+  return (amount) => {
+    const value = Number(amount);
+    return Number.isFinite(value) ? format.format(value) : '';
+  };
+}
+
 function createEngine(outputEscape: 'escape' | undefined): Liquid {
   const engine = new Liquid({ strictVariables: true, strictFilters: true, lenientIf: true, ownPropertyOnly: true, outputEscape });
   /** `{{ gift.amount | money: gift.currency }}`: £25.00 for en-GB, 25,00 € for fr-FR. */
   engine.registerFilter('money', function (this: FilterImpl, amount: unknown, currency: unknown) {
-    const value = Number(amount);
-    if (!Number.isFinite(value)) return '';
-    const code = typeof currency === 'string' && /^[A-Z]{3}$/.test(currency) ? currency : 'USD';
-    return new Intl.NumberFormat(localeOf(this), { style: 'currency', currency: code }).format(value);
+    return moneyFormatter(localeOf(this), currency)(amount);
   });
   /** `{{ registration.startsAt | localdate }}`: the moment in the constituent's own time zone and language. */
   engine.registerFilter('localdate', function (this: FilterImpl, value: unknown, style: unknown = 'full') {

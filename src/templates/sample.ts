@@ -23,6 +23,35 @@ export const defaultSample: MessageData = {
   journey: { id: 'sample-journey', name: 'Sample journey' },
   org: { name: 'Steward', address: '1 Example Street, Springfield', website: 'https://example.org' },
   links: { unsubscribe: 'https://example.org/u/sample-token', preferences: 'https://example.org/p/sample-token' },
+  receipt: {
+    serial: '2026-000042',
+    year: 2026,
+    jurisdiction: 'us',
+    status: 'issued',
+    amount: '50.00',
+    currency: 'USD',
+    benefitValue: '0.00',
+    benefitDescription: null,
+    eligibleAmount: '50.00',
+    replaces: '',
+    giftOn: '2026-11-20',
+    issuedOn: '2026-11-20',
+    legalName: 'Steward Example Society',
+    taxId: '12-3456789',
+    signatory: 'Sam Treasurer',
+    placeOfIssue: '1 Example Street, Springfield',
+    authorityUrl: 'https://www.irs.gov/charities-non-profits',
+    giftAid: false,
+    giftAidValue: '0.00',
+  },
+  statement: {
+    year: 2026,
+    gifts: [
+      { date: '2026-03-01', amount: '50.00', currency: 'USD', receipt: '2026-000007' },
+      { date: '2026-11-20', amount: '120.00', currency: 'USD', receipt: '2026-000042' },
+    ],
+    totals: [{ amount: '170.00', currency: 'USD' }],
+  },
 };
 
 /** A JSON object of overrides; anything else is refused with where it went wrong. */

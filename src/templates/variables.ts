@@ -8,6 +8,11 @@ import { eventFields, type InteractionType } from '../journeys/vocabulary.ts';
 
 export type Channel = 'email' | 'sms';
 
+const receiptFields = [
+  'serial', 'year', 'jurisdiction', 'status', 'amount', 'currency', 'benefitValue', 'benefitDescription', 'eligibleAmount', 'replaces',
+  'giftOn', 'issuedOn', 'legalName', 'taxId', 'signatory', 'placeOfIssue', 'authorityUrl', 'giftAid', 'giftAidValue',
+] as const;
+
 /** A variable's place in the data: a leaf, a group of named variables, or free-form (attributes). */
 type Shape = 'leaf' | 'any' | { readonly [name: string]: Shape };
 
@@ -46,6 +51,10 @@ function roots(trigger: InteractionType | undefined): Record<string, Root> {
     org: { shape: { name: 'leaf', address: 'leaf', website: 'leaf' }, channels: ['email', 'sms'] },
     /** Signed links, personal to the recipient; SMS opts out with STOP instead. */
     links: { shape: { unsubscribe: 'leaf', preferences: 'leaf' }, channels: ['email'] },
+    /** The gift's receipt (templates of kind `receipt`; see src/receipts/message-data.ts). */
+    receipt: { shape: Object.fromEntries(receiptFields.map((field) => [field, 'leaf'])), channels: ['email'] },
+    /** The donor's gifts of a year (templates of kind `statement`). */
+    statement: { shape: { year: 'leaf', gifts: 'any', totals: 'any' }, channels: ['email'] },
   };
 }
 

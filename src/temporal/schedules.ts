@@ -1,6 +1,6 @@
 /**
- * Steward's scheduled upkeep as Temporal Schedules: drop-off detection daily and
- * task escalation hourly. Created at start-up, and updated when their settings
+ * Steward's scheduled upkeep as Temporal Schedules: drop-off detection daily,
+ * task escalation hourly, and each January the year-end giving statements. Created at start-up, and updated when their settings
  * change, so any number of processes starting at once agree on one set.
  */
 import { ScheduleAlreadyRunning, type Client, type ScheduleOptions } from '@temporalio/client';
@@ -42,6 +42,19 @@ export function upkeepSchedules(settings: UpkeepSettings): ScheduleOptions[] {
         args: [{ fallbackQueue: settings.escalationQueue }],
       },
       policies: { catchupWindow: '1 hour' },
+    },
+    {
+      // 2 January, 14:00 UTC: every time zone's year has ended and late December gifts have arrived.
+      scheduleId: 'steward-year-end-statement',
+      spec: { cronExpressions: ['0 14 2 1 *'] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'yearEndStatementWorkflow',
+        workflowId: 'steward-year-end-statement',
+        taskQueue: settings.taskQueue,
+        args: [{}],
+      },
+      policies: { catchupWindow: '7 days' },
     },
   ];
 }

@@ -167,7 +167,7 @@ describe('steward journey schema', () => {
     const schema = JSON.parse(result.out);
     expect(schema.type).toBe('object');
     expect(schema.required).toEqual(expect.arrayContaining(['id', 'name', 'trigger', 'initial', 'states']));
-    expect(schema.properties.trigger.properties.event.enum).toEqual(['donation', 'registration', 'drop-off', 'custom']);
+    expect(schema.properties.trigger.properties.event.enum).toEqual(['donation', 'registration', 'drop-off', 'custom', 'refund']);
   });
 });
 

@@ -13,6 +13,7 @@ describe('loadJourneyCatalog', () => {
     expect(catalog.map(({ definition, publishOnStart }) => [definition.id, publishOnStart]).sort()).toEqual([
       ['event-registration', false],
       ['first-gift-thank-you', true],
+      ['gift-receipt', false],
       ['lapsed-donor-winback', false],
       ['major-gift-prospect', false],
       ['new-donor-welcome', false],

@@ -67,7 +67,7 @@ interface JourneyPlan {
   versionId: string;
   definition: JourneyDefinition;
   /** The interaction_type value, as stored. */
-  trigger: 'donation' | 'drop-off' | 'registration' | 'custom';
+  trigger: 'donation' | 'drop-off' | 'registration' | 'custom' | 'refund';
   route: string[];
   converts: string;
   channels: (string | null)[];

@@ -12,7 +12,10 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
 import type { Database } from '../../src/db/client.ts';
+import { unrestrictedMessaging } from '../../src/delivery/settings.ts';
 import { createEventRouter } from '../../src/events/router.ts';
+import type { InteractionEventInput } from '../../src/events/schema.ts';
+import { storeEvents } from '../../src/events/store.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createMailTransport } from '../../src/mail/transport.ts';
@@ -63,7 +66,7 @@ afterAll(async () => {
 describe('upkeep schedules', () => {
   it('are created once, and follow changed settings', async () => {
     const ids = await ensureUpkeepSchedules(client, settings);
-    expect(ids).toEqual(['steward-drop-off-lapsed', 'steward-drop-off-no-show', 'steward-drop-off-recurring-failed', 'steward-task-escalation']);
+    expect(ids).toEqual(['steward-drop-off-lapsed', 'steward-drop-off-no-show', 'steward-drop-off-recurring-failed', 'steward-task-escalation', 'steward-year-end-statement']);
     await ensureUpkeepSchedules(client, settings);
     const listed = [];
     for await (const schedule of client.schedule.list()) listed.push(schedule.scheduleId);
@@ -118,5 +121,53 @@ describe('upkeep schedules', () => {
       triggerEventId: dropOff!.id,
       journeyVersion: { journeyId: 'lapsed-donor-winback' },
     });
+  });
+
+  it('sends each donor of last year one giving statement from the January schedule, listing the gifts kept', async () => {
+    const lastYear = new Date().getUTCFullYear() - 1;
+    const email = `statement-${randomUUID()}@example.org`;
+    const gift = (id: string, day: string, amount: number): InteractionEventInput => ({ id, type: 'donation', occurredAt: `${day}T15:00:00Z`, constituent: { email, firstName: 'Ada' }, data: { amount, currency: 'USD' } });
+    const key = randomUUID();
+    await storeEvents(
+      db,
+      [
+        gift(`${key}-a`, `${lastYear}-03-01`, 50),
+        gift(`${key}-b`, `${lastYear}-11-20`, 120),
+        gift(`${key}-c`, `${lastYear}-12-01`, 30),
+        { id: `${key}-refund`, type: 'refund', constituent: { email }, data: { gift: `${key}-c` } },
+        gift(`${key}-d`, `${lastYear + 1}-01-01`, 999),
+      ],
+      { history: true },
+    );
+    const other = `other-${randomUUID()}@example.org`;
+    await storeEvents(db, [{ id: `${key}-other`, type: 'donation', occurredAt: `${lastYear}-06-01T15:00:00Z`, constituent: { email: other }, data: { amount: 10, currency: 'USD' } }], { history: true });
+
+    const workerConnection = await NativeConnection.connect({ address: server.address });
+    const mailer = createMailTransport(smtp.url);
+    const before = smtp.messages.length;
+    try {
+      const worker = await Worker.create({
+        connection: workerConnection,
+        taskQueue,
+        workflowBundle: await bundleWorkflows(),
+        activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>', messaging: unrestrictedMessaging({ defaultTimeZone: 'America/New_York' }) }),
+      });
+      await worker.runUntil(async () => {
+        await client.schedule.getHandle('steward-year-end-statement').trigger();
+        await eventually(async () => ((await db.message.count({ where: { template: 'year-end-statement', status: 'sent' } })) >= 2 ? true : undefined), 'the statements', 60_000);
+      });
+    } finally {
+      mailer.close();
+      await workerConnection.close();
+    }
+    const statements = (await smtp.waitForMessages(before + 2)).slice(before).filter((mail) => mail.subject?.includes('giving statement'));
+    const ada = statements.find((mail) => (mail.to as { text: string }).text === email)!;
+    expect(ada.subject).toBe(`Your ${lastYear} giving statement from Steward`);
+    expect(ada.text).toContain(`${lastYear}-03-01  $50.00`);
+    expect(ada.text).toContain(`${lastYear}-11-20  $120.00`);
+    expect(ada.text).toContain(`Total given in ${lastYear}: $170.00`);
+    expect(ada.text).not.toContain('$30.00');
+    expect(ada.text).not.toContain('$999.00');
+    expect(statements.filter((mail) => (mail.to as { text: string }).text === email)).toHaveLength(1);
   });
 });
