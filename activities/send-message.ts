@@ -150,7 +150,8 @@ export function createSendMessage(deps: SendMessageDependencies) {
         ? (constituent.email?.toLowerCase() ?? undefined)
         : toE164(constituent.phone, messaging.phoneCountry);
 
-    const messageClass = messageClassOf(definition?.success ? definition.data : undefined, input.channel, input.template, templateClass);
+    // Decided once, when the message is first recorded; a retry keeps it.
+    const messageClass = existing?.messageClass ?? messageClassOf(definition?.success ? definition.data : undefined, input.channel, input.template, templateClass);
     const message = existing ?? (await recordMessage(input, address, messageClass));
     // An outcome decided before the provider: written only while no attempt holds a claim on the message.
     const finish = async (status: Message['status'], data: Prisma.MessageUpdateManyMutationInput = {}) => {

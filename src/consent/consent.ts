@@ -98,7 +98,10 @@ async function lockConsentsInForce(db: Tx, inputs: readonly ConsentInput[]): Pro
   const rows = await db.$queryRaw<{ constituent_id: string; channel: Channel; status: ConsentStatus; authority: ConsentAuthority; source: string; recorded_at: Date }[]>`
     SELECT "constituent_id", "channel"::text AS "channel", "status"::text AS "status", "authority"::text AS "authority", "source", "recorded_at"
       FROM "constituent_consent"
-     WHERE ("constituent_id", "channel"::text) IN (SELECT * FROM unnest(${inputs.map((input) => input.constituentId)}::text[], ${inputs.map((input) => input.channel)}::text[]))
+     -- The wanted keys are cast to the column's type, not the column to text, so the unique index answers.
+     WHERE ("constituent_id", "channel") IN (
+             SELECT given.constituent_id, given.channel::"channel"
+               FROM unnest(${inputs.map((input) => input.constituentId)}::text[], ${inputs.map((input) => input.channel)}::text[]) AS given(constituent_id, channel))
      ORDER BY "constituent_id", "channel"
        FOR UPDATE`;
   return new Map(rows.map((row) => [`${row.constituent_id}:${row.channel}`, { status: row.status, authority: row.authority, source: row.source, at: row.recorded_at }]));
