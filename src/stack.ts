@@ -193,6 +193,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       const api = buildApi({
         ...services,
         rateLimit: config.STEWARD_RATE_LIMIT,
+        intakeConcurrency: config.DATABASE_URL ? 4 : 1,
         logLevel: config.STEWARD_LOG_LEVEL,
         trustProxy: config.STEWARD_TRUST_PROXY,
         publicUrl,
