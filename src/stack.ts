@@ -26,7 +26,8 @@ import { ensureUpkeepSchedules } from './temporal/schedules.ts';
 import { startWatching, type DropOffSettings } from './events/drop-offs.ts';
 import { createEventRouter } from './events/router.ts';
 import { taskQueueIds } from './tasks/queues.ts';
-import { bundleWorkflows, createJourneyWorker } from './worker.ts';
+import { bundleWorkflows } from './temporal/workflow-bundle.ts';
+import { createJourneyWorker } from './worker.ts';
 
 export interface RunningStack {
   apiUrl?: string;
