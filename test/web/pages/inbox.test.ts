@@ -20,6 +20,8 @@ function task(id: string, title: string, constituentName: string | null): InboxT
     claimedAt: null,
     completedAt: null,
     completedBy: null,
+    completedByKeyId: null,
+    notes: null,
     outcomeDeliveredAt: null,
     escalatedAt: null,
     overdue: false,
