@@ -122,13 +122,15 @@ export function setInitial(document: Document, name: string): void {
 /** Appends an action to what a state does on entry. */
 export function addAction(document: Document, stateName: string, action: BuilderAction): void {
   const state = stateMap(document, stateName);
-  let entry = state.get('entry', true);
-  if (!isSeq(entry)) {
+  const existing = state.get('entry', true);
+  let entry: YAMLSeq;
+  if (isSeq(existing)) entry = existing;
+  else {
     // What a state does on entry is read first: it goes before its ways out.
     entry = new YAMLSeq(document.schema);
     state.items.splice(state.has('description') ? 1 : 0, 0, document.createPair('entry', entry) as Pair);
   }
-  (entry as YAMLSeq).items.push(flowMap(document, withoutUndefined(action)));
+  entry.items.push(flowMap(document, withoutUndefined(action)));
 }
 
 /** Removes the n-th action a state does on entry (the list goes when it empties). */
