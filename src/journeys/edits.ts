@@ -7,7 +7,7 @@
 import { isMap, isScalar, isSeq, Lexer, parseDocument, YAMLMap, YAMLSeq, type Document, type Node, type Pair } from 'yaml';
 import type { Condition, Delay } from './definition.ts';
 import { RESERVED_STATES } from './definition.ts';
-import type { JourneyEventType } from './vocabulary.ts';
+import type { InteractionType, JourneyEventType } from './vocabulary.ts';
 
 /** An edit that cannot be made as asked (a state that exists, one that does not), with the field it is about. */
 export class JourneyEditError extends Error {
@@ -94,6 +94,8 @@ export function addState(document: Document, name: string): void {
   if ((Object.values(RESERVED_STATES) as string[]).includes(name)) throw new JourneyEditError('states', `"${name}" is kept for the journey's goal and exits; choose another name`);
   if (!isMap(document.get('states', true))) setTopLevel(document, 'states', blockMap(document));
   const states = statesMap(document);
+  // `states: {}` in a starter becomes a block once it has a state.
+  if (states.flow && states.items.length === 0) states.flow = false;
   if (states.has(name)) throw new JourneyEditError(`states.${name}`, `there is already a state "${name}"`);
   states.set(document.createNode(name), blockMap(document));
   if (!document.has('initial') || stateOrder(document).length === 1) setTopLevel(document, 'initial', name);
@@ -257,6 +259,26 @@ export function setExits(document: Document, exits: readonly string[]): void {
   list.flow = true;
   list.items = exits.map((exit) => document.createNode(exit));
   setTopLevel(document, 'exits', list);
+}
+
+/** Sets what the journey is called and what enrolls people in it; each field given is changed in place. */
+export function setJourneyInfo(document: Document, info: { id?: string | undefined; name?: string | undefined; description?: string | undefined; triggerEvent?: InteractionType | undefined }): void {
+  if (info.id !== undefined) {
+    if (!/^[a-z][a-z0-9-]*$/.test(info.id)) throw new JourneyEditError('id', `"${info.id}" is not a journey id: lower-case letters, digits and dashes, e.g. spring-appeal-thanks`);
+    setTopLevel(document, 'id', info.id);
+  }
+  if (info.name !== undefined) {
+    if (!info.name.trim()) throw new JourneyEditError('name', 'a journey needs a name');
+    setTopLevel(document, 'name', info.name.trim());
+  }
+  if (info.description !== undefined) {
+    if (info.description.trim()) setTopLevel(document, 'description', info.description.trim());
+    else document.delete('description');
+  }
+  if (info.triggerEvent !== undefined) {
+    if (!isMap(document.get('trigger', true))) setTopLevel(document, 'trigger', blockMap(document));
+    (document.get('trigger', true) as YAMLMap).set('event', info.triggerEvent);
+  }
 }
 
 /** Sets a state's note for people (`description`), or removes it when empty. */

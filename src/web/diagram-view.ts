@@ -15,7 +15,7 @@ export function diagramView(svg: string, id: string, label: string): Html {
       <button type="button" class="small secondary" data-zoom="actual" aria-controls="${id}">Actual size</button>
       <span class="muted small" data-zoom-level aria-live="polite"></span>
     </div>
-    <div class="diagram" id="${id}" data-testid="${id}" tabindex="0" role="region" aria-label="${label}">${trusted(svg)}</div>
     <p class="scroll-hint small muted" data-scroll-hint>Scroll sideways to see the whole diagram.</p>
+    <div class="diagram" id="${id}" data-testid="${id}" tabindex="0" role="region" aria-label="${label}">${trusted(svg)}</div>
   </div>`;
 }

@@ -21,6 +21,7 @@ import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts'
 import { TaskError, type TaskService } from '../tasks/service.ts';
 import { SESSION_COOKIE } from '../api/auth.ts';
 import { withOverdue } from '../api/task-routes.ts';
+import { registerJourneyBuilder } from './builder-routes.ts';
 import { html } from './html.ts';
 import { page, type PageFrame } from './layout.ts';
 import { constituentPage, constituentsList } from './pages/constituents.ts';
@@ -183,6 +184,8 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   const VersionQuery = { querystring: z.looseObject({ version: JourneyVersionText.optional() }) };
   const notFound = (request: FastifyRequest, reply: FastifyReply, what: string) =>
     reply.status(404).type('text/html; charset=utf-8').send(errorPage(404, what, request.principal));
+
+  registerJourneyBuilder(server, { authoring, render: (request, reply, frame, status) => render(request, reply, frame as Omit<PageFrame, 'principal' | 'flash'>, status), notFound, shownVersion });
 
   app.get('/app/journeys/new', pageConfig('admin'), async (request, reply) =>
     render(request, reply, { title: 'New journey', section: 'journeys', body: editorPage({ source: SAMPLE_JOURNEY, timeline: SAMPLE_TIMELINE }) }),

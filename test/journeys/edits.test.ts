@@ -14,6 +14,7 @@ import {
   setExits,
   setFinal,
   setGoal,
+  setJourneyInfo,
   stateOrder,
 } from '../../src/journeys/edits.ts';
 import { productCatalog } from '../../src/journeys/catalog.ts';
@@ -153,6 +154,14 @@ states:
     expect(() => disconnect(document, 'thanked', { kind: 'wait' })).toThrow(/no such way out/);
     expect(() => openJourneySource('id: [unclosed')).toThrow(/does not parse/);
     expect(journeyText(document)).toBe(before);
+  });
+
+  it('name a journey and its trigger in place, and fill a starter whose states are `{}`', () => {
+    const document = openJourneySource('# Built in the journey builder: this note stays.\nid: new-journey\nname: New journey\ntrigger:\n  event: donation # what enrolls people\nstates: {}\n');
+    setJourneyInfo(document, { id: 'spring-thanks', name: 'Spring thanks', triggerEvent: 'registration' });
+    addState(document, 'welcomed');
+    expect(journeyText(document)).toBe('# Built in the journey builder: this note stays.\nid: spring-thanks\nname: Spring thanks\ntrigger:\n  event: registration # what enrolls people\ninitial: welcomed\nstates:\n  welcomed: {}\n');
+    expect(() => setJourneyInfo(document, { id: 'Spring Thanks' })).toThrow(/not a journey id/);
   });
 
   it('make the first state of an empty journey its initial state', () => {

@@ -27,7 +27,7 @@ const money = (revenue: { currency: string; amount: string }[]) =>
 export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html {
   return html`<div class="page-head">
     <div><h1>Journeys</h1><p class="muted">Each journey follows constituents from a trigger to a goal. Numbers cover every version.</p></div>
-    ${allows(principal.scopes, 'admin') ? html`<a class="button" href="/app/journeys/new">New journey</a>` : ''}
+    ${allows(principal.scopes, 'admin') ? html`<div class="actions"><a class="button" href="/app/journeys/new/build">Build a journey</a> <a class="button secondary" href="/app/journeys/new">New journey in YAML</a></div>` : ''}
   </div>
   <div class="table-wrap"><table class="data">
     <caption class="visually-hidden">Journeys with their status and headline numbers</caption>
@@ -138,7 +138,7 @@ export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Htm
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/journeys">Journeys</a> › <span aria-current="page">${journey.name}</span></nav>
   <div class="page-head">
     <div><h1>${journey.name} ${badge(shown.status, statusTone[shown.status])}</h1><p class="muted">${journey.description}</p></div>
-    <div class="actions">${admin ? html`<a class="button" href="/app/journeys/${journey.id}/edit">Edit journey</a>` : ''}</div>
+    <div class="actions">${admin ? html`<a class="button" href="/app/journeys/${journey.id}/build">Open in builder</a> <a class="button secondary" href="/app/journeys/${journey.id}/edit">Edit journey</a>` : ''}</div>
   </div>
   <div class="live-bar" hidden data-live-controls="live">
     <span class="muted small" data-live-status>Numbers update every few seconds.</span>
