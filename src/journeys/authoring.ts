@@ -9,6 +9,7 @@ import type { Database, JourneyVersion, Prisma } from '../db/client.ts';
 import { productCatalog } from './catalog.ts';
 import { JourneyDefinition } from './definition.ts';
 import { statesInJourneyOrder } from './diagram.ts';
+import { journeyText } from './edits.ts';
 import { simulateJourney, TimelineError, type SimulationResult, type TimelineInput } from './simulate.ts';
 import { readJourneySource, type LocatedDiagnostic } from './source.ts';
 import { formatPath, type ValidationCatalog } from './validate.ts';
@@ -58,7 +59,7 @@ export function sourceOf(version: Pick<JourneyVersion, 'source' | 'definition'>)
     if (key !== 'version' && stored[key] !== undefined) ordered[key] = stored[key];
   }
   ordered.states = Object.fromEntries(statesInJourneyOrder(definition).map((name) => [name, (stored.states as Record<string, unknown>)[name]]));
-  return inFileStyle(new Document(ordered)).toString({ lineWidth: 0 });
+  return journeyText(inFileStyle(new Document(ordered)));
 }
 
 /** Longest one-line form a list item keeps; longer ones are written as blocks. */
