@@ -403,7 +403,7 @@ export async function journeyLayout(definition: JourneyDefinition, options: Diag
     x += box.width + RESERVED_GAP;
   }
   const all = [...boxes, ...reservedBoxes];
-  const right = Math.max(x - RESERVED_GAP, ...all.map((box) => box.x + box.width), ...laidEdges.map((edge) => edge.labelBox.x + edge.labelBox.width), MARGIN + 420);
+  const right = Math.max(x - RESERVED_GAP, ...all.map((box) => box.x + box.width), ...laidEdges.map((edge) => edge.labelBox.x + edge.labelBox.width), MARGIN + 520);
   const bottom = Math.max(...all.map((box) => box.y + box.height), ...laidEdges.map((edge) => edge.labelBox.y + edge.labelBox.height));
   return { width: Math.ceil(right + MARGIN), height: Math.ceil(bottom + 8 + 40), states: all, edges: laidEdges };
 }
