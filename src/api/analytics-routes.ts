@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { Instant } from '../instant.ts';
 import { createAnalytics } from '../analytics/metrics.ts';
 import type { Database } from '../db/client.ts';
-import { JourneyDefinition } from '../journeys/definition.ts';
 import { stateOrderOf } from '../journeys/authoring.ts';
 import { errorBody } from './errors.ts';
 
