@@ -171,5 +171,9 @@ describe('the journey diagram', () => {
     await expect.poll(() => hint.isVisible()).toBe(true);
     expect(await hint.textContent()).toBe('Scroll sideways to see every column.');
     await screenshot(page, 'journeys-phone-390');
+    // The builder's forms fit the phone too: one column, nothing wider than the screen but the diagram's own box.
+    await page.goto(`${baseUrl}/app/journeys/major-gift-prospect/build`);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0);
+    await screenshot(page, 'builder-phone-390');
   });
 });
