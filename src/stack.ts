@@ -167,6 +167,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         temporal,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         routingConcurrency: config.STEWARD_ROUTING_CONCURRENCY,
+        timeZone: config.STEWARD_TIMEZONE,
         sessionLifetimes: { idleMs: config.STEWARD_SESSION_IDLE_MINUTES * 60_000, absoluteMs: config.STEWARD_SESSION_LIFETIME_HOURS * 3_600_000 },
         log,
         channels: { signingSecret, org: messaging.org, phoneCountry: messaging.phoneCountry, log },
