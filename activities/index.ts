@@ -36,7 +36,7 @@ export function createActivities(deps: ActivityDependencies) {
     sendMessage,
     sendYearEndStatements: createSendYearEndStatements({ db: deps.db, sendMessage, timeZone: messaging.receipts?.timeZone ?? messaging.defaultTimeZone }),
     cancelMessage: createCancelMessage(deps),
-    notifyTaskQueue: createNotifyTaskQueue(deps),
+    notifyTaskQueue: createNotifyTaskQueue({ ...deps, publicUrl: messaging.publicUrl, timeZone: messaging.defaultTimeZone }),
     recordTransition: createRecordTransition(deps),
   };
 }

@@ -25,6 +25,8 @@ export interface ServiceOptions {
   log?: (line: string) => void;
   /** How long a web sign-in lasts, idle and at most; two and twelve hours unless given. */
   sessionLifetimes?: SessionLifetimes;
+  /** The organisation's time zone (STEWARD_TIMEZONE): task cards count "this year" and show times in it. */
+  timeZone?: string;
   /** How recipients' answers are read: link signatures, the organisation, phone numbers. */
   channels?: Omit<ChannelServiceOptions, 'db' | 'temporal'>;
 }
@@ -38,7 +40,7 @@ export function createServices(options: ServiceOptions) {
     temporal,
     router,
     routing: createRoutingPump({ router, log: options.log }),
-    tasks: createTaskService({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
+    tasks: createTaskService({ db, temporal, signalTimeoutMs: temporalTimeoutMs, timeZone: options.timeZone }),
     lifecycle: createJourneyLifecycle({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
     keys,
     sessions: createWebSessionStore(db, keys, options.sessionLifetimes),

@@ -26,7 +26,8 @@ import { ensureUpkeepSchedules } from './temporal/schedules.ts';
 import { startWatching, type DropOffSettings } from './events/drop-offs.ts';
 import { createEventRouter } from './events/router.ts';
 import { taskQueueIds } from './tasks/queues.ts';
-import { bundleWorkflows, createJourneyWorker } from './worker.ts';
+import { bundleWorkflows } from './temporal/workflow-bundle.ts';
+import { createJourneyWorker } from './worker.ts';
 
 export interface RunningStack {
   apiUrl?: string;
@@ -166,6 +167,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         temporal,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         routingConcurrency: config.STEWARD_ROUTING_CONCURRENCY,
+        timeZone: config.STEWARD_TIMEZONE,
         sessionLifetimes: { idleMs: config.STEWARD_SESSION_IDLE_MINUTES * 60_000, absoluteMs: config.STEWARD_SESSION_LIFETIME_HOURS * 3_600_000 },
         log,
         channels: { signingSecret, org: messaging.org, phoneCountry: messaging.phoneCountry, log },
@@ -193,6 +195,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       const api = buildApi({
         ...services,
         rateLimit: config.STEWARD_RATE_LIMIT,
+        intakeConcurrency: config.DATABASE_URL ? 4 : 1,
         logLevel: config.STEWARD_LOG_LEVEL,
         trustProxy: config.STEWARD_TRUST_PROXY,
         publicUrl,

@@ -1,14 +1,6 @@
 /** The Temporal worker that runs enrollment workflows and their activities. */
-import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.ts';
-
-const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-
-/** Bundles the workflow code once; Temporal runs it in its deterministic sandbox. */
-export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
-}
 
 export interface JourneyWorkerOptions {
   connection: NativeConnection;
@@ -44,13 +36,3 @@ export function createJourneyWorker(options: JourneyWorkerOptions): Promise<Work
     maxConcurrentWorkflowTaskExecutions: Math.min(options.tuning.maxConcurrentWorkflowTaskExecutions, options.tuning.maxCachedWorkflows),
   });
 }
-
-/** The bundler reports every module it packs at info level; only problems matter here. */
-const quietBundlerLogger = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (message: string, meta?: unknown) => console.warn(message, meta ?? ''),
-  error: (message: string, meta?: unknown) => console.error(message, meta ?? ''),
-};

@@ -1,7 +1,8 @@
 /** Constituents over HTTP: create, update, search, and one timeline of everything that happened. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { canViewConstituent } from '../auth/constituent-access.ts';
 import { createConstituentDirectory, ConstituentError, TimelineKinds } from '../constituents/directory.ts';
 import type { Database } from '../db/client.ts';
 import { ConstituentInput } from '../events/schema.ts';
@@ -23,6 +24,11 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
   const fail = (reply: { status(code: number): { send(body: unknown): unknown } }, error: unknown) => {
     if (error instanceof ConstituentError) return reply.status(error.status).send(errorBody(error.message, error.issues));
     throw error;
+  };
+  /** Staff keys read only the constituents their tasks concern (see canViewConstituent). */
+  const mayView = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (await canViewConstituent(deps.db, request.principal!, (request.params as { id: string }).id)) return;
+    return reply.status(403).send(errorBody(`This API key (${request.principal!.name}) may open only the constituents its tasks concern`));
   };
 
   app.post(
@@ -71,7 +77,11 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
 
   app.get(
     '/constituents/:id',
-    { config: { scope: 'read' }, schema: { tags, summary: 'One constituent, with consent and headline numbers', params: IdParams } },
+    {
+      config: { scope: ['read', 'staff'] },
+      schema: { tags, summary: 'One constituent, with consent and headline numbers', description: 'Staff keys may open only the constituents their tasks concern.', params: IdParams },
+      preHandler: mayView,
+    },
     async (request, reply) => {
       try {
         return await directory.find(request.params.id);
@@ -84,7 +94,8 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
   app.get(
     '/constituents/:id/timeline',
     {
-      config: { scope: 'read' },
+      config: { scope: ['read', 'staff'] },
+      preHandler: mayView,
       schema: {
         tags,
         summary: "One timeline of a constituent's events, journey steps, messages, tasks and consent, newest first",

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import type { RoutingPump } from '../events/routing-pump.ts';
 import { InteractionEventInput } from '../events/schema.ts';
+import { createGroupCommit } from '../events/group-commit.ts';
 import { GiftReferenceError } from '../events/refunds.ts';
 import { IdempotencyConflictError, storeEvents, type EventConsent, type StoredEvent, type StoreOptions } from '../events/store.ts';
 import { errorBody } from './errors.ts';
@@ -54,15 +55,17 @@ function routingOf(event: { routedAt: Date | null; historical: boolean }): Accep
   return event.historical ? 'history' : event.routedAt ? 'routed' : 'queued';
 }
 
-export function registerEventRoutes(server: FastifyInstance, deps: { db: Database; routing: RoutingPump }): void {
+export function registerEventRoutes(server: FastifyInstance, deps: { db: Database; routing: RoutingPump; intakeConcurrency?: number | undefined }): void {
   const { db, routing } = deps;
+  // Single events arriving together are stored together (see `group-commit.ts`).
+  const intake = createGroupCommit((inputs, options) => storeEvents(db, inputs, options), { maxInFlight: deps.intakeConcurrency ?? 1 });
   const app = server.withTypeProvider<ZodTypeProvider>();
   // Closing waits for the routing pass under way (the pump itself belongs to the process and may serve other apps).
   server.addHook('onClose', () => routing.idle());
 
   /** Stores all or nothing, then asks for routing; answers after the durable write, not after Temporal. */
   async function accept(inputs: InteractionEventInput[], options: StoreOptions = {}): Promise<AcceptedEvent[]> {
-    const stored = await storeEvents(db, inputs, options);
+    const stored = inputs.length === 1 && !options.history ? [await intake.store(inputs[0]!)] : await storeEvents(db, inputs, options);
     if (stored.some(({ event }) => event.routedAt === null)) routing.kick();
     return stored.map(accepted);
   }

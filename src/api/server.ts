@@ -29,6 +29,7 @@ import { registerDropOffRoutes } from './drop-off-routes.ts';
 import { answerClientError, answerFrameworkError, frameworkIssues, MAX_PARAM_LENGTH } from './framework-errors.ts';
 import { InputError, registerInputHygiene } from './input-hygiene.ts';
 import { registerEventRoutes } from './event-routes.ts';
+import { registerRequestPriority } from './request-priority.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerJourneyRoutes } from './journey-routes.ts';
 import { registerKeyRoutes } from './key-routes.ts';
@@ -66,6 +67,8 @@ export interface ApiDependencies {
    * count as the app's own, and when it is https the app's cookies are Secure.
    */
   publicUrl?: string;
+  /** Groups of single events stored at once (`events/group-commit.ts`): 1 on the embedded database's one connection. */
+  intakeConcurrency?: number;
   /** How much the API logs, one line per request; `silent` unless given. */
   logLevel?: LogLevel;
   /** Where log lines go; standard output unless given (tests read them here). */
@@ -92,6 +95,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
+  registerRequestPriority(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

@@ -1,8 +1,9 @@
-/** The staff task inbox over HTTP: list a queue, claim, complete with an outcome. */
+/** The staff task inbox over HTTP: list a queue, see what a task is for, claim, release, reassign, complete with an outcome and notes. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { StaffTask } from '../db/client.ts';
+import { taskQueueIds } from '../tasks/queues.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
 import { errorBody } from './errors.ts';
 
@@ -16,7 +17,11 @@ const ClaimBody = z.strictObject({ assignee: z.string().trim().min(1).max(200) }
 const CompleteBody = z.strictObject({
   outcome: z.string().trim().min(1).max(100).regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a short lower-case word or phrase with dashes, e.g. no-answer'),
   by: z.string().trim().min(1).max(200).optional(),
+  notes: z.string().trim().max(5_000).optional(),
 });
+const ReassignBody = z
+  .strictObject({ assignee: z.string().trim().min(1).max(200).optional(), queue: z.enum([...taskQueueIds] as [string, ...string[]]).optional() })
+  .refine((body) => body.assignee !== undefined || body.queue !== undefined, 'name an assignee, a queue, or both');
 
 const tags = ['Tasks'];
 /** Looking at the queues: anyone who may read, and the staff who work them. */
@@ -33,7 +38,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
   const app = server.withTypeProvider<ZodTypeProvider>();
 
   const fail = (reply: FastifyReply, error: unknown) => {
-    if (error instanceof TaskError) return reply.status(error.status).send(errorBody(error.message));
+    if (error instanceof TaskError) return reply.status(error.status).send({ ...errorBody(error.message), ...(error.completed ? { completed: error.completed } : {}) });
     throw error;
   };
 
@@ -52,13 +57,26 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
     async (request) => ({ tasks: (await tasks.list(request.query)).map((task) => withOverdue(task)) }),
   );
 
-  app.get('/tasks/:id', { config: { scope: WORKING_THE_QUEUE }, schema: { tags, summary: 'One task', params: IdParams } }, async (request, reply) => {
-    try {
-      return withOverdue(await tasks.find(request.params.id));
-    } catch (error) {
-      return fail(reply, error);
-    }
-  });
+  app.get(
+    '/tasks/:id',
+    {
+      config: { scope: WORKING_THE_QUEUE },
+      schema: {
+        tags,
+        summary: 'One task, with what it is for',
+        description: "`card` holds the constituent's name and contacts, the gift or registration that started the journey, their giving, recent messages and notes from earlier tasks.",
+        params: IdParams,
+      },
+    },
+    async (request, reply) => {
+      try {
+        const task = await tasks.find(request.params.id);
+        return { ...withOverdue(task), card: await tasks.card(task) };
+      } catch (error) {
+        return fail(reply, error);
+      }
+    },
+  );
 
   app.post(
     '/tasks/:id/claim',
@@ -78,16 +96,55 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
       config: { scope: 'staff', invalid: 'Invalid completion' },
       schema: {
         tags,
-        summary: 'Finish a task with its outcome; the journey carries on from it',
-        description: 'Answers 200 when the journey has the outcome, 202 when it is stored and will be delivered once Temporal answers.',
+        summary: 'Finish a task with its outcome and notes; the journey carries on from the outcome',
+        description:
+          'Answers 200 when the journey has the outcome, 202 when it is stored and will be delivered once Temporal answers. `by` names who did it; without it, the key. A task is completed once: completing it again answers 409 with the recorded outcome, who and when (`completed`). Notes stay with the task and never reach the journey.',
         params: IdParams,
         body: CompleteBody,
       },
     },
     async (request, reply) => {
       try {
-        const { task, delivered } = await tasks.complete(request.params.id, request.body.outcome, request.body.by);
+        const principal = request.principal!;
+        const { task, delivered } = await tasks.complete(request.params.id, request.body.outcome, {
+          by: request.body.by ?? principal.name,
+          keyId: principal.keyId,
+          notes: request.body.notes,
+        });
         return reply.status(delivered ? 200 : 202).send({ task: withOverdue(task), outcome: delivered ? 'delivered' : 'pending' });
+      } catch (error) {
+        return fail(reply, error);
+      }
+    },
+  );
+
+  app.post(
+    '/tasks/:id/release',
+    { config: { scope: 'staff' }, schema: { tags, summary: 'Give a claimed task back to its queue', params: IdParams } },
+    async (request, reply) => {
+      try {
+        return withOverdue(await tasks.release(request.params.id));
+      } catch (error) {
+        return fail(reply, error);
+      }
+    },
+  );
+
+  app.post(
+    '/tasks/:id/reassign',
+    {
+      config: { scope: 'staff', invalid: 'Invalid reassignment' },
+      schema: {
+        tags,
+        summary: 'Hand an unfinished task to another person or queue',
+        description: 'A named assignee holds the task at once; a queue alone leaves it waiting there, unclaimed.',
+        params: IdParams,
+        body: ReassignBody,
+      },
+    },
+    async (request, reply) => {
+      try {
+        return withOverdue(await tasks.reassign(request.params.id, request.body));
       } catch (error) {
         return fail(reply, error);
       }

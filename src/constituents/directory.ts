@@ -254,10 +254,10 @@ export function createConstituentDirectory(db: Database) {
                 kind: 'task' as const,
                 id: row.id,
                 at: row.createdAt,
-                summary: `Task for ${row.queue}: ${row.title}${row.outcome ? ` — ${row.outcome}` : ''}`,
+                summary: `Task for ${row.queue}: ${row.title}${row.outcome ? ` — ${row.outcome}` : ''}${row.completedBy ? ` (${row.completedBy})` : ''}${row.notes ? `: “${row.notes}”` : ''}`,
                 enrollmentId: row.enrollmentId,
                 status: row.status,
-                details: { queue: row.queue, assignee: row.assignee, dueAt: row.dueAt, outcome: row.outcome, completedBy: row.completedBy, completedAt: row.completedAt },
+                details: { queue: row.queue, assignee: row.assignee, dueAt: row.dueAt, outcome: row.outcome, completedBy: row.completedBy, completedAt: row.completedAt, notes: row.notes },
               })),
             ),
         );

@@ -3,8 +3,9 @@
  * `pg` driver adapter, for a PostgreSQL server and for embedded PGlite alike.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
+import type pg from 'pg';
 import { PrismaClient } from './generated/prisma/client.ts';
+import { PriorityPool } from './priority-pool.ts';
 
 export { Prisma } from './generated/prisma/client.ts';
 export type {
@@ -51,9 +52,10 @@ export function createPrismaClient(url: string, options: DatabaseOptions = {}): 
  * in a restart or failover, the notice read together with the previous statement's
  * answer) emitted 'error' with nobody listening, and that killed the process. Now
  * the connection's next statement fails (503) and the pool drops it when it returns.
+ * Requests are served before background work waiting for a connection (`priority-pool.ts`).
  */
 export function createDatabasePool(url: string, options: DatabaseOptions = {}): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new PriorityPool({
     connectionString: url,
     max: options.maxConnections ?? 10,
     ...(options.connectionTimeoutMs ? { connectionTimeoutMillis: options.connectionTimeoutMs } : {}),

@@ -1,19 +1,29 @@
 /**
- * Staff tasks as people work them: list a queue, claim a task, complete it with an
- * outcome. A completed task's outcome is delivered to its enrollment as a
- * `task-completed` event, so the journey carries on from it ("reached: pledged",
- * "no answer"). The outcome is stored first; delivery is retried until Temporal
- * takes it, so a completion is never lost.
+ * Staff tasks as people work them: list a queue, claim a task, release or hand it
+ * on, complete it with an outcome and notes. A completed task's outcome (never its
+ * notes) is delivered to its enrollment as a `task-completed` event, so the journey
+ * carries on from it ("reached: pledged", "no answer"). The outcome is stored first;
+ * delivery is retried until Temporal takes it, so a completion is never lost. A task
+ * is completed once: a second completion is refused with what was recorded.
  */
-import { taskQueues } from './queues.ts';
+import { taskQueueIds, taskQueues } from './queues.ts';
+import { loadTaskCards, type TaskCard } from './card.ts';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database, StaffTask } from '../db/client.ts';
 import { interactionSignal } from '../../workflows/contract.ts';
 
+/** What a completed task recorded, for the refusal of a second completion. */
+export interface RecordedCompletion {
+  outcome: string | null;
+  completedBy: string | null;
+  completedAt: Date | null;
+}
+
 export class TaskError extends Error {
   constructor(
     message: string,
-    readonly status: 404 | 409,
+    readonly status: 400 | 404 | 409,
+    readonly completed?: RecordedCompletion,
   ) {
     super(message);
     this.name = 'TaskError';
@@ -29,8 +39,16 @@ export interface TaskListQuery {
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-export function createTaskService(deps: { db: Database; temporal: Client; signalTimeoutMs?: number }) {
+/** Who records a completion: the person named (or else the key's own name), and the key that sent it. */
+export interface Completer {
+  by?: string | undefined;
+  keyId?: string | undefined;
+  notes?: string | undefined;
+}
+
+export function createTaskService(deps: { db: Database; temporal: Client; signalTimeoutMs?: number; timeZone?: string }) {
   const { db, temporal } = deps;
+  const timeZone = deps.timeZone ?? 'UTC';
   const signalTimeoutMs = deps.signalTimeoutMs ?? 5_000;
 
   async function find(id: string): Promise<StaffTask> {
@@ -69,23 +87,69 @@ export function createTaskService(deps: { db: Database; temporal: Client; signal
   }
 
   /**
-   * Completes a task with its outcome and delivers the outcome to the journey.
-   * Completing again with the same outcome is accepted and changes nothing.
+   * Completes an open or claimed task with its outcome, who did it and their notes,
+   * and delivers the outcome to the journey. The completion is one conditional update
+   * in one transaction, so of two at once exactly one wins; the other, like any
+   * later one, is refused with the outcome, person and time recorded.
    */
-  async function complete(id: string, outcome: string, by?: string): Promise<{ task: StaffTask; delivered: boolean }> {
-    const { count } = await db.staffTask.updateMany({
-      where: { id, status: { in: ['open', 'claimed'] } },
-      data: { status: 'completed', outcome, completedAt: new Date(), completedBy: by ?? null },
+  async function complete(id: string, outcome: string, completer: string | Completer = {}): Promise<{ task: StaffTask; delivered: boolean }> {
+    const { by, keyId, notes } = typeof completer === 'string' ? { by: completer, keyId: undefined, notes: undefined } : completer;
+    const { count, task } = await db.$transaction(async (tx) => {
+      const { count } = await tx.staffTask.updateMany({
+        where: { id, status: { in: ['open', 'claimed'] } },
+        data: { status: 'completed', outcome, completedAt: new Date(), completedBy: by ?? null, completedByKeyId: keyId ?? null, notes: notes?.trim() || null },
+      });
+      return { count, task: await tx.staffTask.findUnique({ where: { id } }) };
     });
-    const task = await find(id);
-    if (count === 0 && !(task.status === 'completed' && task.outcome === outcome)) {
+    if (!task) throw new TaskError(`Task ${id} not found`, 404);
+    if (count === 0) {
+      if (task.status !== 'completed') throw new TaskError(`Task ${id} is ${task.status}`, 409);
+      const recorded = { outcome: task.outcome, completedBy: task.completedBy, completedAt: task.completedAt };
       throw new TaskError(
-        task.status === 'completed' ? `Task ${id} was already completed with outcome "${task.outcome}"` : `Task ${id} is ${task.status}`,
+        `Task ${id} was already completed with outcome "${task.outcome}" by ${task.completedBy ?? 'someone unrecorded'} at ${task.completedAt?.toISOString() ?? 'an unrecorded time'}`,
         409,
+        recorded,
       );
     }
-    const delivered = task.outcomeDeliveredAt !== null || (await deliverOutcome(task).catch(() => false));
+    const delivered = await deliverOutcome(task).catch(() => false);
     return { task: await find(id), delivered };
+  }
+
+  /** Gives a claimed task back to its queue, for anyone to take. */
+  async function release(id: string): Promise<StaffTask> {
+    const { count } = await db.staffTask.updateMany({ where: { id, status: 'claimed' }, data: { status: 'open', assignee: null, claimedAt: null } });
+    const task = await find(id);
+    if (count === 0) throw new TaskError(task.status === 'open' ? `Task ${id} is not claimed` : `Task ${id} is ${task.status}`, 409);
+    return task;
+  }
+
+  /**
+   * Hands an unfinished task to another person (who then holds it) and/or another
+   * queue (where it waits, unclaimed, unless a person is named too).
+   */
+  async function reassign(id: string, to: { assignee?: string | undefined; queue?: string | undefined }): Promise<StaffTask> {
+    if (!to.assignee && !to.queue) throw new TaskError('Say who or which queue the task goes to', 400);
+    if (to.queue && !taskQueueIds.has(to.queue)) throw new TaskError(`There is no task queue "${to.queue}"; the queues are ${[...taskQueueIds].join(', ')}`, 400);
+    const { count } = await db.staffTask.updateMany({
+      where: { id, status: { in: ['open', 'claimed'] } },
+      data: {
+        ...(to.queue ? { queue: to.queue } : {}),
+        ...(to.assignee ? { status: 'claimed', assignee: to.assignee, claimedAt: new Date() } : { status: 'open', assignee: null, claimedAt: null }),
+      },
+    });
+    const task = await find(id);
+    if (count === 0) throw new TaskError(`Task ${id} is ${task.status}`, 409);
+    return task;
+  }
+
+  /** What a task is for, as its card shows it. */
+  async function card(task: StaffTask): Promise<TaskCard> {
+    return (await loadTaskCards(db, [task], { timeZone })).get(task.id)!;
+  }
+
+  /** The cards of a list of tasks, by id. */
+  function cards(tasks: StaffTask[]): Promise<Map<string, TaskCard>> {
+    return loadTaskCards(db, tasks, { timeZone });
   }
 
   /** Signals the enrollment with the outcome; true once Temporal has it (or the journey has ended). */
@@ -142,5 +206,5 @@ export function createTaskService(deps: { db: Database; temporal: Client; signal
     }));
   }
 
-  return { list, find, claim, complete, deliverPendingOutcomes, queueCounts };
+  return { list, find, claim, complete, release, reassign, card, cards, timeZone, deliverPendingOutcomes, queueCounts };
 }

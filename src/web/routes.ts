@@ -12,12 +12,14 @@ import { createAnalytics } from '../analytics/metrics.ts';
 import { errorPage } from './error-page.ts';
 import { allows, ApiScope, type ApiKeyStore, type ApiPrincipal } from '../auth/api-keys.ts';
 import type { WebSessionStore } from '../auth/web-sessions.ts';
+import { canViewConstituent } from '../auth/constituent-access.ts';
 import { createConstituentDirectory, ConstituentError } from '../constituents/directory.ts';
-import type { Database, JourneyVersion } from '../db/client.ts';
+import type { Database, JourneyVersion, StaffTask } from '../db/client.ts';
 import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf, stateOrderOf } from '../journeys/authoring.ts';
 import { JourneyDefinition, JourneyVersionText, transitionsOf, type Condition } from '../journeys/definition.ts';
 import { journeyToSvg } from '../journeys/diagram.ts';
 import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
+import { taskQueues } from '../tasks/queues.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
 import { SESSION_COOKIE } from '../api/auth.ts';
 import { withOverdue } from '../api/task-routes.ts';
@@ -26,7 +28,7 @@ import { html } from './html.ts';
 import { page, type PageFrame } from './layout.ts';
 import { constituentPage, constituentsList } from './pages/constituents.ts';
 import { editorPage, SAMPLE_JOURNEY, SAMPLE_TIMELINE, simulationCounts, type EditorState } from './pages/editor.ts';
-import { inboxPage, keysPage, type InboxTask } from './pages/inbox.ts';
+import { inboxPage, keysPage, taskPage, type InboxTask } from './pages/inbox.ts';
 import { journeyLive, journeyPage, journeysList, type JourneyPageData } from './pages/journeys.ts';
 
 export interface WebAppDependencies {
@@ -294,8 +296,12 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
 
   app.get(
     '/app/constituents/:id',
-    { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string() }), querystring: z.looseObject({ cursor: z.string().optional() }) } },
+    { ...pageConfig(['read', 'staff']), schema: { params: z.strictObject({ id: z.string() }), querystring: z.looseObject({ cursor: z.string().optional() }) } },
     async (request, reply) => {
+      if (!(await canViewConstituent(db, principalOf(request), request.params.id))) {
+        const refusal = `Your key (${principalOf(request).name}) may open only the constituents your tasks concern.`;
+        return reply.status(403).type('text/html; charset=utf-8').send(errorPage(403, refusal, request.principal));
+      }
       try {
         const [constituent, timeline, enrollments] = await Promise.all([
           directory.find(request.params.id),
@@ -348,57 +354,98 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   );
 
   // The staff inbox.
-  app.get('/app/inbox', { ...pageConfig(['read', 'staff']), schema: { querystring: z.looseObject({ queue: z.string().optional() }) } }, async (request, reply) => {
-    const queues = await tasks.queueCounts();
-    const queue = request.query.queue ?? queues.find((item) => item.open + item.claimed > 0)?.id ?? queues[0]?.id ?? 'stewardship';
-    const list = await tasks.list({ queue, limit: 200 });
-    const [constituents, enrollments] = await Promise.all([
-      db.constituent.findMany({ where: { id: { in: list.flatMap((task) => (task.constituentId ? [task.constituentId] : [])) } }, select: { id: true, firstName: true, lastName: true, email: true } }),
+  /** Tasks as their cards show them: who, which journey, what it understands, and what the task is for. */
+  async function inboxTasks(list: StaffTask[]): Promise<InboxTask[]> {
+    const [cards, enrollments] = await Promise.all([
+      tasks.cards(list),
       db.enrollment.findMany({
         where: { id: { in: list.flatMap((task) => (task.enrollmentId ? [task.enrollmentId] : [])) } },
         select: { id: true, journeyVersion: { select: { journeyId: true, definition: true } } },
       }),
     ]);
-    const inboxTasks: InboxTask[] = list.map((task) => {
-      const person = constituents.find((row) => row.id === task.constituentId);
+    return list.map((task) => {
       const enrollment = enrollments.find((row) => row.id === task.enrollmentId);
+      const card = cards.get(task.id);
       return {
         ...withOverdue(task),
-        constituentName: person ? [person.firstName, person.lastName].filter(Boolean).join(' ') || person.email : null,
+        constituentName: card?.constituent?.name ?? null,
         journeyId: enrollment?.journeyVersion.journeyId ?? null,
         outcomes: enrollment ? outcomesUnderstood(enrollment.journeyVersion.definition) : [],
+        card,
       };
     });
-    return render(request, reply, { title: 'Task inbox', section: 'inbox', body: inboxPage({ queues, queue, tasks: inboxTasks }, principalOf(request)) });
+  }
+
+  app.get('/app/inbox', { ...pageConfig(['read', 'staff']), schema: { querystring: z.looseObject({ queue: z.string().optional() }) } }, async (request, reply) => {
+    const queues = await tasks.queueCounts();
+    const queue = request.query.queue ?? queues.find((item) => item.open + item.claimed > 0)?.id ?? queues[0]?.id ?? 'stewardship';
+    const list = await tasks.list({ queue, limit: 200 });
+    const body = inboxPage({ queues, queue, tasks: await inboxTasks(list), timeZone: tasks.timeZone }, principalOf(request));
+    return render(request, reply, { title: 'Task inbox', section: 'inbox', body });
   });
 
   const TaskParams = z.strictObject({ id: z.string() });
-  app.post('/app/inbox/:id/claim', { ...pageConfig('staff'), schema: { params: TaskParams } }, async (request, reply) => {
+  app.get('/app/tasks/:id', { ...pageConfig(['read', 'staff']), schema: { params: TaskParams } }, async (request, reply) => {
+    const task = await db.staffTask.findUnique({ where: { id: request.params.id } });
+    if (!task) return notFound(request, reply, `There is no task ${request.params.id}.`);
+    const [shown] = await inboxTasks([task]);
+    return render(request, reply, { title: task.title, section: 'inbox', body: taskPage(shown!, principalOf(request), tasks.timeZone) });
+  });
+
+  /** Where a task form goes back to: the page it was posted from, else the task's queue. */
+  const TaskForm = z.looseObject({ back: z.string().optional() });
+  const backTo = (form: { back?: string | undefined }, task?: StaffTask) =>
+    safeNext(form.back, task ? `/app/inbox?queue=${encodeURIComponent(task.queue)}` : '/app/inbox');
+
+  /** Runs one action on a task from a form, and goes back with what happened or why not. */
+  async function taskAction(reply: FastifyReply, form: { back?: string | undefined }, act: () => Promise<{ task: StaffTask; text: string }>) {
     try {
-      const task = await tasks.claim(request.params.id, principalOf(request).name);
-      return redirectWith(reply, `/app/inbox?queue=${encodeURIComponent(task.queue)}`, 'ok', `Claimed: ${task.title}`);
+      const { task, text } = await act();
+      return redirectWith(reply, backTo(form, task), 'ok', text);
     } catch (error) {
-      if (error instanceof TaskError) return redirectWith(reply, '/app/inbox', 'error', error.message);
+      if (error instanceof TaskError) return redirectWith(reply, backTo(form), 'error', error.message);
       throw error;
     }
-  });
+  }
+
+  app.post('/app/inbox/:id/claim', { ...pageConfig('staff'), schema: { params: TaskParams, body: TaskForm } }, async (request, reply) =>
+    taskAction(reply, request.body, async () => {
+      const task = await tasks.claim(request.params.id, principalOf(request).name);
+      return { task, text: `Claimed: ${task.title}` };
+    }),
+  );
+
+  app.post('/app/inbox/:id/release', { ...pageConfig('staff'), schema: { params: TaskParams, body: TaskForm } }, async (request, reply) =>
+    taskAction(reply, request.body, async () => {
+      const task = await tasks.release(request.params.id);
+      return { task, text: `Released: ${task.title} waits in its queue again.` };
+    }),
+  );
+
+  app.post(
+    '/app/inbox/:id/reassign',
+    { ...pageConfig('staff'), schema: { params: TaskParams, body: TaskForm.extend({ assignee: z.string().trim().max(200).default(''), queue: z.string().default('') }) } },
+    async (request, reply) =>
+      taskAction(reply, request.body, async () => {
+        const task = await tasks.reassign(request.params.id, { assignee: request.body.assignee || undefined, queue: request.body.queue || undefined });
+        const queue = taskQueues.find((item) => item.id === task.queue)?.name ?? task.queue;
+        return { task, text: `Reassigned: ${task.title} is now ${task.assignee ? `with ${task.assignee} in ${queue}` : `waiting in ${queue}`}.` };
+      }),
+  );
 
   app.post(
     '/app/inbox/:id/complete',
-    { ...pageConfig('staff'), schema: { params: TaskParams, body: z.looseObject({ outcome: z.string().trim().default('') }) } },
+    { ...pageConfig('staff'), schema: { params: TaskParams, body: TaskForm.extend({ outcome: z.string().trim().default(''), notes: z.string().max(5_000).default('') }) } },
     async (request, reply) => {
       const outcome = request.body.outcome;
       if (!/^[a-z0-9][a-z0-9-]{0,99}$/.test(outcome)) {
-        return redirectWith(reply, '/app/inbox', 'error', 'The outcome must be a short lower-case word or phrase with dashes, e.g. no-answer.');
+        return redirectWith(reply, backTo(request.body), 'error', 'The outcome must be a short lower-case word or phrase with dashes, e.g. no-answer.');
       }
-      try {
-        const { task, delivered } = await tasks.complete(request.params.id, outcome, principalOf(request).name);
-        const text = `Completed "${task.title}" with ${outcome}${delivered ? '; the journey has carried on.' : '; the journey will hear of it shortly.'}`;
-        return redirectWith(reply, `/app/inbox?queue=${encodeURIComponent(task.queue)}`, 'ok', text);
-      } catch (error) {
-        if (error instanceof TaskError) return redirectWith(reply, '/app/inbox', 'error', error.message);
-        throw error;
-      }
+      const principal = principalOf(request);
+      return taskAction(reply, request.body, async () => {
+        const { task, delivered } = await tasks.complete(request.params.id, outcome, { by: principal.name, keyId: principal.keyId, notes: request.body.notes });
+        return { task, text: `Completed "${task.title}" with ${outcome}${delivered ? '; the journey has carried on.' : '; the journey will hear of it shortly.'}` };
+      });
     },
   );
 

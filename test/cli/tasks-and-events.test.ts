@@ -22,6 +22,7 @@ let db: Database;
 let api: FastifyInstance;
 let env: Record<string, string>;
 let dir: string;
+const keyName = 'Sam (stewardship desk)';
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -31,7 +32,7 @@ beforeAll(async () => {
   api = buildApi(services);
   env = {
     STEWARD_API_URL: await api.listen({ host: '127.0.0.1', port: 0 }),
-    STEWARD_API_KEY: await makeKey(services.keys, ['ingest', 'read', 'staff']),
+    STEWARD_API_KEY: await makeKey(services.keys, ['ingest', 'read', 'staff'], keyName),
   };
   dir = await mkdtemp(path.join(tmpdir(), 'steward-cli-api-'));
 });
@@ -136,9 +137,33 @@ describe('steward tasks', () => {
 
     const done = await steward('tasks', 'complete', task.id, '--outcome', 'no-answer', '--by', 'sam');
     expect(done.code).toBe(0);
-    expect(done.out).toBe(`Completed ${task.id} with outcome "no-answer"; the journey gets it as soon as Temporal answers.\n`);
+    expect(done.out).toBe(`Completed ${task.id} with outcome "no-answer" by sam; the journey gets it as soon as Temporal answers.\n`);
     expect(await db.staffTask.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({ status: 'completed', outcome: 'no-answer', completedBy: 'sam', outcomeDeliveredAt: null });
     expect((await steward('tasks', 'list', '--queue', 'stewardship')).out).toBe('No tasks.\n');
+  });
+
+  it('records the key’s holder as the completer without --by, releases and reassigns, and refuses a second completion', async () => {
+    const constituent = await db.constituent.create({ data: { email: `${randomUUID()}@example.org`, firstName: 'Nell', phone: '+1 503 555 0117' } });
+    const task = await db.staffTask.create({ data: { idempotencyKey: randomUUID(), constituentId: constituent.id, queue: 'stewardship', title: 'Send a card' } });
+
+    expect((await steward('tasks', 'claim', task.id, '--as', 'sam')).code).toBe(0);
+    expect((await steward('tasks', 'release', task.id)).out).toBe(`Released ${task.id}: it waits in stewardship again.\n`);
+    expect(await db.staffTask.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({ status: 'open', assignee: null, claimedAt: null });
+    expect(await steward('tasks', 'release', task.id)).toMatchObject({ code: 1, err: `steward tasks: Task ${task.id} is not claimed\n` });
+    expect((await steward('tasks', 'reassign', task.id, '--to', 'omar', '--queue', 'donor-care')).out).toBe(`Reassigned ${task.id}: held by omar in donor-care.\n`);
+    expect((await steward('tasks', 'reassign', task.id, '--queue', 'nowhere')).err).toContain('queue');
+
+    const shown = await steward('tasks', 'show', task.id);
+    expect(shown.out).toContain('constituent: Nell, +1 503 555 0117');
+
+    const done = await steward('tasks', 'complete', task.id, '--outcome', 'card-sent', '--notes', 'Wrote about the harbour project');
+    expect(done.out).toContain(`by ${keyName}`);
+    const stored = await db.staffTask.findUniqueOrThrow({ where: { id: task.id } });
+    expect(stored).toMatchObject({ completedBy: keyName, completedByKeyId: expect.any(String), notes: 'Wrote about the harbour project' });
+
+    const again = await steward('tasks', 'complete', task.id, '--outcome', 'card-sent');
+    expect(again.code).toBe(1);
+    expect(again.err).toBe(`steward tasks: Task ${task.id} was already completed with outcome "card-sent" by ${keyName} at ${stored.completedAt!.toISOString()}\n`);
   });
 
   it('explains a bad outcome and an unknown task', async () => {

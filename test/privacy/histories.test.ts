@@ -133,7 +133,8 @@ it('keeps every personal value out of every workflow history, whatever path reac
 
     // A gift officer calls and records it; the journey texts Ada, who answers STOP, then START.
     const task = await eventually(async () => (await db.staffTask.findFirst({ where: { enrollmentId: adaGift!.enrollmentId, status: 'open' } })) ?? undefined, "Ada's call task");
-    await stack.services.tasks.complete(task.id, 'reached', officer);
+    // The notes stay with the task; only the outcome reaches the journey.
+    await stack.services.tasks.complete(task.id, 'reached', { by: officer, notes: `Spoke about ${giftNote}; ${dietary}` });
     await eventually(async () => stack.twilioDouble.messages.find((message) => message.params.To === '+15035550199'), 'the text to Ada');
     await stack.twilioDouble.sendInbound(`${stack.apiUrl}/webhooks/twilio/inbound`, { from: '+15035550199', to: FROM, body: 'STOP' });
     await ended(adaGift!.enrollmentId);

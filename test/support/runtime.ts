@@ -11,7 +11,7 @@ import { createActivities, type ActivityDependencies } from '../../activities/in
 import type { Database } from '../../src/db/client.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { testServerExecutable } from '../../src/temporal/binaries.ts';
-import { bundleWorkflows } from '../../src/worker.ts';
+import { bundleWorkflows } from '../../src/temporal/workflow-bundle.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 

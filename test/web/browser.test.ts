@@ -274,8 +274,8 @@ describe('the web app', () => {
     const accepted = await postEvent({
       id: `major-${randomUUID()}`,
       type: 'donation',
-      constituent: { email, firstName: 'Octavia', lastName: 'Hill', consent: { email: 'granted' } },
-      data: { amount: 5000, currency: 'USD' },
+      constituent: { email, firstName: 'Octavia', lastName: 'Hill', phone: '+1 503 555 0188', consent: { email: 'granted' } },
+      data: { amount: 5000, currency: 'USD', campaign: 'Harbour appeal' },
     });
     const enrollment = accepted.enrollments.find((item) => item.journeyId === 'major-gift-prospect');
     expect(enrollment).toBeDefined();
@@ -292,6 +292,12 @@ describe('the web app', () => {
     const card = page.locator(`[data-task="${task.id}"]`);
     expect(await card.getByRole('heading').textContent()).toBe('Call to thank a major donor');
     expect(await card.textContent()).toContain('Octavia Hill');
+    // What the call is for: how to reach her, and the gift behind it.
+    const phone = card.getByRole('link', { name: '+1 503 555 0188' });
+    expect(await phone.getAttribute('href')).toBe('tel:+15035550188');
+    expect(await card.getByRole('link', { name: email }).getAttribute('href')).toBe(`mailto:${email}`);
+    expect(await card.getByTestId('cause').textContent()).toContain('Gift of USD 5,000.00 (campaign Harbour appeal)');
+    expect(await card.getByTestId('giving').textContent()).toContain('1 gift: USD 5,000.00 in all, USD 5,000.00 this year');
     expect(await unlabelledFields(page)).toEqual([]);
     await screenshot(page, '07-inbox');
 
@@ -307,6 +313,8 @@ describe('the web app', () => {
       expect.arrayContaining(['meeting-booked', 'reached', 'left-message']),
     );
     await page.locator(`[data-task="${task.id}"]`).getByLabel('Outcome').fill('meeting-booked');
+    await page.locator(`[data-task="${task.id}"]`).getByLabel('Notes').fill('Lunch on Friday; wants to see the harbour site');
+    await screenshot(page, '07b-task-card-with-notes');
     await page.locator(`[data-task="${task.id}"]`).getByRole('button', { name: 'Complete' }).click();
     await page.waitForLoadState('domcontentloaded');
     expect(await page.getByRole('status').textContent()).toContain('meeting-booked');
@@ -314,7 +322,7 @@ describe('the web app', () => {
     await screenshot(page, '08-inbox-done');
 
     const stored = await runtime.db.staffTask.findUniqueOrThrow({ where: { id: task.id } });
-    expect(stored).toMatchObject({ status: 'completed', outcome: 'meeting-booked', completedBy: 'Maria (gift officer)' });
+    expect(stored).toMatchObject({ status: 'completed', outcome: 'meeting-booked', completedBy: 'Maria (gift officer)', notes: 'Lunch on Friday; wants to see the harbour site' });
 
     // The constituent's page shows the journey moved on to cultivation and converted.
     const constituent = await runtime.db.constituent.findUniqueOrThrow({ where: { email } });
@@ -328,7 +336,7 @@ describe('the web app', () => {
     expect(await row.textContent()).toContain('converted');
     const timeline = await page.getByTestId('timeline').textContent();
     expect(timeline).toContain('major-gift-prospect: thanked → cultivation (task-completed)');
-    expect(timeline).toContain('Call to thank a major donor — meeting-booked');
+    expect(timeline).toContain('Call to thank a major donor — meeting-booked (Maria (gift officer)): “Lunch on Friday; wants to see the harbour site”');
     expect(timeline).toContain('Gave 5000.00 USD');
     // Only admins take people out of journeys.
     expect(await page.getByRole('button', { name: /^Remove/ }).count()).toBe(0);

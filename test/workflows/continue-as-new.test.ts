@@ -21,7 +21,7 @@ import { storeEvent } from '../../src/events/store.ts';
 import { InteractionEventInput } from '../../src/events/schema.ts';
 import { findTemporalCli } from '../../src/temporal/binaries.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/temporal/devServer.ts';
-import { bundleWorkflows } from '../../src/worker.ts';
+import { bundleWorkflows } from '../../src/temporal/workflow-bundle.ts';
 import { enrollmentStateQuery, interactionSignal } from '../../workflows/contract.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflows } from '../../src/worker.ts';
+import { bundleWorkflows } from '../../src/temporal/workflow-bundle.ts';
 
 const { History } = proto.temporal.api.history.v1;
 const fixtures = fileURLToPath(new URL('../fixtures/workflow-histories/', import.meta.url));

@@ -22,7 +22,7 @@ import { createMailTransport } from '../../src/mail/transport.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { findTemporalCli } from '../../src/temporal/binaries.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/temporal/devServer.ts';
-import { bundleWorkflows } from '../../src/worker.ts';
+import { bundleWorkflows } from '../../src/temporal/workflow-bundle.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { eventually } from '../support/wait.ts';

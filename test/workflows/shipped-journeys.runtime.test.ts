@@ -149,7 +149,7 @@ describe('shipped journeys on the durable runtime', () => {
       tasks: ['major-gifts: Call to thank a major donor (completed: no-answer)', 'stewardship: Send a handwritten thank-you card to a major donor (completed: card-sent)'],
     });
     const notice = smtp.messages.find((mail) => (mail.to as { text: string }).text === 'gifts@example.org');
-    expect(notice?.subject).toBe('[Major gifts] Call to thank a major donor: Grace Lovelace');
+    expect(notice?.subject).toBe('[Major gifts] Call to thank a major donor: Grace Lovelace (USD 5,000.00)');
     expect(notice?.text).toContain(email);
     // Work mail to staff: nothing to unsubscribe from, and not an ask the donor received.
     expect(notice?.headers.has('list-unsubscribe')).toBe(false);

@@ -20,6 +20,8 @@ function task(id: string, title: string, constituentName: string | null): InboxT
     claimedAt: null,
     completedAt: null,
     completedBy: null,
+    completedByKeyId: null,
+    notes: null,
     outcomeDeliveredAt: null,
     escalatedAt: null,
     overdue: false,
@@ -41,15 +43,22 @@ describe('inboxPage', () => {
     { keyId: 'k1', name: 'Maria (gift officer)', scopes: ['read', 'staff'] },
   ).text;
 
-  it('names the task and the constituent inside each Claim and Complete button, heard but not seen', () => {
+  it('names the task and the constituent inside each Claim, Reassign and Complete button, heard but not seen', () => {
+    const named = (which: string) => ['Claim', 'Reassign', 'Complete'].map((action) => `${action}<span class="visually-hidden"> task: ${which}</span>`);
     expect(buttons(page)).toEqual([
-      'Claim<span class="visually-hidden"> task: Call to thank a major donor, Octavia Hill</span>',
-      'Complete<span class="visually-hidden"> task: Call to thank a major donor, Octavia Hill</span>',
-      'Claim<span class="visually-hidden"> task: Call &lt;b&gt;now&lt;/b&gt;, O&#39;Hara &amp; Sons</span>',
-      'Complete<span class="visually-hidden"> task: Call &lt;b&gt;now&lt;/b&gt;, O&#39;Hara &amp; Sons</span>',
-      'Claim<span class="visually-hidden"> task: Send a card</span>',
-      'Complete<span class="visually-hidden"> task: Send a card</span>',
+      ...named('Call to thank a major donor, Octavia Hill'),
+      ...named('Call &lt;b&gt;now&lt;/b&gt;, O&#39;Hara &amp; Sons'),
+      ...named('Send a card'),
     ]);
+  });
+
+  it('offers a claimed task back to its queue, and names the task in the notes field', () => {
+    const claimed = inboxPage(
+      { queues: [], queue: 'major-gifts', tasks: [{ ...task('t4', 'Call back', 'Jane Addams'), status: 'claimed', assignee: 'Maria' }] },
+      { keyId: 'k', name: 'Maria', scopes: ['staff'] },
+    ).text;
+    expect(buttons(claimed)[0]).toBe('Release<span class="visually-hidden"> task: Call back, Jane Addams</span>');
+    expect(claimed).toContain('<label for="notes-t4">Notes<span class="visually-hidden"> on task: Call back, Jane Addams</span></label>');
   });
 
   it('names the task in each outcome field’s label too', () => {
