@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { Instant } from '../instant.ts';
 import { createAnalytics } from '../analytics/metrics.ts';
 import type { Database } from '../db/client.ts';
-import { JourneyDefinition } from '../journeys/definition.ts';
-import { statesInJourneyOrder } from '../journeys/diagram.ts';
+import { stateOrderOf } from '../journeys/authoring.ts';
 import { errorBody } from './errors.ts';
 
 const tags = ['Analytics'];
@@ -45,8 +44,7 @@ export function registerAnalyticsRoutes(server: FastifyInstance, deps: { db: Dat
       const journey = await db.journey.findUnique({ where: { id: request.params.id }, include: { versions: { orderBy: { version: 'desc' } } } });
       if (!journey) return reply.status(404).send(errorBody(`Journey ${request.params.id} not found`));
       const current = journey.versions.find((version) => version.status === 'published') ?? journey.versions[0];
-      const parsed = JourneyDefinition.safeParse(current?.definition);
-      const states = parsed.success ? statesInJourneyOrder(parsed.data) : [];
+      const states = current ? stateOrderOf(current) : [];
       const { since, until, days, responseWindowDays } = request.query;
       const [metrics, stateCounts, funnel, series, messages] = await Promise.all([
         analytics.journeyMetrics(journey.id, { since: since ? new Date(since) : undefined, until: until ? new Date(until) : undefined }),

@@ -7,7 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createAnalytics } from '../analytics/metrics.ts';
 import type { Database, JourneyVersion } from '../db/client.ts';
-import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf } from '../journeys/authoring.ts';
+import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf, stateOrderOf } from '../journeys/authoring.ts';
 import { JourneyDefinition, JourneyVersionNumber, JourneyVersionText } from '../journeys/definition.ts';
 import { journeyToMermaid, journeyToSvg } from '../journeys/diagram.ts';
 import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
@@ -173,7 +173,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
         const definition = JourneyDefinition.parse(version.definition);
         const counts = await analytics.stateCounts(request.params.id);
         if (request.query.format === 'mermaid') return reply.type('text/plain; charset=utf-8').send(journeyToMermaid(definition, { counts }));
-        return reply.type('image/svg+xml').send(journeyToSvg(definition, { counts }));
+        return reply.type('image/svg+xml').send(await journeyToSvg(definition, { counts, order: stateOrderOf(version) }));
       } catch (error) {
         return fail(reply, error);
       }

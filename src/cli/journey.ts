@@ -105,7 +105,7 @@ async function diagram(args: string[], output: Output): Promise<number> {
   if (values.format !== 'mermaid' && values.format !== 'svg') throw new UsageError(`--format is mermaid or svg, not "${values.format}"`);
   const definition = await loadOrReport(file, output);
   if (!definition) return 1;
-  const drawn = values.format === 'svg' ? journeyToSvg(definition) : journeyToMermaid(definition);
+  const drawn = values.format === 'svg' ? await journeyToSvg(definition) : journeyToMermaid(definition);
   if (values.output) {
     await writeFile(values.output, drawn.endsWith('\n') ? drawn : `${drawn}\n`);
     output.err.write(`wrote ${values.output}\n`);

@@ -4,11 +4,12 @@
  * journey's next draft version, ready to publish. Versions are immutable, so a
  * save never changes what running enrollments follow.
  */
-import { stringify } from 'yaml';
+import { Document, isMap, isScalar, parseDocument, stringify, visit } from 'yaml';
 import type { Database, JourneyVersion, Prisma } from '../db/client.ts';
 import { productCatalog } from './catalog.ts';
 import { JourneyDefinition } from './definition.ts';
 import { statesInJourneyOrder } from './diagram.ts';
+import { journeyText } from './edits.ts';
 import { simulateJourney, TimelineError, type SimulationResult, type TimelineInput } from './simulate.ts';
 import { readJourneySource, type LocatedDiagnostic } from './source.ts';
 import { formatPath, type ValidationCatalog } from './validate.ts';
@@ -58,7 +59,51 @@ export function sourceOf(version: Pick<JourneyVersion, 'source' | 'definition'>)
     if (key !== 'version' && stored[key] !== undefined) ordered[key] = stored[key];
   }
   ordered.states = Object.fromEntries(statesInJourneyOrder(definition).map((name) => [name, (stored.states as Record<string, unknown>)[name]]));
-  return stringify(ordered, { lineWidth: 0 });
+  return journeyText(inFileStyle(new Document(ordered)));
+}
+
+/** Longest one-line form a list item keeps; longer ones are written as blocks. */
+const FLOW_ITEM_WIDTH = 100;
+
+/**
+ * Writes a definition the way journey files are written: each action, timer and
+ * condition on one line (`- { do: email, template: thanks }`), lists of words on one
+ * line (`exits: [ unsubscribed, removed ]`), everything else as blocks.
+ */
+function inFileStyle(document: Document): Document {
+  visit(document, {
+    Seq(_key, node) {
+      if (node.items.every((item) => isScalar(item))) {
+        node.flow = true;
+        return;
+      }
+      for (const item of node.items) {
+        if (isMap(item) && stringify(item.toJSON(), { collectionStyle: 'flow' }).length <= FLOW_ITEM_WIDTH) item.flow = true;
+      }
+    },
+  });
+  return document;
+}
+
+/**
+ * A stored version's states in the order its text lists them (the order people
+ * wrote them, which the funnel and tables follow); without text, in the order a
+ * constituent meets them.
+ */
+export function stateOrderOf(version: Pick<JourneyVersion, 'source' | 'definition'>): string[] {
+  const parsed = JourneyDefinition.safeParse(version.definition);
+  if (!parsed.success) return [];
+  const known = Object.keys(parsed.data.states);
+  const written = version.source ? writtenStateOrder(version.source).filter((name) => known.includes(name)) : [];
+  const fallback = statesInJourneyOrder(parsed.data);
+  return [...written, ...fallback.filter((name) => !written.includes(name))];
+}
+
+function writtenStateOrder(text: string): string[] {
+  const document = parseDocument(text);
+  const states = isMap(document.contents) ? document.contents.get('states', true) : undefined;
+  if (!isMap(states)) return [];
+  return states.items.flatMap((pair) => (isScalar(pair.key) && typeof pair.key.value === 'string' ? [pair.key.value] : []));
 }
 
 export type JourneyAuthoring = ReturnType<typeof createJourneyAuthoring>;

@@ -19,6 +19,8 @@ export interface CatalogJourney {
   definition: JourneyDefinition;
   /** The file it came from. */
   source: string;
+  /** The file's text (YAML and JSON journeys), kept with the version so editors open it as written. */
+  text?: string | undefined;
   publishOnStart: boolean;
 }
 
@@ -43,10 +45,10 @@ export class CatalogError extends Error {
 
 export async function loadJourneyCatalog(dir = JOURNEYS_DIR, catalog = productCatalog()): Promise<CatalogJourney[]> {
   const files = (await readdir(dir)).filter((file) => /\.(ya?ml|json)$/i.test(file)).sort();
-  const loaded: { definition?: JourneyDefinition; source: string; diagnostics: LocatedDiagnostic[] }[] = [];
+  const loaded: { definition?: JourneyDefinition; source: string; text?: string | undefined; diagnostics: LocatedDiagnostic[] }[] = [];
   for (const file of files) {
     const result = await loadJourneyFile(path.join(dir, file), catalog);
-    loaded.push({ definition: result.definition, source: result.file, diagnostics: result.diagnostics });
+    loaded.push({ definition: result.definition, source: result.file, text: result.text, diagnostics: result.diagnostics });
   }
   for (const journey of typescriptJourneys) {
     const source = path.join(dir, `${String(journey.id)}.ts`);
@@ -60,6 +62,7 @@ export async function loadJourneyCatalog(dir = JOURNEYS_DIR, catalog = productCa
   return loaded.map((journey) => ({
     definition: journey.definition!,
     source: journey.source,
+    text: journey.text,
     publishOnStart: publishedOnStart.includes(journey.definition!.id),
   }));
 }

@@ -4,6 +4,8 @@
  * show every state with what it does, every way out of it with why, the goal and
  * the exits; optional counts turn the drawing into a live picture of a journey.
  */
+import elkBundle from 'elkjs/lib/elk.bundled.js';
+import type { ELK as ElkInstance, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import { transitionsOf, type Action, type Condition, type Delay, type JourneyDefinition, RESERVED_STATES } from './definition.ts';
 
 export interface StateCounts {
@@ -15,6 +17,8 @@ export interface StateCounts {
 
 export interface DiagramOptions {
   counts?: Record<string, StateCounts>;
+  /** The states in the order the journey's text lists them; the layout keeps to it where it can. */
+  order?: readonly string[];
 }
 
 interface Edge {
@@ -184,20 +188,23 @@ export function journeyToMermaid(definition: JourneyDefinition, options: Diagram
   return `${lines.join('\n')}\n`;
 }
 
-// ---------------------------------------------------------------------------
-// SVG: states laid out in columns by their distance from the initial state.
+// SVG: laid out by ELK's layered algorithm (elkjs), top to bottom, so a journey
+// grows down the page and stays as wide as its widest step; edge labels are
+// placed by the layout as boxes of their own, so they never sit on each other.
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const CHAR_WIDTH = 7.2;
+const LABEL_CHAR_WIDTH = 6.2;
 const LINE_HEIGHT = 16;
+const LABEL_LINE_HEIGHT = 14;
 const PAD = 10;
-const COLUMN_GAP = 150;
-const RESERVED_GAP = 56;
-const ROW_GAP = 46;
 const MARGIN = 24;
-const TITLE_HEIGHT = 96;
+const TITLE_HEIGHT = 64;
+const RESERVED_GAP = 32;
 /** Characters per line of a box's details (exits and goals can list many events). */
-const DETAIL_WIDTH = 44;
+const DETAIL_WIDTH = 40;
+/** Characters per line of an edge's label. */
+const LABEL_WIDTH = 30;
 const PALETTE = {
   ink: '#1f2933',
   muted: '#52606d',
@@ -210,17 +217,40 @@ const PALETTE = {
   exited: { fill: '#fdecea', stroke: '#c62828' },
 };
 
-interface Box {
-  name: string;
-  /** What the box says, unwrapped: its tooltip. */
-  summary: string;
-  /** The same, wrapped to the box's lines. */
-  lines: string[];
-  kind: keyof Omit<typeof PALETTE, 'ink' | 'muted' | 'edge'>;
+export interface LayoutBox {
   x: number;
   y: number;
   width: number;
   height: number;
+}
+
+export interface LaidOutState extends LayoutBox {
+  name: string;
+  /** What the box says, unwrapped: its tooltip. */
+  summary: string;
+  /** The same, wrapped to the box's lines: the name, its counts, what it does. */
+  lines: string[];
+  /** How many of the lines after the name are counts. */
+  countLines: number;
+  kind: keyof Omit<typeof PALETTE, 'ink' | 'muted' | 'edge'>;
+}
+
+export interface LaidOutEdge {
+  from: string;
+  to: string;
+  label: string;
+  /** The label's lines and where they sit. */
+  labelBox: LayoutBox & { lines: string[] };
+  /** The route as points, first at the source, last at the target. */
+  points: { x: number; y: number }[];
+}
+
+/** Where everything of a journey's drawing goes, in SVG pixels. */
+export interface JourneyLayout {
+  width: number;
+  height: number;
+  states: LaidOutState[];
+  edges: LaidOutEdge[];
 }
 
 /** Breaks text into lines of at most `width` characters at spaces; a longer word keeps a line of its own. */
@@ -240,30 +270,29 @@ function xml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 }
 
-export function journeyToSvg(definition: JourneyDefinition, options: DiagramOptions = {}): string {
-  const { states, edges, decisions } = journeyGraph(definition);
-  const names = [...states, ...(definition.goal ? [RESERVED_STATES.goal] : []), ...(definition.exits.length ? [RESERVED_STATES.exit] : [])];
+/** Counts for a box: the ones given, and zeros for a state nobody has reached yet when counts are shown at all. */
+function countsFor(name: string, options: DiagramOptions): StateCounts | undefined {
+  if (!options.counts) return undefined;
+  const given = options.counts[name];
+  const zeros = { current: 0, entered: 0, left: 0, converted: 0 };
+  // A simulation counts only entries; live counts carry all four.
+  const shape = Object.values(options.counts)[0] ?? zeros;
+  return given ?? Object.fromEntries(Object.keys(shape).map((key) => [key, 0]));
+}
 
-  // Columns: the longest path from the initial state once loops are set aside, so
-  // every step of a journey reads left to right and only real loops point back.
-  const column = layerColumns(definition.initial, states, edges);
-  const lastColumn = Math.max(0, ...column.values());
-  for (const name of states) if (!column.has(name)) column.set(name, lastColumn);
-  if (definition.goal) column.set(RESERVED_STATES.goal, lastColumn + 1);
-  if (definition.exits.length) column.set(RESERVED_STATES.exit, lastColumn + 1);
-
-  const columnGap: number[] = [];
-  const boxes = new Map<string, Box>();
-  for (const name of names) {
+function stateBoxes(definition: JourneyDefinition, names: string[], decisions: Set<string>, options: DiagramOptions): LaidOutState[] {
+  return names.map((name) => {
     const state = definition.states[name];
-    const title = `${name === RESERVED_STATES.goal ? 'goal reached' : name}${countsLabel(options.counts?.[name])}`;
+    const title = name === RESERVED_STATES.goal ? 'goal reached' : name;
+    // Counts sit on a line of their own under the name, on every box the journey can end in too.
+    const counts = countsLabel(countsFor(name, options)).replace(/^ \((.*)\)$/, '$1');
     const detail =
       name === RESERVED_STATES.goal
         ? [`from any state: ${withConditions(definition.goal!.event, definition.goal!.when)}`]
         : name === RESERVED_STATES.exit
           ? [`from any state: ${definition.exits.join(', ')}`]
           : (state?.entry ?? []).map(describeAction);
-    const kind: Box['kind'] =
+    const kind: LaidOutState['kind'] =
       name === RESERVED_STATES.goal || state?.outcome === 'converted'
         ? 'converted'
         : name === RESERVED_STATES.exit
@@ -275,48 +304,119 @@ export function journeyToSvg(definition: JourneyDefinition, options: DiagramOpti
               : name === definition.initial
                 ? 'initial'
                 : 'state';
-    const lines = [title, ...detail.flatMap((line) => wrapWords(line, DETAIL_WIDTH))];
+    const countLines = counts ? wrapWords(counts, DETAIL_WIDTH) : [];
+    const lines = [title, ...countLines, ...detail.flatMap((line) => wrapWords(line, DETAIL_WIDTH))];
     const width = Math.max(110, Math.ceil(Math.max(...lines.map((line) => line.length)) * CHAR_WIDTH) + 2 * PAD);
-    boxes.set(name, { name, summary: [title, ...detail].join('\n'), lines, kind, x: 0, y: 0, width, height: lines.length * LINE_HEIGHT + 2 * PAD });
-  }
+    const summary = [counts ? `${title} (${counts})` : title, ...detail].join('\n');
+    return { name, summary, lines, countLines: countLines.length, kind, x: 0, y: 0, width, height: lines.length * LINE_HEIGHT + 2 * PAD };
+  });
+}
 
-  // Parallel edges (same two states) are drawn once, their reasons side by side.
+/** An edge label's lines: each reason of merged parallel edges on lines of its own. */
+function labelLines(label: string): string[] {
+  return label.split(' · ').flatMap((part) => wrapWords(part, LABEL_WIDTH));
+}
+
+/** elkjs is a CommonJS module whose export is the ELK class (its typings describe an ES module). */
+const ELK = elkBundle as unknown as new () => ElkInstance;
+let elk: ElkInstance | undefined;
+
+/** Lays the journey out: states and their labelled edges by ELK, the goal and exit boxes in a row beneath. */
+export async function journeyLayout(definition: JourneyDefinition, options: DiagramOptions = {}): Promise<JourneyLayout> {
+  const { states, edges, decisions } = journeyGraph(definition);
+  const order = options.order ? [...options.order.filter((name) => states.includes(name)), ...states.filter((name) => !options.order!.includes(name))] : states;
+  const reserved = [...(definition.goal ? [RESERVED_STATES.goal] : []), ...(definition.exits.length ? [RESERVED_STATES.exit] : [])];
+  const boxes = stateBoxes(definition, order, decisions, options);
+  const reservedBoxes = stateBoxes(definition, reserved, decisions, options);
+
+  // Parallel edges (same two states) are drawn once, their reasons one under the other.
   const drawn: Edge[] = [];
   for (const edge of edges) {
     const twin = drawn.find((other) => other.from === edge.from && other.to === edge.to);
     if (twin) twin.label = `${twin.label} · ${edge.label}`;
-    else drawn.push({ ...edge });
+    else if (states.includes(edge.to)) drawn.push({ ...edge });
   }
+  // The layout keeps to the order of its nodes and edges: both follow the text's order of states.
+  drawn.sort((a, b) => order.indexOf(a.from) - order.indexOf(b.from) || order.indexOf(a.to) - order.indexOf(b.to));
 
-  // Place columns left to right, each column's boxes top to bottom in definition order;
-  // the gap after a column is wide enough for the labels of the edges leaving it.
-  const columns = [...new Set([...column.values()])].sort((a, b) => a - b);
-  let x = MARGIN;
-  let height = 0;
-  for (const index of columns) {
-    const members = names.filter((name) => column.get(name) === index).map((name) => boxes.get(name)!);
-    const width = Math.max(...members.map((box) => box.width));
-    let y = TITLE_HEIGHT + MARGIN;
-    for (const box of members) {
-      box.x = x + (width - box.width) / 2;
-      box.y = y;
-      y += box.height + ROW_GAP;
-    }
-    height = Math.max(height, y);
-    const leaving = drawn.filter((edge) => column.get(edge.from) === index && (column.get(edge.to) ?? 0) > index);
-    // No arrow leads to the goal and exit boxes (they are reached from any state), so they sit closer.
-    const gap = index === lastColumn && leaving.length === 0 ? RESERVED_GAP : Math.max(COLUMN_GAP, ...leaving.map((edge) => edge.label.length * 6.2 + 40));
-    x += width + gap;
-    columnGap.push(gap);
+  elk ??= new ELK();
+  const graph: ElkNode = {
+    id: 'journey',
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'DOWN',
+      'elk.edgeRouting': 'ORTHOGONAL',
+      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+      'elk.layered.crossingMinimization.forceNodeModelOrder': 'false',
+      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+      'elk.spacing.nodeNode': '28',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '36',
+      'elk.spacing.edgeLabel': '6',
+      'elk.spacing.labelLabel': '6',
+      'elk.spacing.edgeEdge': '14',
+      'elk.layered.spacing.edgeNodeBetweenLayers': '16',
+      'elk.edgeLabels.inline': 'false',
+      'elk.layered.edgeLabels.sideSelection': 'SMART_DOWN',
+      'elk.separateConnectedComponents': 'true',
+      'elk.randomSeed': '1',
+    },
+    children: boxes.map((box) => ({ id: box.name, width: box.width, height: box.height })),
+    edges: drawn.map((edge, index) => {
+      const lines = labelLines(edge.label);
+      return {
+        id: `e${index}`,
+        sources: [edge.from],
+        targets: [edge.to],
+        labels: [{ id: `l${index}`, text: edge.label, width: Math.ceil(Math.max(...lines.map((line) => line.length)) * LABEL_CHAR_WIDTH) + 8, height: lines.length * LABEL_LINE_HEIGHT + 4 }],
+      };
+    }),
+  };
+  const laid = await elk.layout(graph);
+
+  const left = MARGIN + 24; // room for the trigger's dot and arrow beside the first state
+  const top = TITLE_HEIGHT + MARGIN;
+  for (const box of boxes) {
+    const node = laid.children!.find((child: ElkNode) => child.id === box.name)!;
+    box.x = left + node.x!;
+    box.y = top + node.y!;
   }
-  const width = x - (columnGap.at(-1) ?? COLUMN_GAP) + MARGIN;
-  const legendY = height + 8;
-  const totalHeight = legendY + 40;
+  const laidEdges: LaidOutEdge[] = drawn.map((edge, index) => {
+    const elkEdge = (laid.edges as ElkExtendedEdge[]).find((candidate) => candidate.id === `e${index}`)!;
+    const section = elkEdge.sections?.[0];
+    const points = section ? [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((point) => ({ x: left + point.x, y: top + point.y })) : [];
+    const label = elkEdge.labels![0]!;
+    return {
+      from: edge.from,
+      to: edge.to,
+      label: edge.label,
+      labelBox: { x: left + label.x!, y: top + label.y!, width: label.width!, height: label.height!, lines: labelLines(edge.label) },
+      points,
+    };
+  });
 
+  // The goal and the exit are reached from any state: no arrows, a row of their own below.
+  let x = left;
+  const belowGraph = top + (laid.height ?? 0) + RESERVED_GAP;
+  for (const box of reservedBoxes) {
+    box.x = x;
+    box.y = belowGraph;
+    x += box.width + RESERVED_GAP;
+  }
+  const all = [...boxes, ...reservedBoxes];
+  const right = Math.max(x - RESERVED_GAP, ...all.map((box) => box.x + box.width), ...laidEdges.map((edge) => edge.labelBox.x + edge.labelBox.width), MARGIN + 520);
+  const bottom = Math.max(...all.map((box) => box.y + box.height), ...laidEdges.map((edge) => edge.labelBox.y + edge.labelBox.height));
+  return { width: Math.ceil(right + MARGIN), height: Math.ceil(bottom + 8 + 40), states: all, edges: laidEdges };
+}
+
+/** The journey as a self-contained SVG, laid out by `journeyLayout`. */
+export async function journeyToSvg(definition: JourneyDefinition, options: DiagramOptions = {}): Promise<string> {
+  const layout = await journeyLayout(definition, options);
+  const { width, height } = layout;
+  const legendY = height - 40;
   const parts: string[] = [];
   const title = `Journey: ${definition.name}`;
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${totalHeight}" viewBox="0 0 ${width} ${totalHeight}" role="img" aria-label="${xml(title)}" font-family="${xml(FONT)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${xml(title)}" font-family="${xml(FONT)}">`,
     `<title>${xml(title)}</title>`,
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">' +
       `<path d="M 0 0 L 10 5 L 0 10 z" fill="${PALETTE.edge}"/></marker></defs>`,
@@ -325,65 +425,14 @@ export function journeyToSvg(definition: JourneyDefinition, options: DiagramOpti
     `<text x="${MARGIN}" y="${MARGIN + 28}" font-size="12" fill="${PALETTE.muted}">${xml(`enrolls on ${withConditions(`${definition.trigger.event}${definition.trigger.first ? ' (first)' : ''}`, definition.trigger.when)} · re-entry: ${definition.reentry.policy}`)}</text>`,
   );
 
-  // Edges first, so boxes sit on top of them.
-  let backEdges = 0;
-  let skipEdges = 0;
-  for (const edge of drawn) {
-    const from = boxes.get(edge.from);
-    const to = boxes.get(edge.to);
-    if (!from || !to) continue;
-    let path: string;
-    let labelX: number;
-    let labelY: number;
-    const fromColumn = column.get(edge.from) ?? 0;
-    const toColumn = column.get(edge.to) ?? 0;
-    if (toColumn > fromColumn + 1) {
-      // A shortcut over intermediate columns arcs above the boxes it skips.
-      skipEdges += 1;
-      const x1 = from.x + from.width / 2;
-      const y1 = from.y;
-      const x2 = to.x + to.width / 2;
-      const y2 = to.y;
-      const top = Math.min(y1, y2) - 18 - 12 * (skipEdges % 3);
-      path = `M ${x1} ${y1} C ${x1} ${top}, ${x2} ${top}, ${x2} ${y2}`;
-      labelX = (x1 + x2) / 2;
-      labelY = top + 6;
-    } else if (toColumn > fromColumn) {
-      const x1 = from.x + from.width;
-      const y1 = from.y + from.height / 2;
-      const x2 = to.x;
-      const y2 = to.y + to.height / 2;
-      const bend = (x2 - x1) / 2;
-      path = `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`;
-      labelX = (x1 + x2) / 2;
-      labelY = (y1 + y2) / 2 - 6;
-    } else if (toColumn === fromColumn && to.y > from.y) {
-      // Down the same column: a short straight drop.
-      const x1 = from.x + from.width / 2;
-      const y1 = from.y + from.height;
-      const x2 = to.x + to.width / 2;
-      path = `M ${x1} ${y1} L ${x2} ${to.y}`;
-      labelX = x1 + 8 + edge.label.length * 3.1;
-      labelY = (y1 + to.y) / 2 + 4;
-    } else {
-      // Back edges loop under the boxes so they never cross them.
-      backEdges += 1;
-      const x1 = from.x + from.width / 2;
-      const y1 = from.y + from.height;
-      const x2 = to.x + to.width / 2;
-      const y2 = to.y + to.height;
-      const dip = Math.max(y1, y2) + 24 + 10 * backEdges;
-      path = `M ${x1} ${y1} C ${x1} ${dip}, ${x2} ${dip}, ${x2} ${y2}`;
-      labelX = (x1 + x2) / 2;
-      labelY = dip - 2;
-    }
+  // Edges first, so boxes sit on top of them; labels last of all.
+  for (const edge of layout.edges) {
+    if (edge.points.length < 2) continue;
+    const path = edge.points.map((point, index) => `${index === 0 ? 'M' : 'L'} ${point.x.toFixed(1)} ${point.y.toFixed(1)}`).join(' ');
     parts.push(`<path d="${path}" fill="none" stroke="${PALETTE.edge}" stroke-width="1.4" marker-end="url(#arrow)"/>`);
-    parts.push(
-      `<text x="${labelX.toFixed(1)}" y="${labelY.toFixed(1)}" font-size="11" text-anchor="middle" fill="${PALETTE.ink}" paint-order="stroke" stroke="#fafbfc" stroke-width="4">${xml(edge.label)}</text>`,
-    );
   }
   // The trigger's arrow into the initial state.
-  const initial = boxes.get(definition.initial);
+  const initial = layout.states.find((box) => box.name === definition.initial);
   if (initial) {
     parts.push(`<circle cx="${initial.x - 18}" cy="${initial.y + initial.height / 2}" r="5" fill="${PALETTE.ink}"/>`);
     parts.push(
@@ -391,25 +440,35 @@ export function journeyToSvg(definition: JourneyDefinition, options: DiagramOpti
     );
   }
 
-  for (const name of names) {
-    const box = boxes.get(name)!;
+  for (const box of layout.states) {
     const colors = PALETTE[box.kind];
     const shape =
       box.kind === 'decision'
         ? `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="4" fill="${colors.fill}" stroke="${colors.stroke}" stroke-width="1.5" stroke-dasharray="5 3"/>`
         : `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" rx="10" fill="${colors.fill}" stroke="${colors.stroke}" stroke-width="${box.kind === 'state' ? 1.2 : 2}"/>`;
     // data-state lets a page or a test find a state's box and its counts.
-    parts.push(`<g data-state="${xml(name)}"><title>${xml(box.summary)}</title>${shape}`);
+    parts.push(`<g data-state="${xml(box.name)}"><title>${xml(box.summary)}</title>${shape}`);
     box.lines.forEach((line, index) => {
       const y = box.y + PAD + LINE_HEIGHT * (index + 1) - 4;
-      parts.push(
-        `<text x="${box.x + PAD}" y="${y}" font-size="${index === 0 ? 13 : 11}"${index === 0 ? ' font-weight="600"' : ''} fill="${index === 0 ? PALETTE.ink : PALETTE.muted}">${xml(line)}</text>`,
-      );
+      const role = index === 0 ? 'name' : index <= box.countLines ? 'counts' : 'detail';
+      const style = { name: ' font-size="13" font-weight="600"', counts: ' font-size="11" font-weight="600"', detail: ' font-size="11"' }[role];
+      parts.push(`<text x="${box.x + PAD}" y="${y}"${style} fill="${role === 'detail' ? PALETTE.muted : PALETTE.ink}"${role === 'counts' ? ' class="counts"' : ''}>${xml(line)}</text>`);
     });
     parts.push('</g>');
   }
 
-  const legend: [Box['kind'], string][] = [
+  for (const edge of layout.edges) {
+    const { labelBox } = edge;
+    parts.push(`<g class="edge-label"><title>${xml(edge.label)}</title>`);
+    parts.push(`<rect x="${labelBox.x.toFixed(1)}" y="${labelBox.y.toFixed(1)}" width="${labelBox.width}" height="${labelBox.height}" rx="3" fill="#fafbfc" fill-opacity="0.92"/>`);
+    labelBox.lines.forEach((line, index) => {
+      const y = labelBox.y + 2 + LABEL_LINE_HEIGHT * (index + 1) - 3;
+      parts.push(`<text x="${(labelBox.x + labelBox.width / 2).toFixed(1)}" y="${y.toFixed(1)}" font-size="11" text-anchor="middle" fill="${PALETTE.ink}">${xml(line)}</text>`);
+    });
+    parts.push('</g>');
+  }
+
+  const legend: [LaidOutState['kind'], string][] = [
     ['initial', 'first state'],
     ['state', 'state'],
     ['decision', 'decision'],
@@ -426,36 +485,4 @@ export function journeyToSvg(definition: JourneyDefinition, options: DiagramOpti
   }
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
-}
-
-/**
- * Longest-path layering: a depth-first walk from the initial state marks edges that
- * close a loop; over the remaining edges each state sits one column right of its
- * furthest predecessor.
- */
-function layerColumns(initial: string, states: string[], edges: Edge[]): Map<string, number> {
-  const loopEdges = new Set<Edge>();
-  const visiting = new Set<string>();
-  const done = new Set<string>();
-  const walk = (name: string) => {
-    visiting.add(name);
-    for (const edge of edges.filter((candidate) => candidate.from === name)) {
-      if (visiting.has(edge.to)) loopEdges.add(edge);
-      else if (!done.has(edge.to)) walk(edge.to);
-    }
-    visiting.delete(name);
-    done.add(name);
-  };
-  walk(initial);
-  const column = new Map<string, number>();
-  const place = (name: string): number => {
-    const known = column.get(name);
-    if (known !== undefined) return known;
-    const incoming = edges.filter((edge) => edge.to === name && !loopEdges.has(edge) && done.has(edge.from) && edge.from !== name);
-    const value = name === initial ? 0 : Math.max(0, ...incoming.map((edge) => place(edge.from) + 1));
-    column.set(name, value);
-    return value;
-  };
-  for (const name of states) if (done.has(name)) place(name);
-  return column;
 }

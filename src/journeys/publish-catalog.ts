@@ -15,7 +15,7 @@ export class JourneyVersionConflict extends Error {
  * archived keeps that status.
  */
 export async function publishJourneyCatalog(db: Database, journeys: readonly CatalogJourney[]): Promise<void> {
-  for (const { definition, publishOnStart, source } of journeys) {
+  for (const { definition, publishOnStart, source, text } of journeys) {
     await db.journey.upsert({
       where: { id: definition.id },
       create: { id: definition.id, name: definition.name, description: definition.description ?? '' },
@@ -28,6 +28,7 @@ export async function publishJourneyCatalog(db: Database, journeys: readonly Cat
         journeyId: definition.id,
         version: definition.version,
         definition: stored,
+        source: text ?? null,
         status: publishOnStart ? 'published' : 'draft',
         publishedAt: publishOnStart ? new Date() : null,
       },
@@ -37,6 +38,10 @@ export async function publishJourneyCatalog(db: Database, journeys: readonly Cat
       throw new JourneyVersionConflict(
         `${source}: journey ${definition.id} version ${definition.version} differs from the one already stored; give the change a new version number`,
       );
+    }
+    // A version stored before its text was kept gets the file's text, which says the same with the author's comments.
+    if (version.source === null && text !== undefined) {
+      await db.journeyVersion.updateMany({ where: { id: version.id, source: null }, data: { source: text } });
     }
   }
 }

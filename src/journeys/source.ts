@@ -19,6 +19,8 @@ export interface LocatedDiagnostic extends Diagnostic {
 
 export interface LoadedJourney {
   file: string;
+  /** The text as read, for YAML and JSON files: stored with the version so the app shows the file as written. */
+  text?: string;
   definition?: JourneyDefinition;
   diagnostics: LocatedDiagnostic[];
 }
@@ -73,7 +75,7 @@ export async function loadJourneyFile(file: string, catalog: ValidationCatalog):
     const problem = jsonProblem(text, file);
     if (problem) return { file, diagnostics: [problem] };
   }
-  return readJourneySource(text, file, catalog);
+  return { ...readJourneySource(text, file, catalog), text };
 }
 
 /** Why a .json file is not strict JSON (a trailing comma, a comment), with its place; YAML would accept it. */

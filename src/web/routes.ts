@@ -15,18 +15,19 @@ import type { WebSessionStore } from '../auth/web-sessions.ts';
 import { canViewConstituent } from '../auth/constituent-access.ts';
 import { createConstituentDirectory, ConstituentError } from '../constituents/directory.ts';
 import type { Database, JourneyVersion, StaffTask } from '../db/client.ts';
-import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf } from '../journeys/authoring.ts';
+import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourceOf, stateOrderOf } from '../journeys/authoring.ts';
 import { JourneyDefinition, JourneyVersionText, transitionsOf, type Condition } from '../journeys/definition.ts';
-import { statesInJourneyOrder } from '../journeys/diagram.ts';
+import { journeyToSvg } from '../journeys/diagram.ts';
 import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
 import { taskQueues } from '../tasks/queues.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
 import { SESSION_COOKIE } from '../api/auth.ts';
 import { withOverdue } from '../api/task-routes.ts';
+import { registerJourneyBuilder } from './builder-routes.ts';
 import { html } from './html.ts';
 import { page, type PageFrame } from './layout.ts';
 import { constituentPage, constituentsList } from './pages/constituents.ts';
-import { editorPage, SAMPLE_JOURNEY, SAMPLE_TIMELINE, type EditorState } from './pages/editor.ts';
+import { editorPage, SAMPLE_JOURNEY, SAMPLE_TIMELINE, simulationCounts, type EditorState } from './pages/editor.ts';
 import { inboxPage, keysPage, taskPage, type InboxTask } from './pages/inbox.ts';
 import { journeyLive, journeyPage, journeysList, type JourneyPageData } from './pages/journeys.ts';
 
@@ -170,7 +171,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     const journey = await db.journey.findUnique({ where: { id: journeyId }, include: { versions: { orderBy: { version: 'asc' } } } });
     const shown = journey && pickVersion(journey.versions, number);
     if (!journey || !shown) return undefined;
-    const states = statesInJourneyOrder(JourneyDefinition.parse(shown.definition));
+    const states = stateOrderOf(shown);
     const [metrics, stateCounts, funnel, series, messages] = await Promise.all([
       analytics.journeyMetrics(journeyId, {}),
       analytics.stateCounts(journeyId),
@@ -178,12 +179,15 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
       analytics.timeSeries(journeyId, { days: 30 }),
       analytics.messageResponse(journeyId, { windowDays: 7 }),
     ]);
-    return { journey, versions: journey.versions, shown, metrics, stateCounts, funnel, series, messages };
+    const diagram = await journeyToSvg(JourneyDefinition.parse(shown.definition), { counts: stateCounts, order: states });
+    return { journey, versions: journey.versions, shown, stateOrder: states, diagram, metrics, stateCounts, funnel, series, messages };
   }
 
   const VersionQuery = { querystring: z.looseObject({ version: JourneyVersionText.optional() }) };
   const notFound = (request: FastifyRequest, reply: FastifyReply, what: string) =>
     reply.status(404).type('text/html; charset=utf-8').send(errorPage(404, what, request.principal));
+
+  registerJourneyBuilder(server, { authoring, render: (request, reply, frame, status) => render(request, reply, frame as Omit<PageFrame, 'principal' | 'flash'>, status), notFound, shownVersion });
 
   app.get('/app/journeys/new', pageConfig('admin'), async (request, reply) =>
     render(request, reply, { title: 'New journey', section: 'journeys', body: editorPage({ source: SAMPLE_JOURNEY, timeline: SAMPLE_TIMELINE }) }),
@@ -230,7 +234,8 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
           } catch (error) {
             throw new JourneySourceError([{ severity: 'error', path: 'timeline', message: `is not JSON: ${(error as Error).message}` }]);
           }
-          state.simulation = { definition: checked.definition, result: authoring.simulate(source, parsed as never) };
+          const result = authoring.simulate(source, parsed as never);
+          state.simulation = { definition: checked.definition, result, diagram: await journeyToSvg(checked.definition, { counts: simulationCounts(result) }) };
         }
         if (form.intent === 'save') {
           const saved = await authoring.saveDraft(source, journeyId);

@@ -25,7 +25,7 @@ describe('loadJourneyCatalog', () => {
   it('draws every shipped journey, with a box for each of its states', async () => {
     for (const { definition } of await loadJourneyCatalog()) {
       const mermaid = journeyToMermaid(definition);
-      const svg = journeyToSvg(definition);
+      const svg = await journeyToSvg(definition);
       for (const state of Object.keys(definition.states)) {
         expect(mermaid, `${definition.id}: ${state}`).toMatch(new RegExp(`state (\\S+ <<choice>>|"${state}" as)`));
         expect(svg, `${definition.id}: ${state}`).toContain(`<title>${state}`);

@@ -1,7 +1,10 @@
 /** Journey diagrams: the Mermaid text says exactly what the journey does; the SVG is well-formed and complete. */
 import { describe, expect, it } from 'vitest';
 import { JourneyDefinition } from '../../src/journeys/definition.ts';
-import { journeyToMermaid, journeyToSvg, wrapWords } from '../../src/journeys/diagram.ts';
+import { readFileSync } from 'node:fs';
+import { loadJourneyCatalog, productCatalog } from '../../src/journeys/catalog.ts';
+import { journeyLayout, journeyToMermaid, journeyToSvg, wrapWords, type JourneyLayout, type LayoutBox } from '../../src/journeys/diagram.ts';
+import { readJourneySource } from '../../src/journeys/source.ts';
 
 const welcome = JourneyDefinition.parse({
   id: 'welcome',
@@ -86,8 +89,8 @@ describe('journeyToMermaid', () => {
   });
 });
 
-describe('journeyToSvg', () => {
-  const svg = journeyToSvg(welcome);
+describe('journeyToSvg', async () => {
+  const svg = await journeyToSvg(welcome);
 
   it('is well-formed XML with an accessible title', () => {
     expect(isWellFormed(svg)).toBe(true);
@@ -106,19 +109,72 @@ describe('journeyToSvg', () => {
     expect(svg).toContain('Call; say &quot;thanks&quot; (due 48h)');
   });
 
-  it('is deterministic', () => {
-    expect(journeyToSvg(welcome)).toBe(svg);
+  it('is deterministic', async () => {
+    expect(await journeyToSvg(welcome)).toBe(svg);
   });
 
-  it('wraps long details so a journey with many exits stays as narrow as its steps', () => {
+  it('wraps long details so a journey with many exits stays as narrow as its steps', async () => {
     const exits = ['unsubscribed', 'hard-bounced', 'removed'];
-    const many = journeyToSvg(JourneyDefinition.parse({ ...welcome, exits }));
+    const many = await journeyToSvg(JourneyDefinition.parse({ ...welcome, exits }));
     const detailLines = [...many.matchAll(/<g data-state="exited">.*?<\/g>/gs)][0]![0].match(/<text[^>]*>[^<]*<\/text>/g)!.slice(1);
     expect(detailLines).toHaveLength(2);
     for (const line of detailLines) expect(line.replace(/<[^>]+>/g, '').length).toBeLessThanOrEqual(44);
     expect(detailLines.map((line) => line.replace(/<[^>]+>/g, '')).join(' ')).toBe(`from any state: ${exits.join(', ')}`);
   });
 });
+
+describe('journeyLayout', () => {
+  const majorGift = readJourneySource(readFileSync(new URL('../../journeys/major-gift-prospect.yaml', import.meta.url), 'utf8'), 'major-gift-prospect.yaml', productCatalog()).definition!;
+  const liveCounts = (names: string[]) => Object.fromEntries(names.map((name, index) => [name, { current: index, entered: 1000 + index, left: 990, converted: 12 }]));
+
+  it("fits major-gift-prospect, with live counts on every box, into a 1280 px page", async () => {
+    const names = [...Object.keys(majorGift.states), 'exited'];
+    const layout = await journeyLayout(majorGift, { counts: liveCounts(names) });
+    expect(layout.width).toBeLessThanOrEqual(1280);
+    for (const box of layout.states) expect(box.x + box.width, box.name).toBeLessThanOrEqual(layout.width);
+    expect(layout.states.map((box) => box.name).sort()).toEqual(names.sort());
+  });
+
+  it('puts no edge label on another label or on a state, in any shipped journey', async () => {
+    for (const { definition } of await loadJourneyCatalog()) {
+      const layout = await journeyLayout(definition, { counts: liveCounts([...Object.keys(definition.states), 'goalReached', 'exited']) });
+      const labels = layout.edges.map((edge) => ({ ...edge.labelBox, what: `${edge.from}->${edge.to} "${edge.label}"` }));
+      const boxes = layout.states.map((box) => ({ ...box, what: `state ${box.name}` }));
+      for (const [index, label] of labels.entries()) {
+        for (const other of [...labels.slice(index + 1), ...boxes]) {
+          expect(overlaps(label, other), `${definition.id}: ${label.what} overlaps ${other.what}`).toBe(false);
+        }
+      }
+      for (const [index, box] of boxes.entries()) {
+        for (const other of boxes.slice(index + 1)) expect(overlaps(box, other), `${definition.id}: ${box.what} overlaps ${other.what}`).toBe(false);
+      }
+    }
+  });
+
+  it('shows counts on the goal and exit boxes too, zeros where nobody has arrived yet', async () => {
+    const svg = await journeyToSvg(welcome, { counts: { thanked: { current: 2, entered: 5, left: 3, converted: 1 }, goalReached: { current: 0, entered: 4, left: 0, converted: 4 } } });
+    const countsOf = (state: string) => new RegExp(`<g data-state="${state}">.*?class="counts">([^<]*)<`, 's').exec(svg)?.[1];
+    expect(countsOf('goalReached')).toBe('0 now · 4 entered · 0 left · 4 converted');
+    expect(countsOf('exited')).toBe('0 now · 0 entered · 0 left · 0 converted');
+    expect(countsOf('thanked')).toBe('2 now · 5 entered · 3 left · 1 converted');
+  });
+
+  it('keeps to the order the text lists the states in', async () => {
+    const straight = JourneyDefinition.parse({
+      id: 'order', name: 'Order', trigger: { event: 'donation' }, initial: 'a',
+      states: { a: { choose: [{ to: 'b' }, { to: 'c' }] }, b: { final: true }, c: { final: true } },
+    });
+    const xOf = (layout: JourneyLayout, name: string) => layout.states.find((box) => box.name === name)!.x;
+    const written = await journeyLayout(straight, { order: ['a', 'c', 'b'] });
+    expect(xOf(written, 'c')).toBeLessThan(xOf(written, 'b'));
+    const plain = await journeyLayout(straight);
+    expect(xOf(plain, 'b')).toBeLessThan(xOf(plain, 'c'));
+  });
+});
+
+function overlaps(a: LayoutBox, b: LayoutBox): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
 
 describe('wrapWords', () => {
   it('breaks at spaces within the width and keeps a longer word whole', () => {

@@ -237,7 +237,7 @@ describe('the web app', () => {
     await page.getByRole('link', { name: 'Edit journey' }).focus();
     await expect.poll(now, { timeout: 20_000 }).toBe('3');
     expect(await page.locator('#live details').getAttribute('open')).toBe('');
-    expect(await page.locator('[data-testid="diagram"] g[data-state="thanked"] text').first().textContent()).toContain('3 now');
+    expect(await page.locator('[data-testid="diagram"] g[data-state="thanked"] text.counts').first().textContent()).toContain('3 now');
     expect(await page.locator('[data-metric="enrolled"] .card-value').textContent()).toBe('3');
     // The funnel and the daily chart move with the diagram: one page, one truth.
     expect(await page.locator('.funnel li').first().textContent()).toMatch(/thanked\s*3 reached/);

@@ -5,10 +5,11 @@
  */
 import type { SourceFinding } from '../../journeys/authoring.ts';
 import type { JourneyDefinition } from '../../journeys/definition.ts';
-import { journeyToSvg, type StateCounts } from '../../journeys/diagram.ts';
+import type { StateCounts } from '../../journeys/diagram.ts';
 import type { SimulationResult } from '../../journeys/simulate.ts';
 import { formatDuration } from '../../journeys/duration.ts';
-import { html, trusted, type Html } from '../html.ts';
+import { diagramView } from '../diagram-view.ts';
+import { html, type Html } from '../html.ts';
 
 export interface EditorState {
   journeyId?: string | undefined;
@@ -17,7 +18,7 @@ export interface EditorState {
   findings?: SourceFinding[] | undefined;
   /** Set once the text was checked and had no errors. */
   checkedOk?: boolean;
-  simulation?: { definition: JourneyDefinition; result: SimulationResult } | undefined;
+  simulation?: { definition: JourneyDefinition; result: SimulationResult; diagram: string } | undefined;
   /** The draft just saved, ready to publish. */
   saved?: { journeyId: string; version: number } | undefined;
 }
@@ -79,13 +80,18 @@ export function findingsList(findings: SourceFinding[]): Html {
   )}</ul>`;
 }
 
-function simulationView(simulation: NonNullable<EditorState['simulation']>): Html {
-  const { definition, result } = simulation;
+/** How many times the simulated constituent entered each state, to show on the diagram. */
+export function simulationCounts(result: SimulationResult): Record<string, StateCounts> {
   const counts: Record<string, StateCounts> = {};
   for (const entry of result.entries) {
     if (entry.kind !== 'state') continue;
     counts[entry.to] = { entered: (counts[entry.to]?.entered ?? 0) + 1 };
   }
+  return counts;
+}
+
+function simulationView(simulation: NonNullable<EditorState['simulation']>): Html {
+  const { definition, result } = simulation;
   const describe = (entry: SimulationResult['entries'][number]): [string, string] => {
     switch (entry.kind) {
       case 'event':
@@ -109,7 +115,7 @@ function simulationView(simulation: NonNullable<EditorState['simulation']>): Htm
   return html`<section class="panel" aria-labelledby="simulation-title" data-testid="simulation">
     <h2 id="simulation-title">Simulation</h2>
     <p><strong>Outcome:</strong> ${outcome || 'nobody enrolled: the trigger did not match'}</p>
-    <div class="diagram">${trusted(journeyToSvg(definition, { counts }))}</div>
+    ${diagramView(simulation.diagram, 'simulation-diagram', `Simulation of ${definition.name} drawn on its diagram`)}
     <table class="data compact"><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Detail</th></tr></thead>
     <tbody>${result.entries.map((entry) => {
       const [kind, detail] = describe(entry);

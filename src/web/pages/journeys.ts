@@ -3,9 +3,9 @@ import type { ApiPrincipal } from '../../auth/api-keys.ts';
 import { allows } from '../../auth/api-keys.ts';
 import type { JourneyVersion } from '../../db/client.ts';
 import { JourneyDefinition, RESERVED_STATES } from '../../journeys/definition.ts';
-import { journeyToSvg, statesInJourneyOrder } from '../../journeys/diagram.ts';
 import { dailyChart, funnelChart, rateBar } from '../charts.ts';
-import { html, trusted, type Html } from '../html.ts';
+import { diagramView } from '../diagram-view.ts';
+import { html, type Html } from '../html.ts';
 import { badge, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone, visuallyHidden } from '../layout.ts';
 
 export interface JourneyRow {
@@ -27,7 +27,7 @@ const money = (revenue: { currency: string; amount: string }[]) =>
 export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html {
   return html`<div class="page-head">
     <div><h1>Journeys</h1><p class="muted">Each journey follows constituents from a trigger to a goal. Numbers cover every version.</p></div>
-    ${allows(principal.scopes, 'admin') ? html`<a class="button" href="/app/journeys/new">New journey</a>` : ''}
+    ${allows(principal.scopes, 'admin') ? html`<div class="actions"><a class="button" href="/app/journeys/new/build">Build a journey</a> <a class="button secondary" href="/app/journeys/new">New journey in YAML</a></div>` : ''}
   </div>
   <div class="table-wrap"><table class="data">
     <caption class="visually-hidden">Journeys with their status and headline numbers</caption>
@@ -50,6 +50,10 @@ export interface JourneyPageData {
   journey: { id: string; name: string; description: string };
   versions: JourneyVersion[];
   shown: JourneyVersion;
+  /** The shown version's states in the order its text lists them. */
+  stateOrder: string[];
+  /** The shown version drawn as SVG, with its counts. */
+  diagram: string;
   metrics: {
     enrolled: number;
     active: number;
@@ -75,7 +79,7 @@ function notSentWhy(reasons: { reason: string; count: number }[]): Html {
 /** Every number on the journey page: the part that refreshes itself while people watch, so all of it moves together. */
 export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>): Html {
   const definition = JourneyDefinition.parse(data.shown.definition);
-  const names = [...statesInJourneyOrder(definition), ...(definition.goal ? [RESERVED_STATES.goal] : []), RESERVED_STATES.exit];
+  const names = [...data.stateOrder, ...(definition.goal ? [RESERVED_STATES.goal] : []), RESERVED_STATES.exit];
   const counts = data.stateCounts;
   const { metrics } = data;
   return html`<div class="cards" role="list">
@@ -89,7 +93,7 @@ export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>)
     <section class="panel" aria-labelledby="diagram-title">
       <h2 id="diagram-title">Where constituents are</h2>
       <p class="muted small">Each state shows how many are in it now, have entered, have left, and went on to convert. Every number on this page updates live.</p>
-      <div class="diagram" data-testid="diagram">${trusted(journeyToSvg(definition, { counts }))}</div>
+      ${diagramView(data.diagram, 'diagram', `Diagram of ${definition.name}`)}
       <details><summary>The same numbers as a table</summary>
         <table class="data compact" data-testid="state-counts"><thead><tr><th scope="col">State</th><th scope="col" class="num">Now</th><th scope="col" class="num">Entered</th><th scope="col" class="num">Left</th><th scope="col" class="num">Converted</th></tr></thead>
         <tbody>${names.map((name) => {
@@ -134,7 +138,7 @@ export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Htm
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/journeys">Journeys</a> › <span aria-current="page">${journey.name}</span></nav>
   <div class="page-head">
     <div><h1>${journey.name} ${badge(shown.status, statusTone[shown.status])}</h1><p class="muted">${journey.description}</p></div>
-    <div class="actions">${admin ? html`<a class="button" href="/app/journeys/${journey.id}/edit">Edit journey</a>` : ''}</div>
+    <div class="actions">${admin ? html`<a class="button" href="/app/journeys/${journey.id}/build">Open in builder</a> <a class="button secondary" href="/app/journeys/${journey.id}/edit">Edit journey</a>` : ''}</div>
   </div>
   <div class="live-bar" hidden data-live-controls="live">
     <span class="muted small" data-live-status>Numbers update every few seconds.</span>

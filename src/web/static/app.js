@@ -52,6 +52,7 @@ function startLive(container) {
       const open = container.querySelector('details')?.open;
       container.innerHTML = text;
       if (open) container.querySelector('details')?.setAttribute('open', '');
+      startScrollHints(container);
       container.dataset.refreshedAt = String(Date.now());
     } catch {
       // The server is out of reach for a moment: the next turn tries again.
@@ -146,8 +147,106 @@ function startEditor(form) {
   });
 }
 
+// A diagram starts fitted to its box when that keeps its text readable (at least
+// 60% of its size), at its own size with a sideways scroll otherwise; the buttons
+// zoom and fit. The level is kept per diagram, so a live refresh keeps it.
+const MIN_FIT_SCALE = 0.6;
+const zoomLevels = new Map();
+
+function diagramScale(box, svg, mode) {
+  const natural = Number(svg.getAttribute('width')) || svg.getBoundingClientRect().width;
+  const fit = Math.min(1, (box.clientWidth - 2) / natural);
+  if (mode === 'fit') return fit;
+  if (mode === 'actual') return 1;
+  if (typeof mode === 'number') return mode;
+  return fit >= MIN_FIT_SCALE ? fit : 1;
+}
+
+function applyZoom(view, mode) {
+  const box = view.querySelector('.diagram');
+  const svg = box && box.querySelector('svg');
+  if (!svg) return;
+  const natural = Number(svg.getAttribute('width'));
+  const scale = Math.max(0.2, Math.min(3, diagramScale(box, svg, mode)));
+  svg.style.width = `${Math.round(natural * scale)}px`;
+  svg.style.height = 'auto';
+  zoomLevels.set(box.id, mode === undefined ? undefined : scale);
+  const level = view.querySelector('[data-zoom-level]');
+  if (level) level.textContent = `${Math.round(scale * 100)}%`;
+  updateScrollHint(box, view.querySelector('[data-scroll-hint]'));
+}
+
+function startDiagramView(view) {
+  const tools = view.querySelector('[data-diagram-tools]');
+  const box = view.querySelector('.diagram');
+  if (!tools || !box) return;
+  tools.hidden = false;
+  view.classList.add('enhanced');
+  applyZoom(view, zoomLevels.get(box.id));
+  tools.addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-zoom]');
+    if (!button) return;
+    const svg = box.querySelector('svg');
+    const current = svg.getBoundingClientRect().width / Number(svg.getAttribute('width'));
+    const mode = button.dataset.zoom;
+    applyZoom(view, mode === 'in' ? current * 1.25 : mode === 'out' ? current / 1.25 : mode);
+  });
+}
+
+// Something wider than its box scrolls sideways; the hint under it says so while
+// there is more to see.
+function updateScrollHint(box, hint) {
+  if (!hint) return;
+  hint.hidden = box.scrollWidth <= box.clientWidth + 1;
+}
+
+function startTableScroll(table) {
+  let box = table.parentElement;
+  if (!box.classList.contains('table-wrap')) {
+    box = document.createElement('div');
+    box.className = 'table-wrap';
+    table.replaceWith(box);
+    box.append(table);
+  }
+  if (box.previousElementSibling && box.previousElementSibling.matches('[data-scroll-hint]')) return;
+  box.tabIndex = 0;
+  box.setAttribute('role', 'region');
+  const caption = table.querySelector('caption');
+  box.setAttribute('aria-label', caption ? caption.textContent.trim() : 'Table');
+  const hint = document.createElement('p');
+  hint.className = 'scroll-hint small muted';
+  hint.dataset.scrollHint = '';
+  hint.textContent = 'Scroll sideways to see every column.';
+  // Above the table, where it is seen before the columns that are cut.
+  box.before(hint);
+  updateScrollHint(box, hint);
+}
+
+function startScrollHints(root) {
+  for (const view of root.querySelectorAll('[data-diagram-view]')) startDiagramView(view);
+  for (const table of root.querySelectorAll('table.data')) startTableScroll(table);
+}
+
+// In the builder, Enter in a field presses that group's own button (Add state,
+// Connect, Add action), not the form's first one.
+function startBuilder(form) {
+  form.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.target.tagName !== 'INPUT') return;
+    const button = event.target.closest('[data-op-group]')?.querySelector('[data-op-default]');
+    if (!button) return;
+    event.preventDefault();
+    button.click();
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
   for (const container of document.querySelectorAll('[data-live]')) startLive(container);
+  for (const form of document.querySelectorAll('form[data-builder]')) startBuilder(form);
+  startScrollHints(document);
+  window.addEventListener('resize', () => {
+    for (const view of document.querySelectorAll('[data-diagram-view].enhanced')) applyZoom(view, zoomLevels.get(view.querySelector('.diagram')?.id));
+    for (const box of document.querySelectorAll('.table-wrap')) updateScrollHint(box, box.previousElementSibling?.matches('[data-scroll-hint]') ? box.previousElementSibling : null);
+  });
   for (const form of document.querySelectorAll('form[data-editor]')) startEditor(form);
   document.addEventListener('submit', (event) => {
     const message = event.target.dataset && event.target.dataset.confirm;
