@@ -66,6 +66,8 @@ export interface ApiDependencies {
    * count as the app's own, and when it is https the app's cookies are Secure.
    */
   publicUrl?: string;
+  /** The first admin key's file (`<data dir>/api-key`): the sign-in page names it. */
+  apiKeyFile?: string | undefined;
   /** How much the API logs, one line per request; `silent` unless given. */
   logLevel?: LogLevel;
   /** Where log lines go; standard output unless given (tests read them here). */

@@ -56,6 +56,11 @@ ${frame.body}
 const integer = new Intl.NumberFormat('en-US');
 export const formatCount = (value: number) => integer.format(value);
 export const formatPercent = (value: number) => `${(value * 100).toFixed(value > 0 && value < 0.1 ? 1 : 0)}%`;
+/** A conversion rate, or a dash where nobody has enrolled yet: 0% would claim a result there is none of. */
+export function formatConversion(rate: number, enrolled: number): Html {
+  if (enrolled === 0) return html`<span title="No enrollments yet">–${visuallyHidden(' no enrollments yet')}</span>`;
+  return html`${formatPercent(rate)}`;
+}
 export const formatMoney = (amount: string | number, currency: string) =>
   new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 0 }).format(Number(amount));
 /** A duration to two units at most, as people say it: "3d 4h", "2h 15m", "40s". */
@@ -95,6 +100,7 @@ export function visuallyHidden(text: string): Html {
 export const statusTone: Record<string, 'neutral' | 'good' | 'warn' | 'bad' | 'info'> = {
   published: 'good',
   draft: 'info',
+  superseded: 'neutral',
   paused: 'warn',
   archived: 'neutral',
   active: 'info',

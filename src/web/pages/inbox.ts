@@ -22,6 +22,13 @@ export interface InboxData {
 /** Outcomes every journey accepts, offered after the journey's own. */
 const COMMON_OUTCOMES = ['reached', 'left-message', 'no-answer', 'done'];
 
+/**
+ * What an outcome may be, for the browser to check as it is typed. Browsers compile
+ * `pattern` with the `v` flag, where a bare `-` in a class is a syntax error that
+ * silently turns the check off; escaped, it is the same rule as the server's.
+ */
+export const OUTCOME_PATTERN = '[a-z0-9][a-z0-9\\-]*';
+
 export function inboxPage(data: InboxData, principal: ApiPrincipal): Html {
   const canWork = allows(principal.scopes, 'staff');
   const current = data.queues.find((queue) => queue.id === data.queue);
@@ -65,7 +72,7 @@ function taskCard(task: InboxTask, canWork: boolean): Html {
         task.status === 'open' || task.status === 'claimed'
           ? html`<form method="post" action="/app/inbox/${task.id}/complete" class="complete">
         <label for="outcome-${task.id}">Outcome${visuallyHidden(` of${which}`)}</label>
-        <input id="outcome-${task.id}" name="outcome" list="${listId}" required pattern="[a-z0-9][a-z0-9-]*" placeholder="${outcomes[0]}" autocomplete="off"
+        <input id="outcome-${task.id}" name="outcome" list="${listId}" required pattern="${OUTCOME_PATTERN}" maxlength="100" placeholder="${outcomes[0]}" autocomplete="off"
           title="a short word or phrase with dashes, e.g. no-answer">
         <datalist id="${listId}">${outcomes.map((outcome) => html`<option value="${outcome}"></option>`)}</datalist>
         <button type="submit">Complete${visuallyHidden(which)}</button>

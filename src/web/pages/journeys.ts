@@ -4,9 +4,10 @@ import { allows } from '../../auth/api-keys.ts';
 import type { JourneyVersion } from '../../db/client.ts';
 import { JourneyDefinition, RESERVED_STATES } from '../../journeys/definition.ts';
 import { journeyToSvg, statesInJourneyOrder } from '../../journeys/diagram.ts';
+import { liveVersionNumber, shownStatus, type ShownStatus } from '../../journeys/version-status.ts';
 import { dailyChart, funnelChart, rateBar } from '../charts.ts';
 import { html, trusted, type Html } from '../html.ts';
-import { badge, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone, visuallyHidden } from '../layout.ts';
+import { badge, formatConversion, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone, visuallyHidden } from '../layout.ts';
 
 export interface JourneyRow {
   journeyId: string;
@@ -39,7 +40,7 @@ export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html 
         <td class="num">${formatCount(row.active)}</td>
         <td class="num">${formatCount(row.enrolledLast30Days)}</td>
         <td class="num">${formatCount(row.enrolled)}</td>
-        <td class="num">${formatPercent(row.conversionRate)}</td>
+        <td class="num" data-column="conversion">${formatConversion(row.conversionRate, row.enrolled)}</td>
         <td class="num">${money(row.revenue)}</td>
       </tr>`,
     )}</tbody>
@@ -82,7 +83,7 @@ export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>)
       ${card('Enrolled', formatCount(metrics.enrolled), 'enrolled')}
       ${card('In the journey now', formatCount(metrics.active), 'active')}
       ${card('Converted', formatCount(metrics.converted), 'converted')}
-      ${card('Conversion rate', formatPercent(metrics.conversionRate), 'conversion-rate')}
+      ${card('Conversion rate', formatConversion(metrics.conversionRate, metrics.enrolled), 'conversion-rate')}
       ${card('Median time to convert', formatSpan(metrics.medianTimeToConvertMs), 'time-to-convert')}
       ${card('Revenue attributed', money(metrics.revenue), 'revenue')}
     </div>
@@ -124,16 +125,18 @@ export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>)
     </section>`;
 }
 
-function card(label: string, value: string, id: string): Html {
+function card(label: string, value: string | Html, id: string): Html {
   return html`<div class="card" role="listitem" data-metric="${id}"><div class="card-label">${label}</div><div class="card-value">${value}</div></div>`;
 }
 
 export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Html {
   const { journey, versions, shown } = data;
   const admin = allows(principal.scopes, 'admin');
+  const live = liveVersionNumber(versions);
+  const statusOf = (version: JourneyVersion) => shownStatus(version, live);
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/journeys">Journeys</a> › <span aria-current="page">${journey.name}</span></nav>
   <div class="page-head">
-    <div><h1>${journey.name} ${badge(shown.status, statusTone[shown.status])}</h1><p class="muted">${journey.description}</p></div>
+    <div><h1>${journey.name} ${badge(statusOf(shown), statusTone[statusOf(shown)])}</h1><p class="muted">${journey.description}</p></div>
     <div class="actions">${admin ? html`<a class="button" href="/app/journeys/${journey.id}/edit">Edit journey</a>` : ''}</div>
   </div>
   <div class="live-bar" hidden data-live-controls="live">
@@ -147,22 +150,27 @@ export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Htm
     <tbody>${[...versions].reverse().map(
       (version) => html`<tr>
         <th scope="row"><a href="/app/journeys/${journey.id}?version=${version.version}">v${version.version}</a></th>
-        <td>${badge(version.status, statusTone[version.status])}</td>
+        <td data-column="status">${badge(statusOf(version), statusTone[statusOf(version)])}${
+          version.version === live ? html` <span class="muted small">live</span>` : ''
+        }</td>
         <td>${formatDate(version.createdAt)}</td><td>${formatDate(version.publishedAt)}</td>
-        ${admin ? html`<td class="row-actions">${versionActions(journey.id, version)}</td>` : ''}
+        ${admin ? html`<td class="row-actions">${versionActions(journey.id, version, statusOf(version))}</td>` : ''}
       </tr>`,
     )}</tbody></table>
   </section>`;
 }
 
-function versionActions(journeyId: string, version: JourneyVersion): Html {
+function versionActions(journeyId: string, version: JourneyVersion, shown: ShownStatus): Html {
   const action = (name: string, label: string, tone = '') =>
     html`<form method="post" action="/app/journeys/${journeyId}/versions/${version.version}/${name}"${
       name === 'archive' ? html` data-confirm="Archive version ${version.version}? Everyone still in it leaves the journey."` : ''
     }><button class="small ${tone}" type="submit">${label}${visuallyHidden(` version ${version.version}`)}</button></form>`;
+  // Publishing is a page of its own: what changes against the live version is read before the button.
+  const publish = html`<a class="button small" href="/app/journeys/${journeyId}/versions/${version.version}/publish">Publish…${visuallyHidden(` version ${version.version}`)}</a>`;
+  if (shown === 'superseded' && version.status === 'draft') return action('archive', 'Archive', 'quiet');
   switch (version.status) {
     case 'draft':
-      return html`${action('publish', 'Publish')}${action('archive', 'Archive', 'quiet')}`;
+      return html`${publish}${action('archive', 'Archive', 'quiet')}`;
     case 'published':
       return html`${action('pause', 'Pause')}${action('archive', 'Archive', 'quiet')}`;
     case 'paused':
