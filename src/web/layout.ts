@@ -85,6 +85,12 @@ export function formatDate(date: Date | string | null | undefined): string {
   return `${value.toLocaleString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' })} UTC`;
 }
 
+/**
+ * Put first inside a `.table-wrap`: on a screen too narrow for the table the wrap
+ * scrolls sideways, and this says so (the page's script shows it only while columns are out of view).
+ */
+export const scrollHint: Html = html`<p class="scroll-hint" aria-hidden="true">Scroll sideways for more columns →</p>`;
+
 export function badge(text: string, tone: 'neutral' | 'good' | 'warn' | 'bad' | 'info' = 'neutral'): Html {
   return html`<span class="badge ${tone}">${text}</span>`;
 }

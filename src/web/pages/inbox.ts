@@ -3,7 +3,7 @@ import type { ApiKeyView, ApiPrincipal } from '../../auth/api-keys.ts';
 import { allows, apiScopes } from '../../auth/api-keys.ts';
 import type { StaffTask } from '../../db/client.ts';
 import { html, type Html } from '../html.ts';
-import { badge, formatDate, statusTone, visuallyHidden } from '../layout.ts';
+import { badge, formatDate, statusTone, visuallyHidden, scrollHint } from '../layout.ts';
 
 export interface InboxTask extends StaffTask {
   overdue: boolean;
@@ -108,10 +108,10 @@ export function keysPage(keys: ApiKeyView[], created?: { key: string; name: stri
       <button type="submit">Make key</button>
     </form>
   </section>
-  <table class="data"><thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+  <div class="table-wrap">${scrollHint}<table class="data"><thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
   <tbody>${keys.map(
     (key) => html`<tr><th scope="row">${key.name}</th><td><code>${key.prefix}…</code></td><td>${key.scopes.join(', ')}</td><td>${formatDate(key.lastUsedAt)}</td>
       <td>${key.revokedAt ? badge('revoked', 'bad') : badge('active', 'good')}</td>
       <td>${key.revokedAt ? '' : html`<form method="post" action="/app/keys/${key.id}/revoke" data-confirm="Revoke ${key.name}? It stops working at once."><button class="small quiet" type="submit">Revoke${visuallyHidden(` key ${key.name}`)}</button></form>`}</td></tr>`,
-  )}</tbody></table>`;
+  )}</tbody></table></div>`;
 }

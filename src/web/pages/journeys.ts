@@ -7,7 +7,7 @@ import { journeyToSvg, statesInJourneyOrder } from '../../journeys/diagram.ts';
 import { liveVersionNumber, shownStatus, type ShownStatus } from '../../journeys/version-status.ts';
 import { dailyChart, funnelChart, rateBar } from '../charts.ts';
 import { html, trusted, type Html } from '../html.ts';
-import { badge, formatConversion, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone, visuallyHidden } from '../layout.ts';
+import { badge, formatConversion, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone, visuallyHidden, scrollHint } from '../layout.ts';
 
 export interface JourneyRow {
   journeyId: string;
@@ -30,7 +30,7 @@ export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html 
     <div><h1>Journeys</h1><p class="muted">Each journey follows constituents from a trigger to a goal. Numbers cover every version.</p></div>
     ${allows(principal.scopes, 'admin') ? html`<a class="button" href="/app/journeys/new">New journey</a>` : ''}
   </div>
-  <div class="table-wrap"><table class="data">
+  <div class="table-wrap">${scrollHint}<table class="data">
     <caption class="visually-hidden">Journeys with their status and headline numbers</caption>
     <thead><tr><th scope="col">Journey</th><th scope="col">Status</th><th scope="col" class="num">In it now</th><th scope="col" class="num">Enrolled (30 days)</th><th scope="col" class="num">Enrolled (all)</th><th scope="col" class="num">Conversion</th><th scope="col" class="num">Revenue attributed</th></tr></thead>
     <tbody>${rows.map(
@@ -116,11 +116,11 @@ export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>)
       ${
         data.messages.length === 0
           ? html`<p class="muted">No messages sent yet.</p>`
-          : html`<table class="data"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
+          : html`<div class="table-wrap">${scrollHint}<table class="data"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
         <tbody>${data.messages.map(
           (row) => html`<tr><th scope="row">${row.channel === 'email' ? '✉' : '📱'} ${row.template}</th><td class="num">${row.sent}</td><td class="num">${row.notSent}${notSentWhy(row.notSentReasons ?? [])}</td><td class="num">${row.responded}</td>
             <td>${rateBar(row.responseRate, `${formatPercent(row.responseRate)} responded`)} ${formatPercent(row.responseRate)}</td></tr>`,
-        )}</tbody></table>`
+        )}</tbody></table></div>`
       }
     </section>`;
 }
@@ -146,7 +146,7 @@ export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Htm
   <div id="live" data-live="/app/journeys/${journey.id}/live?version=${shown.version}">${journeyLive(data)}</div>
   <section class="panel" aria-labelledby="versions-title">
     <h2 id="versions-title">Versions</h2>
-    <table class="data"><thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Saved</th><th scope="col">Published</th>${admin ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
+    <div class="table-wrap">${scrollHint}<table class="data"><thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Saved</th><th scope="col">Published</th>${admin ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
     <tbody>${[...versions].reverse().map(
       (version) => html`<tr>
         <th scope="row"><a href="/app/journeys/${journey.id}?version=${version.version}">v${version.version}</a></th>
@@ -156,7 +156,7 @@ export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Htm
         <td>${formatDate(version.createdAt)}</td><td>${formatDate(version.publishedAt)}</td>
         ${admin ? html`<td class="row-actions">${versionActions(journey.id, version, statusOf(version))}</td>` : ''}
       </tr>`,
-    )}</tbody></table>
+    )}</tbody></table></div>
   </section>`;
 }
 

@@ -51,6 +51,7 @@ function startLive(container) {
       if (paused || focusInside()) return;
       const open = container.querySelector('details')?.open;
       container.innerHTML = text;
+      markOverflowingTables();
       if (open) container.querySelector('details')?.setAttribute('open', '');
       container.dataset.refreshedAt = String(Date.now());
     } catch {
@@ -146,7 +147,14 @@ function startEditor(form) {
   });
 }
 
+/** Tables wider than the screen scroll sideways; their hint shows only while columns are out of view. */
+function markOverflowingTables() {
+  for (const wrap of document.querySelectorAll('.table-wrap')) wrap.classList.toggle('overflowing', wrap.scrollWidth > wrap.clientWidth + 1);
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  markOverflowingTables();
+  window.addEventListener('resize', markOverflowingTables);
   for (const container of document.querySelectorAll('[data-live]')) startLive(container);
   for (const form of document.querySelectorAll('form[data-editor]')) startEditor(form);
   document.addEventListener('submit', (event) => {
