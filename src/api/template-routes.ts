@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError } from '../templates/library.ts';
-import { LocaleCode } from '../templates/locales.ts';
+import { canonicalLocale, LocaleCode } from '../templates/locales.ts';
 import { sampleData, SampleOverrides, withLocale } from '../templates/sample.ts';
 import { variableNames } from '../templates/variables.ts';
 import { errorBody } from './errors.ts';
@@ -42,7 +42,7 @@ export function registerTemplateRoutes(server: FastifyInstance): void {
       const library = templateLibrary();
       if (!library[channel].has(name)) return reply.status(404).send(errorBody(`No ${channel} template "${name}"`));
       try {
-        const { locale } = request.query;
+        const locale = request.query.locale && canonicalLocale(request.query.locale);
         const data = sampleData(withLocale(request.body ?? {}, locale));
         return channel === 'email' ? { channel, name, ...renderEmail(library, name, data) } : { channel, name, ...renderSms(library, name, data) };
       } catch (error) {

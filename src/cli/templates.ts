@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError, TemplateSourceError } from '../templates/library.ts';
-import { LocaleCode, resolveTemplateLocale } from '../templates/locales.ts';
+import { canonicalLocale, LocaleCode, resolveTemplateLocale } from '../templates/locales.ts';
 import { sampleData, SampleOverrides, withLocale } from '../templates/sample.ts';
 import type { Output } from './output.ts';
 
@@ -80,7 +80,7 @@ class SampleError extends Error {}
 function localeOption(option: string): string {
   const parsed = LocaleCode.safeParse(option);
   if (!parsed.success) throw new SampleError(`--locale: ${parsed.error.issues[0]!.message}`);
-  return parsed.data;
+  return canonicalLocale(parsed.data)!;
 }
 
 /** `--sample '{"constituent":{"firstName":"Bo"}}'` or `--sample @sample.json`. */

@@ -28,7 +28,7 @@ import type { ReceiptData } from '../receipts/message-data.ts';
 import type { StatementData } from '../receipts/statement.ts';
 import { htmlEngine, textEngine } from './liquid.ts';
 import { countSegments, type SmsEncoding } from './sms.ts';
-import { LocaleCode, resolveTemplateLocale, pickLocale, type Localised } from './locales.ts';
+import { canonicalLocale, LocaleCode, resolveTemplateLocale, pickLocale, type Localised } from './locales.ts';
 import { unavailableVariable, type Channel } from './variables.ts';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../journeys/templates', import.meta.url));
@@ -156,7 +156,7 @@ function templateFileName(entry: string, extension: string, file: string, proble
     problems.push({ file, line: 1, message: `${locale.error.issues[0]!.message} in the file name` });
     return undefined;
   }
-  return { name: name!, locale: locale.data };
+  return { name: name!, locale: canonicalLocale(locale.data)! };
 }
 
 export function loadTemplateLibrary(dir = TEMPLATES_DIR): TemplateLibrary {

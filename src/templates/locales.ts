@@ -21,14 +21,13 @@ export function canonicalLocale(tag: string): string | undefined {
   }
 }
 
-/** A locale code at an edge (a file name, a preview request): any valid BCP 47 tag, canonicalised. */
-export const LocaleCode = z.string().transform((tag, context) => {
-  const canonical = canonicalLocale(tag);
-  if (!canonical) {
-    context.addIssue({ code: 'custom', message: `"${tag}" is not a valid BCP 47 locale code (e.g. fr, fr-CA, pt-BR)` });
-    return z.NEVER;
-  }
-  return canonical;
+/**
+ * A locale code at an edge (a file name, a preview request): any valid BCP 47 tag.
+ * A check, not a transform, so it can be described in the OpenAPI document;
+ * `canonicalLocale` gives its canonical form.
+ */
+export const LocaleCode = z.string().refine((tag) => canonicalLocale(tag) !== undefined, {
+  error: (issue) => `"${String(issue.input)}" is not a valid BCP 47 locale code (e.g. fr, fr-CA, pt-BR)`,
 });
 
 /**

@@ -184,7 +184,7 @@ describe('the workbench', () => {
     });
     expect(scrolled).toBeGreaterThan(0);
     // The page itself does not scroll sideways: only the table does.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
+    expect(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth + 1')).toBe(true);
     await screenshot(page, 'workbench-05-phone-table');
     // On a wide screen the hint stays out of the way.
     await page.setViewportSize({ width: 1400, height: 900 });
