@@ -95,7 +95,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   const principalOf = (request: FastifyRequest): ApiPrincipal => request.principal!;
 
   // Browsers ask for it on every page; a 404 there is noise in every log.
-  app.get('/favicon.ico', { config: { scope: 'public' } }, async (_request, reply) =>
+  app.get('/favicon.ico', { config: { scope: 'public' }, schema: { tags: ['Web app'], summary: 'The icon browsers show for Steward' } }, async (_request, reply) =>
     reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').send(favicon),
   );
   for (const [name, file] of Object.entries(staticFiles)) {
