@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { buildApi } from './api/server.ts';
-import { ensureFirstAdminKey } from './auth/api-keys.ts';
+import { apiKeyFile as apiKeyFileIn, ensureFirstAdminKey } from './auth/api-keys.ts';
 import type { Config } from './config.ts';
 import { ensurePrivateDataDir } from './data-dir.ts';
 import { applyMigrations } from './db/migrate.ts';
@@ -199,6 +199,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         logLevel: config.STEWARD_LOG_LEVEL,
         trustProxy: config.STEWARD_TRUST_PROXY,
         publicUrl,
+        apiKeyFile: apiKeyFileIn(config.dataDir),
         dropOffSettings: dropOffSettings(config),
         channelRoutes: {
           channels: services.channels!,

@@ -69,6 +69,8 @@ export interface ApiDependencies {
   publicUrl?: string;
   /** Groups of single events stored at once (`events/group-commit.ts`): 1 on the embedded database's one connection. */
   intakeConcurrency?: number;
+  /** The first admin key's file (`<data dir>/api-key`): the sign-in page names it. */
+  apiKeyFile?: string | undefined;
   /** How much the API logs, one line per request; `silent` unless given. */
   logLevel?: LogLevel;
   /** Where log lines go; standard output unless given (tests read them here). */

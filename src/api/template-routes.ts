@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError } from '../templates/library.ts';
-import { sampleData, SampleOverrides } from '../templates/sample.ts';
+import { canonicalLocale, LocaleCode } from '../templates/locales.ts';
+import { sampleData, SampleOverrides, withLocale } from '../templates/sample.ts';
 import { variableNames } from '../templates/variables.ts';
 import { errorBody } from './errors.ts';
 
@@ -17,6 +18,7 @@ export function registerTemplateRoutes(server: FastifyInstance): void {
       [...library[channel].values()].map((template) => ({
         channel,
         name: template.name,
+        locales: [...template.locales.keys()].sort(),
         uses: [...new Set(template.variables.map((segments) => segments.map(String).join('.')))].sort(),
       }));
     return { templates: [...list('email'), ...list('sms')], variables: { email: variableNames('email'), sms: variableNames('sms') } };
@@ -28,8 +30,9 @@ export function registerTemplateRoutes(server: FastifyInstance): void {
       config: { scope: 'read', invalid: 'Sample data must be a JSON object' },
       schema: {
         tags,
-        summary: 'Render a template with sample data (yours merged over the defaults)',
+        summary: 'Render a template with sample data (yours merged over the defaults), in the variant a constituent with `locale` gets',
         params: z.strictObject({ channel: z.string(), name: z.string() }),
+        querystring: z.strictObject({ locale: LocaleCode.optional() }),
         body: SampleOverrides.optional(),
       },
     },
@@ -39,7 +42,8 @@ export function registerTemplateRoutes(server: FastifyInstance): void {
       const library = templateLibrary();
       if (!library[channel].has(name)) return reply.status(404).send(errorBody(`No ${channel} template "${name}"`));
       try {
-        const data = sampleData(request.body ?? {});
+        const locale = request.query.locale && canonicalLocale(request.query.locale);
+        const data = sampleData(withLocale(request.body ?? {}, locale));
         return channel === 'email' ? { channel, name, ...renderEmail(library, name, data) } : { channel, name, ...renderSms(library, name, data) };
       } catch (error) {
         if (error instanceof TemplateRenderError) return reply.status(422).send(errorBody(error.message));

@@ -5,13 +5,15 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError, TemplateSourceError } from '../templates/library.ts';
-import { sampleData, SampleOverrides } from '../templates/sample.ts';
+import { canonicalLocale, LocaleCode, resolveTemplateLocale } from '../templates/locales.ts';
+import { sampleData, SampleOverrides, withLocale } from '../templates/sample.ts';
 import type { Output } from './output.ts';
 
 export const TEMPLATES_USAGE = `Templates:
-  steward templates list                                     email and SMS templates, with the variables each uses
-  steward templates preview <name> [--sample <json|@file>] [--html] [--channel email|sms]
-                                                             render with sample data (yours merged over a default donor)`;
+  steward templates list                                     email and SMS templates, their locales and the variables each uses
+  steward templates preview <name> [--sample <json|@file>] [--html] [--channel email|sms] [--locale <bcp47>]
+                                                             render with sample data (yours merged over a default donor),
+                                                             as a constituent with that locale gets it (fr-CA, then fr, then the default)`;
 
 class UsageError extends Error {}
 
@@ -23,7 +25,8 @@ export async function templatesCommand(args: string[], output: Output): Promise<
       for (const channel of ['email', 'sms'] as const) {
         for (const template of library[channel].values()) {
           const uses = [...new Set(template.variables.map((segments) => segments.map(String).join('.')))].sort();
-          output.out.write(`${channel.padEnd(6)}${template.name.padEnd(34)}${uses.join(', ')}\n`);
+          const locales = template.locales.size > 0 ? `[${[...template.locales.keys()].sort().join(', ')}] ` : '';
+          output.out.write(`${channel.padEnd(6)}${template.name.padEnd(34)}${locales}${uses.join(', ')}\n`);
         }
       }
       return 0;
@@ -32,7 +35,7 @@ export async function templatesCommand(args: string[], output: Output): Promise<
     const { values, positionals } = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { sample: { type: 'string' }, html: { type: 'boolean', default: false }, channel: { type: 'string' } },
+      options: { sample: { type: 'string' }, html: { type: 'boolean', default: false }, channel: { type: 'string' }, locale: { type: 'string' } },
     });
     const [name] = positionals;
     if (!name || positionals.length > 1) throw new UsageError('give one template name');
@@ -41,7 +44,14 @@ export async function templatesCommand(args: string[], output: Output): Promise<
       output.err.write(`steward templates: no template "${name}" (see steward templates list)\n`);
       return 1;
     }
-    const data = sampleData(await readSample(values.sample));
+    const locale = values.locale === undefined ? undefined : localeOption(values.locale);
+    const sample = await readSample(values.sample);
+    // The locale given is the sample constituent's: it picks the variant and formats numbers and dates.
+    const data = sampleData(withLocale(sample, locale));
+    if (locale) {
+      const resolved = resolveTemplateLocale(library, channels[0]!, name, locale)!;
+      output.out.write(`Locale: ${resolved.locale ?? 'default'} (asked for ${locale})\n`);
+    }
     if (channels[0] === 'email') {
       const email = renderEmail(library, name, data);
       output.out.write(`Subject: ${email.subject}\n\n${email.text}`);
@@ -65,6 +75,13 @@ export async function templatesCommand(args: string[], output: Output): Promise<
 }
 
 class SampleError extends Error {}
+
+/** `--locale fr-CA`: a BCP 47 tag, canonicalised. */
+function localeOption(option: string): string {
+  const parsed = LocaleCode.safeParse(option);
+  if (!parsed.success) throw new SampleError(`--locale: ${parsed.error.issues[0]!.message}`);
+  return canonicalLocale(parsed.data)!;
+}
 
 /** `--sample '{"constituent":{"firstName":"Bo"}}'` or `--sample @sample.json`. */
 async function readSample(option: string | undefined): Promise<Record<string, unknown>> {

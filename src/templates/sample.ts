@@ -76,3 +76,10 @@ function merge(base: unknown, overrides: unknown): unknown {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** The overrides with the sample constituent's locale set: a preview "as a constituent in fr-CA gets it". */
+export function withLocale(overrides: Record<string, unknown>, locale: string | undefined): Record<string, unknown> {
+  if (!locale) return overrides;
+  const constituent = isObject(overrides.constituent) ? overrides.constituent : {};
+  return { ...overrides, constituent: { ...constituent, locale } };
+}

@@ -56,6 +56,11 @@ ${frame.body}
 const integer = new Intl.NumberFormat('en-US');
 export const formatCount = (value: number) => integer.format(value);
 export const formatPercent = (value: number) => `${(value * 100).toFixed(value > 0 && value < 0.1 ? 1 : 0)}%`;
+/** A conversion rate, or a dash where nobody has enrolled yet: 0% would claim a result there is none of. */
+export function formatConversion(rate: number, enrolled: number): Html {
+  if (enrolled === 0) return html`<span title="No enrollments yet">–${visuallyHidden(' no enrollments yet')}</span>`;
+  return html`${formatPercent(rate)}`;
+}
 export const formatMoney = (amount: string | number, currency: string) =>
   new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 0 }).format(Number(amount));
 /** A duration to two units at most, as people say it: "3d 4h", "2h 15m", "40s". */
@@ -80,6 +85,12 @@ export function formatDate(date: Date | string | null | undefined): string {
   return `${value.toLocaleString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC' })} UTC`;
 }
 
+/**
+ * Put first inside a `.table-wrap`: on a screen too narrow for the table the wrap
+ * scrolls sideways, and this says so (the page's script shows it only while columns are out of view).
+ */
+export const scrollHint: Html = html`<p class="scroll-hint" aria-hidden="true">Scroll sideways for more columns →</p>`;
+
 export function badge(text: string, tone: 'neutral' | 'good' | 'warn' | 'bad' | 'info' = 'neutral'): Html {
   return html`<span class="badge ${tone}">${text}</span>`;
 }
@@ -95,6 +106,7 @@ export function visuallyHidden(text: string): Html {
 export const statusTone: Record<string, 'neutral' | 'good' | 'warn' | 'bad' | 'info'> = {
   published: 'good',
   draft: 'info',
+  superseded: 'neutral',
   paused: 'warn',
   archived: 'neutral',
   active: 'info',

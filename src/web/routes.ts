@@ -20,6 +20,8 @@ import { JourneyDefinition, JourneyVersionText, transitionsOf, type Condition } 
 import { journeyToSvg } from '../journeys/diagram.ts';
 import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
 import { taskQueues } from '../tasks/queues.ts';
+import { versionChanges } from '../journeys/version-changes.ts';
+import { liveVersionNumber } from '../journeys/version-status.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
 import { SESSION_COOKIE } from '../api/auth.ts';
 import { withOverdue } from '../api/task-routes.ts';
@@ -30,6 +32,7 @@ import { constituentPage, constituentsList } from './pages/constituents.ts';
 import { editorPage, SAMPLE_JOURNEY, SAMPLE_TIMELINE, simulationCounts, type EditorState } from './pages/editor.ts';
 import { inboxPage, keysPage, taskPage, type InboxTask } from './pages/inbox.ts';
 import { journeyLive, journeyPage, journeysList, type JourneyPageData } from './pages/journeys.ts';
+import { publishConfirmPage } from './pages/publish.ts';
 
 export interface WebAppDependencies {
   db: Database;
@@ -39,6 +42,8 @@ export interface WebAppDependencies {
   sessions: WebSessionStore;
   /** Cookies marked Secure: set when people reach Steward over https. */
   secureCookies: boolean;
+  /** Where this installation wrote its first admin key (`<data dir>/api-key`), for the sign-in page to name. */
+  apiKeyFile?: string | undefined;
 }
 
 const FLASH_COOKIE = 'steward_flash';
@@ -48,6 +53,7 @@ const staticFiles = {
   'app.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./static/app.css', import.meta.url), 'utf8') },
   'app.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./static/app.js', import.meta.url), 'utf8') },
 };
+const favicon = readFileSync(new URL('./static/favicon.ico', import.meta.url));
 
 /** Only paths inside the app are followed after sign-in, never another site; printable ASCII only, as a Location header must be. */
 const safeNext = (next: string | undefined, fallback = '/app/journeys') => (next && /^\/app(\/|$|\?)/.test(next) && /^[\x21-\x7e]*$/.test(next) ? next : fallback);
@@ -91,6 +97,10 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   const pageConfig = (scope: ApiScope | readonly ApiScope[]) => ({ config: { scope, page: true } });
   const principalOf = (request: FastifyRequest): ApiPrincipal => request.principal!;
 
+  // Browsers ask for it on every page; a 404 there is noise in every log.
+  app.get('/favicon.ico', { config: { scope: 'public' }, schema: { tags: ['Web app'], summary: 'The icon browsers show for Steward' } }, async (_request, reply) =>
+    reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').send(favicon),
+  );
   for (const [name, file] of Object.entries(staticFiles)) {
     app.get(`/app/static/${name}`, { config: { scope: 'public' } }, async (_request, reply) =>
       reply.type(file.type).header('cache-control', 'public, max-age=300').send(file.body),
@@ -108,7 +118,11 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
           <input type="hidden" name="next" value="${safeNext(request.query.next)}">
           <label for="key">Your access key</label>
           <input id="key" name="key" type="password" required autocomplete="current-password" placeholder="stw_…">
-          <p class="muted small">The first admin key is in <code>.steward/api-key</code>; admins make keys for colleagues under API keys.</p>
+          <p class="muted small">${
+            deps.apiKeyFile
+              ? html`The first admin key is in <code>${deps.apiKeyFile}</code>`
+              : html`The first admin key is in the file <code>api-key</code> in Steward's data directory (<code>STEWARD_DATA_DIR</code>)`
+          }; admins make keys for colleagues under API keys.</p>
           <button type="submit">Sign in</button>
         </form></section>`,
     }),
@@ -258,6 +272,29 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   app.post('/app/journeys/new', { ...pageConfig('admin'), schema: { body: EditorForm } }, async (request, reply) => handleEditor(request, reply, undefined, request.body));
   app.post('/app/journeys/:id/edit', { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string() }), body: EditorForm } }, async (request, reply) =>
     handleEditor(request, reply, request.params.id, request.body),
+  );
+
+  // Publishing asks first, with what the version changes against the live one.
+  app.get(
+    '/app/journeys/:id/versions/:version/publish',
+    { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string(), version: JourneyVersionText }) } },
+    async (request, reply) => {
+      const { id, version } = request.params;
+      const journey = await db.journey.findUnique({ where: { id }, include: { versions: { orderBy: { version: 'asc' } } } });
+      const target = journey?.versions.find((candidate) => candidate.version === version);
+      if (!journey || !target) return notFound(request, reply, `Journey ${id} has no version ${version}.`);
+      const liveNumber = liveVersionNumber(journey.versions);
+      const live = journey.versions.find((candidate) => candidate.version === liveNumber);
+      const changes = versionChanges(
+        live && { version: live.version, definition: JourneyDefinition.parse(live.definition) },
+        JourneyDefinition.parse(target.definition),
+      );
+      return render(request, reply, {
+        title: `Publish ${id} v${version}`,
+        section: 'journeys',
+        body: publishConfirmPage({ journeyId: id, journeyName: journey.name, version, changes }),
+      });
+    },
   );
 
   app.post(

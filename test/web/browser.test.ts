@@ -202,6 +202,9 @@ describe('the web app', () => {
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.waitForLoadState('domcontentloaded');
     expect(await page.getByTestId('saved').textContent()).toContain('version 1');
+    // Publishing asks first, saying what goes live.
+    await page.getByRole('link', { name: 'Review and publish version 1' }).click();
+    await page.waitForURL(`${baseUrl}/app/journeys/spring-appeal-thanks/versions/1/publish`);
     await page.getByRole('button', { name: 'Publish version 1' }).click();
     await page.waitForURL(`${baseUrl}/app/journeys/spring-appeal-thanks`);
     expect(await page.getByRole('status').textContent()).toContain('Version 1 published');

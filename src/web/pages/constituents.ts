@@ -4,7 +4,7 @@ import { allows } from '../../auth/api-keys.ts';
 import type { Constituent } from '../../db/client.ts';
 import type { TimelineEntry } from '../../constituents/directory.ts';
 import { html, type Html } from '../html.ts';
-import { badge, formatDate, formatMoney, statusTone, visuallyHidden } from '../layout.ts';
+import { badge, formatDate, formatMoney, statusTone, visuallyHidden, scrollHint } from '../layout.ts';
 
 const fullName = (constituent: Pick<Constituent, 'firstName' | 'lastName' | 'email'>) =>
   [constituent.firstName, constituent.lastName].filter(Boolean).join(' ') || constituent.email || 'Unnamed constituent';
@@ -18,7 +18,7 @@ export function constituentsList(query: string, rows: Constituent[], nextCursor:
   ${
     rows.length === 0
       ? html`<p class="muted">${query ? 'Nobody matches.' : 'No constituents yet.'}</p>`
-      : html`<div class="table-wrap"><table class="data"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Added</th></tr></thead>
+      : html`<div class="table-wrap">${scrollHint}<table class="data"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Phone</th><th scope="col">Added</th></tr></thead>
     <tbody>${rows.map(
       (row) => html`<tr><th scope="row"><a href="/app/constituents/${row.id}">${fullName(row)}</a></th><td>${row.email ?? '—'}</td><td>${row.phone ?? '—'}</td><td>${formatDate(row.createdAt)}</td></tr>`,
     )}</tbody></table></div>`
@@ -92,12 +92,12 @@ export function constituentPage(data: ConstituentPageData, principal: ApiPrincip
     ${
       data.enrollments.length === 0
         ? html`<p class="muted">Not enrolled in any journey.</p>`
-        : html`<table class="data" data-testid="enrollments"><thead><tr><th scope="col">Journey</th><th scope="col">Where</th><th scope="col">Status</th><th scope="col">Entered</th><th scope="col">Ended</th>${removable ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
+        : html`<div class="table-wrap">${scrollHint}<table class="data" data-testid="enrollments"><thead><tr><th scope="col">Journey</th><th scope="col">Where</th><th scope="col">Status</th><th scope="col">Entered</th><th scope="col">Ended</th>${removable ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
       <tbody>${data.enrollments.map(
         (row) => html`<tr data-enrollment="${row.id}"><th scope="row"><a href="/app/journeys/${row.journeyId}">${row.journeyId}</a> <span class="muted small">v${row.version}</span></th>
           <td data-testid="current-state">${row.currentState}</td><td>${badge(row.status, statusTone[row.status])}${row.goalName ? html` <span class="muted small">${row.goalName}</span>` : ''}${row.exitReason ? html` <span class="muted small">${row.exitReason}</span>` : ''}</td>
           <td>${formatDate(row.enteredAt)}</td><td>${formatDate(row.exitedAt)}</td>${removable ? html`<td>${row.status === 'active' ? removeForm(constituent, row) : ''}</td>` : ''}</tr>`,
-      )}</tbody></table>`
+      )}</tbody></table></div>`
     }
   </section>
   <section class="panel" aria-labelledby="timeline-title">

@@ -36,6 +36,19 @@ states:
   thanked:
     entry:
       - { do: email, template: first-gift-thank-you }
+    # A gift of 250 or more also gets a call from a person.
+    choose:
+      - when: [{ field: trigger.amount, gte: 250 }]
+        to: call
+      - to: waiting
+  call:
+    entry:
+      - { do: task, queue: stewardship, title: Call to thank a generous spring donor, due: 48h }
+    on:
+      task-completed: done
+    after:
+      - { delay: 30d, to: done }
+  waiting:
     after:
       - { delay: 30d, to: done }
   done:
@@ -138,7 +151,7 @@ export function editorPage(state: EditorState): Html {
     state.saved
       ? html`<div class="panel saved" role="status" data-testid="saved">
       <p>Saved as <strong>version ${state.saved.version}</strong> of <a href="/app/journeys/${state.saved.journeyId}">${state.saved.journeyId}</a>, a draft.</p>
-      <form method="post" action="/app/journeys/${state.saved.journeyId}/versions/${state.saved.version}/publish"><button type="submit">Publish version ${state.saved.version}</button></form>
+      <p><a class="button" href="/app/journeys/${state.saved.journeyId}/versions/${state.saved.version}/publish">Review and publish version ${state.saved.version}</a></p>
     </div>`
       : ''
   }

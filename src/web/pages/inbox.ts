@@ -6,7 +6,7 @@ import { telHref, type TaskCard } from '../../tasks/card.ts';
 import { formatAmount, formatLocalDay, formatLocalTime } from '../../tasks/card-format.ts';
 import { taskQueues } from '../../tasks/queues.ts';
 import { html, type Html } from '../html.ts';
-import { badge, formatDate, statusTone, visuallyHidden } from '../layout.ts';
+import { badge, formatDate, statusTone, visuallyHidden, scrollHint } from '../layout.ts';
 
 export interface InboxTask extends StaffTask {
   overdue: boolean;
@@ -28,6 +28,13 @@ export interface InboxData {
 
 /** Outcomes every journey accepts, offered after the journey's own. */
 const COMMON_OUTCOMES = ['reached', 'left-message', 'no-answer', 'done'];
+
+/**
+ * What an outcome may be, for the browser to check as it is typed. Browsers compile
+ * `pattern` with the `v` flag, where a bare `-` in a class is a syntax error that
+ * silently turns the check off; escaped, it is the same rule as the server's.
+ */
+export const OUTCOME_PATTERN = '[a-z0-9][a-z0-9\\-]*';
 
 export function inboxPage(data: InboxData, principal: ApiPrincipal): Html {
   const canWork = allows(principal.scopes, 'staff');
@@ -138,7 +145,7 @@ function actions(task: InboxTask, which: string, back: string): Html {
       </form>
       <form method="post" action="/app/inbox/${task.id}/complete" class="complete">${backField}
         <label for="outcome-${task.id}">Outcome${visuallyHidden(` of${which}`)}</label>
-        <input id="outcome-${task.id}" name="outcome" list="${listId}" required pattern="[a-z0-9][a-z0-9-]*" placeholder="${outcomes[0]}" autocomplete="off"
+        <input id="outcome-${task.id}" name="outcome" list="${listId}" required pattern="${OUTCOME_PATTERN}" maxlength="100" placeholder="${outcomes[0]}" autocomplete="off"
           title="a short word or phrase with dashes, e.g. no-answer">
         <datalist id="${listId}">${outcomes.map((outcome) => html`<option value="${outcome}"></option>`)}</datalist>
         <label for="notes-${task.id}">Notes${visuallyHidden(` on${which}`)}</label>
@@ -171,10 +178,10 @@ export function keysPage(keys: ApiKeyView[], created?: { key: string; name: stri
       <button type="submit">Make key</button>
     </form>
   </section>
-  <table class="data"><thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+  <div class="table-wrap">${scrollHint}<table class="data"><thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
   <tbody>${keys.map(
     (key) => html`<tr><th scope="row">${key.name}</th><td><code>${key.prefix}…</code></td><td>${key.scopes.join(', ')}</td><td>${formatDate(key.lastUsedAt)}</td>
       <td>${key.revokedAt ? badge('revoked', 'bad') : badge('active', 'good')}</td>
       <td>${key.revokedAt ? '' : html`<form method="post" action="/app/keys/${key.id}/revoke" data-confirm="Revoke ${key.name}? It stops working at once."><button class="small quiet" type="submit">Revoke${visuallyHidden(` key ${key.name}`)}</button></form>`}</td></tr>`,
-  )}</tbody></table>`;
+  )}</tbody></table></div>`;
 }

@@ -3,10 +3,11 @@ import type { ApiPrincipal } from '../../auth/api-keys.ts';
 import { allows } from '../../auth/api-keys.ts';
 import type { JourneyVersion } from '../../db/client.ts';
 import { JourneyDefinition, RESERVED_STATES } from '../../journeys/definition.ts';
+import { liveVersionNumber, shownStatus, type ShownStatus } from '../../journeys/version-status.ts';
 import { dailyChart, funnelChart, rateBar } from '../charts.ts';
 import { diagramView } from '../diagram-view.ts';
 import { html, type Html } from '../html.ts';
-import { badge, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone, visuallyHidden } from '../layout.ts';
+import { badge, formatConversion, formatCount, formatDate, formatMoney, formatPercent, formatSpan, statusTone, visuallyHidden, scrollHint } from '../layout.ts';
 
 export interface JourneyRow {
   journeyId: string;
@@ -29,7 +30,7 @@ export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html 
     <div><h1>Journeys</h1><p class="muted">Each journey follows constituents from a trigger to a goal. Numbers cover every version.</p></div>
     ${allows(principal.scopes, 'admin') ? html`<div class="actions"><a class="button" href="/app/journeys/new/build">Build a journey</a> <a class="button secondary" href="/app/journeys/new">New journey in YAML</a></div>` : ''}
   </div>
-  <div class="table-wrap"><table class="data">
+  <div class="table-wrap">${scrollHint}<table class="data">
     <caption class="visually-hidden">Journeys with their status and headline numbers</caption>
     <thead><tr><th scope="col">Journey</th><th scope="col">Status</th><th scope="col" class="num">In it now</th><th scope="col" class="num">Enrolled (30 days)</th><th scope="col" class="num">Enrolled (all)</th><th scope="col" class="num">Conversion</th><th scope="col" class="num">Revenue attributed</th></tr></thead>
     <tbody>${rows.map(
@@ -39,7 +40,7 @@ export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html 
         <td class="num">${formatCount(row.active)}</td>
         <td class="num">${formatCount(row.enrolledLast30Days)}</td>
         <td class="num">${formatCount(row.enrolled)}</td>
-        <td class="num">${formatPercent(row.conversionRate)}</td>
+        <td class="num" data-column="conversion">${formatConversion(row.conversionRate, row.enrolled)}</td>
         <td class="num">${money(row.revenue)}</td>
       </tr>`,
     )}</tbody>
@@ -86,7 +87,7 @@ export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>)
       ${card('Enrolled', formatCount(metrics.enrolled), 'enrolled')}
       ${card('In the journey now', formatCount(metrics.active), 'active')}
       ${card('Converted', formatCount(metrics.converted), 'converted')}
-      ${card('Conversion rate', formatPercent(metrics.conversionRate), 'conversion-rate')}
+      ${card('Conversion rate', formatConversion(metrics.conversionRate, metrics.enrolled), 'conversion-rate')}
       ${card('Median time to convert', formatSpan(metrics.medianTimeToConvertMs), 'time-to-convert')}
       ${card('Revenue attributed', money(metrics.revenue), 'revenue')}
     </div>
@@ -119,25 +120,27 @@ export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>)
       ${
         data.messages.length === 0
           ? html`<p class="muted">No messages sent yet.</p>`
-          : html`<table class="data"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
+          : html`<div class="table-wrap">${scrollHint}<table class="data"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
         <tbody>${data.messages.map(
           (row) => html`<tr><th scope="row">${row.channel === 'email' ? '✉' : '📱'} ${row.template}</th><td class="num">${row.sent}</td><td class="num">${row.notSent}${notSentWhy(row.notSentReasons ?? [])}</td><td class="num">${row.responded}</td>
             <td>${rateBar(row.responseRate, `${formatPercent(row.responseRate)} responded`)} ${formatPercent(row.responseRate)}</td></tr>`,
-        )}</tbody></table>`
+        )}</tbody></table></div>`
       }
     </section>`;
 }
 
-function card(label: string, value: string, id: string): Html {
+function card(label: string, value: string | Html, id: string): Html {
   return html`<div class="card" role="listitem" data-metric="${id}"><div class="card-label">${label}</div><div class="card-value">${value}</div></div>`;
 }
 
 export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Html {
   const { journey, versions, shown } = data;
   const admin = allows(principal.scopes, 'admin');
+  const live = liveVersionNumber(versions);
+  const statusOf = (version: JourneyVersion) => shownStatus(version, live);
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/journeys">Journeys</a> › <span aria-current="page">${journey.name}</span></nav>
   <div class="page-head">
-    <div><h1>${journey.name} ${badge(shown.status, statusTone[shown.status])}</h1><p class="muted">${journey.description}</p></div>
+    <div><h1>${journey.name} ${badge(statusOf(shown), statusTone[statusOf(shown)])}</h1><p class="muted">${journey.description}</p></div>
     <div class="actions">${admin ? html`<a class="button" href="/app/journeys/${journey.id}/build">Open in builder</a> <a class="button secondary" href="/app/journeys/${journey.id}/edit">Edit journey</a>` : ''}</div>
   </div>
   <div class="live-bar" hidden data-live-controls="live">
@@ -147,26 +150,31 @@ export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Htm
   <div id="live" data-live="/app/journeys/${journey.id}/live?version=${shown.version}">${journeyLive(data)}</div>
   <section class="panel" aria-labelledby="versions-title">
     <h2 id="versions-title">Versions</h2>
-    <table class="data"><thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Saved</th><th scope="col">Published</th>${admin ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
+    <div class="table-wrap">${scrollHint}<table class="data"><thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Saved</th><th scope="col">Published</th>${admin ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
     <tbody>${[...versions].reverse().map(
       (version) => html`<tr>
         <th scope="row"><a href="/app/journeys/${journey.id}?version=${version.version}">v${version.version}</a></th>
-        <td>${badge(version.status, statusTone[version.status])}</td>
+        <td data-column="status">${badge(statusOf(version), statusTone[statusOf(version)])}${
+          version.version === live ? html` <span class="muted small">live</span>` : ''
+        }</td>
         <td>${formatDate(version.createdAt)}</td><td>${formatDate(version.publishedAt)}</td>
-        ${admin ? html`<td class="row-actions">${versionActions(journey.id, version)}</td>` : ''}
+        ${admin ? html`<td class="row-actions">${versionActions(journey.id, version, statusOf(version))}</td>` : ''}
       </tr>`,
-    )}</tbody></table>
+    )}</tbody></table></div>
   </section>`;
 }
 
-function versionActions(journeyId: string, version: JourneyVersion): Html {
+function versionActions(journeyId: string, version: JourneyVersion, shown: ShownStatus): Html {
   const action = (name: string, label: string, tone = '') =>
     html`<form method="post" action="/app/journeys/${journeyId}/versions/${version.version}/${name}"${
       name === 'archive' ? html` data-confirm="Archive version ${version.version}? Everyone still in it leaves the journey."` : ''
     }><button class="small ${tone}" type="submit">${label}${visuallyHidden(` version ${version.version}`)}</button></form>`;
+  // Publishing is a page of its own: what changes against the live version is read before the button.
+  const publish = html`<a class="button small" href="/app/journeys/${journeyId}/versions/${version.version}/publish">Publish…${visuallyHidden(` version ${version.version}`)}</a>`;
+  if (shown === 'superseded' && version.status === 'draft') return action('archive', 'Archive', 'quiet');
   switch (version.status) {
     case 'draft':
-      return html`${action('publish', 'Publish')}${action('archive', 'Archive', 'quiet')}`;
+      return html`${publish}${action('archive', 'Archive', 'quiet')}`;
     case 'published':
       return html`${action('pause', 'Pause')}${action('archive', 'Archive', 'quiet')}`;
     case 'paused':

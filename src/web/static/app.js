@@ -51,6 +51,7 @@ function startLive(container) {
       if (paused || focusInside()) return;
       const open = container.querySelector('details')?.open;
       container.innerHTML = text;
+      markOverflowingTables();
       if (open) container.querySelector('details')?.setAttribute('open', '');
       startScrollHints(container);
       container.dataset.refreshedAt = String(Date.now());
@@ -202,6 +203,14 @@ function updateScrollHint(box, hint) {
 
 function startTableScroll(table) {
   let box = table.parentElement;
+  // The page wrapped it with a hint of its own (shown while columns are out of view): only make it reachable by keyboard.
+  if (box.classList.contains('table-wrap') && box.querySelector(':scope > .scroll-hint')) {
+    box.tabIndex = 0;
+    box.setAttribute('role', 'region');
+    const caption = table.querySelector('caption');
+    box.setAttribute('aria-label', caption ? caption.textContent.trim() : 'Table');
+    return;
+  }
   if (!box.classList.contains('table-wrap')) {
     box = document.createElement('div');
     box.className = 'table-wrap';
@@ -239,7 +248,14 @@ function startBuilder(form) {
   });
 }
 
+/** Tables wider than the screen scroll sideways; their hint shows only while columns are out of view. */
+function markOverflowingTables() {
+  for (const wrap of document.querySelectorAll('.table-wrap')) wrap.classList.toggle('overflowing', wrap.scrollWidth > wrap.clientWidth + 1);
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  markOverflowingTables();
+  window.addEventListener('resize', markOverflowingTables);
   for (const container of document.querySelectorAll('[data-live]')) startLive(container);
   for (const form of document.querySelectorAll('form[data-builder]')) startBuilder(form);
   startScrollHints(document);
