@@ -42,7 +42,10 @@ export interface CsvImportResults {
   /** Seconds from starting the command until every imported event was routed; undefined if not in time. */
   routedSeconds?: number;
   routed: number;
-  /** Peak resident memory of the command (summed over its processes), and how many processes it ran at most. */
+  /**
+   * Peak resident memory of the command, summed over its processes, and how many it ran at most: one Node
+   * process, plus tsx's esbuild service when tsx compiles files its cache does not hold.
+   */
   peakRssMb: number;
   processes: number;
 }
