@@ -53,3 +53,14 @@ export async function postGiftBatch(api: Api, phase: string, first: number, size
   if (reply.status < 200 || reply.status >= 300) throw new Error(`POST /events/batch answered ${reply.status}: ${reply.body.slice(0, 300)}`);
   return (JSON.parse(reply.body) as { accepted: number }).accepted;
 }
+
+/** CSV columns of an imported gift, as `steward events import` reads them. */
+const GIFT_CSV_HEADER = 'id,type,occurredAt,email,firstName,lastName,consent_email,amount,currency';
+
+/** A CSV file of `count` gifts of the phase, each from its own consenting constituent, all given at `occurredAt`. */
+export function giftCsv(phase: string, count: number, occurredAt: Date): string {
+  const at = occurredAt.toISOString();
+  const lines = [GIFT_CSV_HEADER];
+  for (let n = 0; n < count; n += 1) lines.push(`${giftKey(phase, n)},donation,${at},${giftRecipient(phase, n)},Bench,Donor ${n},granted,25,USD`);
+  return lines.join('\n') + '\n';
+}

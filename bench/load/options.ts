@@ -1,5 +1,5 @@
 /** The load benchmark's flags: full-size defaults, a CI-sized --quick, and overrides. */
-export const ROW_IDS = ['a', 'b', 'c', 'd', 'e'] as const;
+export const ROW_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
 export type RowId = (typeof ROW_IDS)[number];
 
 export interface LoadOptions {
@@ -24,17 +24,24 @@ export interface LoadOptions {
   histories: number;
   /** Sleeping enrollments at which the worker's RSS is read (row e). */
   sleepers: number[];
+  /** Rows of the CSV that `steward events import` loads (row f). */
+  importRows: number;
+  /** Constituents each journey's forecast simulates over 365 days (row g). */
+  forecastConstituents: number;
 }
 
-const USAGE = `npm run bench:load -- [--quick] [--only=a,b,c,d,e] [--rate=10] [--duration=300]
+const USAGE = `npm run bench:load -- [--quick] [--only=a,b,c,d,e,f,g] [--rate=10] [--duration=300]
     [--intake-rate=100] [--intake-duration=60] [--concurrency=1,8,32] [--seconds=10] [--rounds=2]
-    [--sleepers=1000,10000,20000] [--histories=5] [--settle=90]
+    [--sleepers=1000,10000,20000] [--histories=5] [--settle=90] [--import-rows=50000]
+    [--forecast-constituents=100000]
 
   a  intake: POST /events closed loop at each concurrency, open loop at --intake-rate, /events/batch
   b  raw baselines: INSERT … ON CONFLICT DO NOTHING and signalWithStart, alternated with a
   c  gift → email accepted by SMTP at --rate gifts/s for --duration seconds
   d  Temporal history events and workflow tasks per enrollment
-  e  worker RSS with --sleepers sleeping enrollments`;
+  e  worker RSS with --sleepers sleeping enrollments
+  f  steward events import of a CSV of --import-rows past gifts: stored, routed, the command's peak RSS
+  g  forecast of --forecast-constituents × 365 days per journey, against one-by-one simulation`;
 
 /** Parses argv (without node and the script); throws with the usage on a bad flag. */
 export function parseOptions(argv: string[]): LoadOptions {
@@ -60,6 +67,8 @@ export function parseOptions(argv: string[]): LoadOptions {
         duration: 15,
         histories: 3,
         sleepers: [50, 200],
+        importRows: 2_000,
+        forecastConstituents: 10_000,
       }
     : {
         quick,
@@ -74,8 +83,10 @@ export function parseOptions(argv: string[]): LoadOptions {
         duration: 300,
         histories: 5,
         sleepers: [1_000, 10_000, 20_000],
+        importRows: 50_000,
+        forecastConstituents: 100_000,
       };
-  const known = new Set(['quick', 'only', 'rate', 'duration', 'intake-rate', 'intake-duration', 'concurrency', 'seconds', 'rounds', 'sleepers', 'histories', 'settle']);
+  const known = new Set(['quick', 'only', 'rate', 'duration', 'intake-rate', 'intake-duration', 'concurrency', 'seconds', 'rounds', 'sleepers', 'histories', 'settle', 'import-rows', 'forecast-constituents']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`Unknown flag --${name}\n\n${USAGE}`);
 
   const rows = new Set<RowId>();
@@ -96,6 +107,8 @@ export function parseOptions(argv: string[]): LoadOptions {
     histories: number(flags, 'histories') ?? defaults.histories,
     settleSeconds: number(flags, 'settle') ?? defaults.settleSeconds,
     sleepers: (list(flags, 'sleepers') ?? defaults.sleepers).sort((a, b) => a - b),
+    importRows: whole(flags, 'import-rows') ?? defaults.importRows,
+    forecastConstituents: whole(flags, 'forecast-constituents') ?? defaults.forecastConstituents,
   };
 }
 
@@ -104,6 +117,12 @@ function number(flags: Map<string, string>, name: string): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, not "${raw}"`);
+  return value;
+}
+
+function whole(flags: Map<string, string>, name: string): number | undefined {
+  const value = number(flags, name);
+  if (value !== undefined && !Number.isInteger(value)) throw new Error(`--${name} must be a whole number, not "${flags.get(name)}"`);
   return value;
 }
 

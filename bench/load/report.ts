@@ -3,7 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CsvImportResults } from './csv-import.ts';
 import type { DeliveryResults } from './delivery.ts';
+import type { ForecastPoint } from './forecast.ts';
 import type { HistoryResults } from './history.ts';
 import type { IntakeResults } from './intake.ts';
 import type { LoadResult } from './load.ts';
@@ -15,6 +17,8 @@ export interface Results {
   delivery?: DeliveryResults;
   history?: HistoryResults;
   sleepers?: SleeperResults;
+  csvImport?: CsvImportResults;
+  forecasts?: ForecastPoint[];
   /** Rows that could not be measured, and why. */
   failures: { row: string; error: string }[];
 }
@@ -45,7 +49,7 @@ const problems = (runs: LoadResult[]) => {
 /** One line per measure, with its ratio to the baseline measured in the same run. */
 export function tableRows(results: Results, options: LoadOptions): TableRow[] {
   const rows: TableRow[] = [];
-  const { intake, delivery, history, sleepers } = results;
+  const { intake, delivery, history, sleepers, csvImport, forecasts } = results;
   const rawInsertC1 = intake?.closed.find((runs) => runs.concurrency === 1)?.rawInsert ?? [];
   if (intake) {
     for (const runs of intake.closed) {
@@ -149,8 +153,42 @@ export function tableRows(results: Results, options: LoadOptions): TableRow[] {
       });
     }
   }
+  if (csvImport) rows.push(...csvImportRows(csvImport));
+  for (const point of forecasts ?? []) {
+    rows.push({
+      row: 'g',
+      measure: `forecast ${point.journey}, ${point.constituents.toLocaleString('en-US')} × ${point.days} days (target < 10 s at 100,000)`,
+      value: `${fixed(point.seconds, 2)} s  (one by one, extrapolated from 1,000: ${fixed(point.oneByOneSeconds)} s)`,
+      ratio: `${fixed(point.oneByOneSeconds / point.seconds)}× faster than one by one`,
+    });
+  }
   for (const failure of results.failures) rows.push({ row: failure.row as RowId, measure: 'NOT MEASURED', value: failure.error.split('\n')[0]!.slice(0, 160), ratio: '' });
   return rows;
+}
+
+/** Row f: the CSV import of past gifts, stored (the command exits), routed, and the command's memory. */
+function csvImportRows(result: CsvImportResults): TableRow[] {
+  const rows = result.rows.toLocaleString('en-US');
+  return [
+    {
+      row: 'f',
+      measure: `steward events import, ${rows}-row CSV of 30-day-old gifts (enrolls no one), stored (target < 3 min)`,
+      value: `${fixed(result.storedSeconds)} s  ${fixed(result.storedPerSecond)} rows/s  (${result.stored} of ${result.rows} stored)`,
+      ratio: `${fixed(result.storedPerSecond / result.rawInsertPerSecond, 3)} of raw INSERT (1 caller)`,
+    },
+    {
+      row: 'f',
+      measure: '  every imported event routed (target < 3 min)',
+      value: result.routedSeconds === undefined ? `not in time: ${result.routed} of ${result.rows} routed` : `${fixed(result.routedSeconds)} s after the command started`,
+      ratio: '',
+    },
+    {
+      row: 'f',
+      measure: '  peak RSS of the command (target < 500 MB)',
+      value: `${fixed(result.peakRssMb, 0)} MB  (${result.processes} process${result.processes === 1 ? '' : 'es'})`,
+      ratio: '',
+    },
+  ];
 }
 
 const VALUE_WIDTH = 96;

@@ -8,8 +8,10 @@
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { atCleanup, cleanupAll, installExitHandlers } from './cleanup.ts';
+import { measureCsvImport } from './csv-import.ts';
 import { openPool } from './database.ts';
 import { measureDelivery } from './delivery.ts';
+import { measureForecasts } from './forecast.ts';
 import { runId, type Api } from './gifts.ts';
 import { measureHistory } from './history.ts';
 import { measureIntake } from './intake.ts';
@@ -95,6 +97,18 @@ function sleepers(options: LoadOptions, results: Results): Promise<void> {
   });
 }
 
+/** Row f: `steward events import` on a stack of its own, after the other rows, so they share nothing. */
+async function csvImport(options: LoadOptions, results: Results): Promise<void> {
+  const stack = await startStewardStack('import stack');
+  const db = openPool(stack.databaseUrl, 1);
+  try {
+    results.csvImport = await measureCsvImport(stack, apiOf(stack), db, options);
+  } finally {
+    await db.end();
+    await stack.stop();
+  }
+}
+
 /** Runs one part; a failure is recorded against its rows and the benchmark goes on with the others. */
 async function attempt(results: Results, row: string, part: () => Promise<unknown>): Promise<void> {
   try {
@@ -127,6 +141,11 @@ async function main(): Promise<void> {
     if (options.rows.has('a') || options.rows.has('b') || options.rows.has('d')) await attempt(results, 'a, b, d', () => intakeAndHistory(options, results));
     if (options.rows.has('c')) await attempt(results, 'c', () => delivery(options, results));
     if (options.rows.has('e')) await attempt(results, 'e', () => sleepers(options, results));
+    if (options.rows.has('f')) await attempt(results, 'f', () => csvImport(options, results));
+    if (options.rows.has('g')) {
+      progress(`forecast: ${options.forecastConstituents} constituents × 365 days per journey`);
+      await attempt(results, 'g', async () => (results.forecasts = await measureForecasts(options.forecastConstituents)));
+    }
   } finally {
     await cleanupAll(progress);
   }

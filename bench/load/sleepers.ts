@@ -9,7 +9,8 @@ import type pg from 'pg';
 import { postGiftBatch, type Api } from './gifts.ts';
 import { pause, progress } from './progress.ts';
 import { awaitThanked } from './settle.ts';
-import { residentMemory, type StewardProcess } from './stack.ts';
+import { residentMemory } from './memory.ts';
+import type { StewardProcess } from './stack.ts';
 
 export interface SleeperPoint {
   sleepers: number;

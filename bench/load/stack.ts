@@ -195,10 +195,3 @@ function groupAlive(pid: number): boolean {
     return false;
   }
 }
-
-/** Resident memory of a process in kB (VmRSS and its peak VmHWM), from /proc. */
-export async function residentMemory(pid: number): Promise<{ rssKb: number; peakKb: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssKb: field('VmRSS'), peakKb: field('VmHWM') };
-}
