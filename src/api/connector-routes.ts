@@ -101,7 +101,8 @@ function registerWebhooks(server: FastifyInstance, deps: { db: Database; connect
         const mappedPayload = mapPayload(connector.definition, payload);
         if ('issues' in mappedPayload) {
           const reason = mappedPayload.issues.map(({ path, message }) => `${path}: ${message}`).join('; ');
-          return refuse(reply, intake, name, `the mapping cannot read this payload: ${reason}`, 'body', mappedPayload.issues, 400, mappedPayload.kind);
+          const issues = mappedPayload.issues.map(({ path, message }) => ({ path, message }));
+          return refuse(reply, intake, name, `the mapping cannot read this payload: ${reason}`, 'body', issues, 400, mappedPayload.kind);
         }
         const delivery = { connector: name, deliveryId: mappedPayload.deliveryId, kind: mappedPayload.kind };
         const verdict = 'ignored' in mappedPayload ? { ignored: mappedPayload.ignored } : { event: mappedPayload.event };

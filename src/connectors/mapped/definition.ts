@@ -27,6 +27,7 @@ export const Transform = z.enum([
   /** Text from a number or flag. */
   'string',
 ]);
+export type Transform = z.infer<typeof Transform>;
 
 /** A value: a JSON path, a path with a transform, or a constant. */
 export const ValueSpec = z.union([
@@ -39,6 +40,8 @@ export const ValueSpec = z.union([
     decimals: z.number().int().min(0).max(4).optional(),
     /** Left out of the event when the payload lacks it, instead of an error. */
     optional: z.boolean().optional(),
+    /** Text put before the value: a refund names its gift as `<connector>:<the platform's gift id>`. */
+    prefix: z.string().max(100).optional(),
   }).refine((spec) => spec.transform !== 'minor-units' || spec.currency !== undefined || spec.decimals !== undefined, {
     path: ['currency'],
     message: 'minor-units needs the currency (a path) or decimals, to know the size of the unit',
@@ -88,6 +91,11 @@ export const DeliveryRule = z.strictObject({
   /** Which deliveries this rule takes: the value at `path` equals one of these. */
   when: z.strictObject({ path: JsonPath, equals: z.union([z.string(), z.array(z.string()).min(1)]) }),
   type: z.enum(['donation', 'registration', 'drop-off', 'custom', 'refund']),
+  /**
+   * The platform's id for what happened (a donation's id), which makes the Steward event's
+   * id `<connector>:<value>`, so a refund can name the gift; the delivery id when left out.
+   */
+  id: ValueSpec.optional(),
   /** When it happened; the moment it arrived when left out. */
   occurredAt: ValueSpec.optional(),
   constituent: Constituent,

@@ -4,7 +4,7 @@
  * line the catalog knows).
  */
 import { describeIssues, InteractionEventInput } from '../../events/schema.ts';
-import type { ConnectorDefinition, ValueSpec } from './definition.ts';
+import type { ConnectorDefinition, Transform, ValueSpec } from './definition.ts';
 
 export interface MappingIssue {
   /** Where in the payload (`$.data.amount`), or the Steward field when the value read is wrong for it. */
@@ -58,8 +58,9 @@ export function mapPayload(definition: ConnectorDefinition, payload: unknown): M
     }),
   );
   const occurredAt = rule.occurredAt ? value(rule.occurredAt, 'occurredAt', `${at}.occurredAt`) : undefined;
+  const eventId = rule.id ? value(rule.id, 'id', `${at}.id`) : deliveryId;
   if (issues.length > 0) return { issues, kind };
-  const candidate = { id: `${definition.name}:${deliveryId}`, type: rule.type, ...(occurredAt !== undefined ? { occurredAt } : {}), constituent, data };
+  const candidate = { id: `${definition.name}:${String(eventId)}`, type: rule.type, ...(occurredAt !== undefined ? { occurredAt } : {}), constituent, data };
   const parsed = InteractionEventInput.safeParse(candidate);
   if (!parsed.success) {
     return {
@@ -88,9 +89,15 @@ type Read = { value: unknown } | { problem: string; path: string };
 
 function valueOf(spec: ValueSpec, payload: unknown): Read {
   if (typeof spec === 'object' && 'constant' in spec) return { value: spec.constant };
-  const { path, transform, currency, decimals, optional } = typeof spec === 'string' ? { path: spec } : spec;
+  const { path, transform, currency, decimals, optional, prefix } = typeof spec === 'string' ? { path: spec } : spec;
   const raw = read(payload, path);
   if (raw === undefined || raw === null) return optional || typeof spec === 'string' ? { value: undefined } : { problem: 'the payload has nothing here', path };
+  const result = transformed(raw, path, transform, payload, currency, decimals);
+  if (prefix === undefined || 'problem' in result) return result;
+  return typeof result.value === 'object' ? { problem: `must be text or a number to follow "${prefix}", not ${describe(result.value)}`, path } : { value: `${prefix}${String(result.value)}` };
+}
+
+function transformed(raw: unknown, path: string, transform: Transform | undefined, payload: unknown, currency: string | undefined, decimals: number | undefined): Read {
   switch (transform) {
     case undefined:
       return { value: raw };
