@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { loadConnectorMappings, readConnectorMapping, type MappedConnector } from '../../src/connectors/mapped/catalog.ts';
-import { injectWithKey, makeKey } from '../support/api.ts';
+import { injectWithKey, makeKey, signedInCookie } from '../support/api.ts';
 import { startApiWithoutTemporal, type ApiWithoutTemporal } from '../support/api-without-temporal.ts';
 import { rowCounts } from '../support/row-counts.ts';
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
   app = await startApiWithoutTemporal({ connectors: { mapped: [...connectors, unsecured] } });
   call = injectWithKey(app.api, await makeKey(app.services.keys, ['read']));
   dir = await mkdtemp(path.join(tmpdir(), 'steward-connectors-'));
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await app?.stop();
@@ -177,6 +177,23 @@ describe('the preview', () => {
     expect(good.code).toBe(0);
     expect(good.out).toMatch(/^Delivery wh_\S+ \(donation\.completed\) would become:\n\{\n {2}"id": "donation-form:don_/);
     expect(await steward('connectors', 'validate', 'connectors/donation-form.yaml')).toMatchObject({ code: 0, out: 'connectors/donation-form.yaml: ok (donation-form, 3 kinds of delivery)\n' });
+  });
+});
+
+describe('the connectors page', () => {
+  it('lists each connector, whether it is set up, and its latest deliveries with what became of them', async () => {
+    const refused = donationPayload();
+    await deliver(refused, signed(JSON.stringify(refused), { secret: 'not-the-connector-secret-at-all' }));
+    const cookie = await signedInCookie(app.api, await makeKey(app.services.keys, ['read']));
+    const response = await app.api.inject({ method: 'GET', url: '/app/connectors', headers: { cookie } });
+    expect(response.statusCode).toBe(200);
+    const page = response.body;
+    expect(page).toContain('<a href="/app/connectors" aria-current="page">Connectors</a>');
+    expect(page).toMatch(/<h2 id="connector-stripe">Stripe <span[^>]*>not set up<\/span><\/h2>/);
+    expect(page).toMatch(/<h2 id="connector-donation-form">donation-form <span[^>]*>receiving<\/span><\/h2>/);
+    expect(page).toContain('<caption class="visually-hidden">Latest deliveries to donation-form</caption>');
+    for (const outcome of ['stored', 'ignored', 'refused']) expect(page).toMatch(new RegExp(`<span[^>]*>${outcome}</span>`));
+    expect(page).toContain('X-Form-Signature does not match the body with this connector&#39;s secret');
   });
 });
 
