@@ -128,7 +128,7 @@ async function missedMonthlyGifts(db: Database, asOf: Date, settings: DropOffSet
        ORDER BY constituent_id, occurred_at DESC, received_at DESC) last
      WHERE NOT EXISTS (
              SELECT 1 FROM interaction_event reported
-              WHERE reported.constituent_id = last.constituent_id AND reported.type = 'drop_off'
+              WHERE reported.constituent_id = last.constituent_id AND reported.type = 'drop-off'
                 AND reported.data->>'kind' = 'recurring-failed' AND reported.occurred_at >= last.occurred_at
                 AND reported.idempotency_key NOT LIKE 'drop-off:%')`;
   return rows
