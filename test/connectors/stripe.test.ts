@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConstituentFacts } from '../../src/constituents/facts.ts';
 import type { Database } from '../../src/db/client.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
@@ -186,7 +187,10 @@ describe('a refund', () => {
     const partly = charge({ amount: 10_000, refunded: 2_500, currency: 'usd', paymentIntent: intent.id });
     const first = await deliver(stripeDelivery('charge.refunded', partly));
     expect(first.body).toMatchObject({ outcome: 'stored' });
-    expect(await eventFor(first.body.eventId as string)).toMatchObject({ type: 'refund', constituentId: (await eventFor(gift.body.eventId as string)).constituentId, data: { gift: giftKey, amount: 25, currency: 'USD' } });
+    const donorId = (await eventFor(gift.body.eventId as string)).constituentId;
+    expect(await eventFor(first.body.eventId as string)).toMatchObject({ type: 'refund', constituentId: donorId, data: { gift: giftKey, amount: 25, currency: 'USD' } });
+    // The donor's giving, as journeys and the ask ladder see it, is what they kept.
+    expect((await loadConstituentFacts(db, donorId))?.giving).toEqual({ count: 1, total: 75, highest: 75, last: 75 });
 
     // Stripe reports the charge's refunds so far (100.00 of 100.00): the second refund is the remaining 75.00.
     const rest = await deliver(stripeDelivery('charge.refunded', { ...partly, amount_refunded: 10_000, refunded: true }));
@@ -197,6 +201,7 @@ describe('a refund', () => {
     const refunded = await deliver(stripeDelivery('charge.refunded', charge({ amount: 4_000, refunded: 4_000, currency: 'usd', paymentIntent: whole.id })));
     const wholeRefund = await eventFor(refunded.body.eventId as string);
     expect(wholeRefund.data).toEqual({ gift: `stripe:${whole.id}`, reason: 'refunded in Stripe', stripeCharge: expect.stringMatching(/^ch_/) });
+    expect((await loadConstituentFacts(db, donorId))?.giving).toEqual({ count: 0, total: 0, highest: 0, last: 0 });
   });
 
   it('of a payment Steward never recorded is acknowledged and ignored, saying why', async () => {
