@@ -149,6 +149,35 @@ export const ConfigSchema = z.object({
    */
   STEWARD_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(60 * 24 * 30).default(120),
   STEWARD_SESSION_LIFETIME_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
+  /**
+   * Stripe: the signing secret of the webhook endpoint that sends gifts to
+   * POST /connectors/stripe/webhook (`whsec_…`, from the Stripe dashboard). Unset, the
+   * endpoint refuses every delivery.
+   */
+  STEWARD_STRIPE_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=_-]{8,}$/, 'must be a Stripe webhook signing secret, whsec_…')),
+  /** Mapped connectors (forms, registration tools): the folder of their mapping files. */
+  STEWARD_CONNECTORS_DIR: z.string().min(1).default('./connectors'),
+  /**
+   * The HMAC secret of each mapped connector: `name=secret` pairs, comma-separated.
+   * A connector without one refuses every delivery.
+   */
+  STEWARD_CONNECTOR_SECRETS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const secrets: Record<string, string> = {};
+      for (const item of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+        const equals = item.indexOf('=');
+        const name = item.slice(0, equals).trim();
+        const secret = item.slice(equals + 1).trim();
+        if (equals <= 0 || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(name) || secret.length < 16) {
+          ctx.addIssue({ code: 'custom', message: `"${name || item.slice(0, 20)}=…" is not name=secret (a connector name, then a secret of 16 or more characters)` });
+          return z.NEVER;
+        }
+        secrets[name] = secret;
+      }
+      return secrets;
+    }),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
   STEWARD_API_KEY: optional(z.string().min(1)),
   /** Requests one API key (or, without a key, one address) may make per minute, across every API process. */

@@ -20,6 +20,7 @@ import { createMailTransport, mailPool, type DkimSettings } from './mail/transpo
 import { resolveFeedbackToken, resolveSigningSecret } from './consent/secret.ts';
 import { messagingSettings } from './delivery/settings.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
+import { formatMappingProblem, loadConnectorMappings } from './connectors/mapped/catalog.ts';
 import { createServices } from './services.ts';
 import { startTemporalDevServer } from './temporal/devServer.ts';
 import { ensureUpkeepSchedules } from './temporal/schedules.ts';
@@ -192,8 +193,12 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
       apiKeyFile = await ensureFirstAdminKey(services.keys, config.dataDir);
       const feedbackToken = await resolveFeedbackToken(config.STEWARD_BOUNCE_WEBHOOK_TOKEN, config.dataDir);
       feedbackTokenFile = feedbackToken.file;
+      // A mapping with a mistake stops start-up, naming its line, rather than refusing deliveries later.
+      const mapped = await loadConnectorMappings(path.resolve(config.STEWARD_CONNECTORS_DIR), config.STEWARD_CONNECTOR_SECRETS);
+      if (mapped.problems.length > 0) throw new Error(`Connector mappings are invalid:\n${mapped.problems.map(formatMappingProblem).join('\n')}`);
       const api = buildApi({
         ...services,
+        connectors: { stripeWebhookSecret: config.STEWARD_STRIPE_WEBHOOK_SECRET, mapped: mapped.connectors },
         rateLimit: config.STEWARD_RATE_LIMIT,
         intakeConcurrency: config.DATABASE_URL ? 4 : 1,
         logLevel: config.STEWARD_LOG_LEVEL,

@@ -22,6 +22,7 @@ import type { DropOffSettings } from '../events/drop-offs.ts';
 import { errorPage } from '../web/error-page.ts';
 import { registerAuthentication } from './auth.ts';
 import { registerChannelRoutes, type ChannelRouteOptions } from './channel-routes.ts';
+import { registerConnectorRoutes, type ConnectorOptions } from './connector-routes.ts';
 import { registerConstituentRoutes } from './constituent-routes.ts';
 import { registerEnrollmentRoutes } from './enrollment-routes.ts';
 import { errorBody } from './errors.ts';
@@ -79,6 +80,8 @@ export interface ApiDependencies {
   readyTimeoutMs?: number;
   /** What counts as a drop-off, for the scan preview; the defaults unless given. */
   dropOffSettings?: DropOffSettings | undefined;
+  /** Stripe's webhook secret and the mapped connectors; without them their deliveries are refused. */
+  connectors?: ConnectorOptions | undefined;
 }
 
 export const DEFAULT_RATE_LIMIT = 1_200;
@@ -191,6 +194,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     routes.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } as object }, async () => app.swagger());
 
     registerEventRoutes(routes, deps);
+    registerConnectorRoutes(routes, deps);
     registerConstituentRoutes(routes, deps);
     registerEnrollmentRoutes(routes, deps);
     registerTaskRoutes(routes, deps);

@@ -6,6 +6,7 @@
 import { ConfigError, loadConfig } from '../config.ts';
 import { localApiKey } from '../auth/api-keys.ts';
 import { ApiError, apiBaseUrl, createApiClient } from './api-client.ts';
+import { CONNECTORS_USAGE, connectorsCommand } from './connectors.ts';
 import { EVENTS_USAGE, eventsCommand, EventsUsageError } from './events.ts';
 import { journeyCommand, JOURNEY_USAGE } from './journey.ts';
 import type { Output } from './output.ts';
@@ -22,11 +23,13 @@ ${TASKS_USAGE}
 
 ${EVENTS_USAGE}
 
+${CONNECTORS_USAGE}
+
 The tasks and events commands talk to a running Steward at STEWARD_API_URL
 (default http://HOST:PORT, i.e. http://127.0.0.1:3000).
 `;
 
-const USAGE_OF: Record<string, string> = { journey: JOURNEY_USAGE, templates: TEMPLATES_USAGE, tasks: TASKS_USAGE, events: EVENTS_USAGE };
+const USAGE_OF: Record<string, string> = { journey: JOURNEY_USAGE, templates: TEMPLATES_USAGE, tasks: TASKS_USAGE, events: EVENTS_USAGE, connectors: CONNECTORS_USAGE };
 
 export async function main(
   args: string[],
@@ -42,6 +45,7 @@ export async function main(
   }
   if (area === 'journey') return journeyCommand(rest, output);
   if (area === 'templates') return templatesCommand(rest, output);
+  if (area === 'connectors') return connectorsCommand(rest, output);
   if (area === 'tasks' || area === 'events') {
     try {
       const config = loadConfig(env);

@@ -9,17 +9,7 @@ import type { ConstituentFacts } from '../journeys/vocabulary.ts';
 export async function loadConstituentFacts(db: Database, constituentId: string): Promise<ConstituentFacts | undefined> {
   const constituent = await db.constituent.findUnique({ where: { id: constituentId }, include: { consents: true } });
   if (!constituent) return undefined;
-  const giving = await db.interactionEvent.aggregate({
-    where: { constituentId, type: 'donation', amount: { not: null } },
-    _count: { _all: true },
-    _sum: { amount: true },
-    _max: { amount: true },
-  });
-  const last = await db.interactionEvent.findFirst({
-    where: { constituentId, type: 'donation', amount: { not: null } },
-    orderBy: [{ occurredAt: 'desc' }, { receivedAt: 'desc' }],
-    select: { amount: true },
-  });
+  const giving = await givingAfterRefunds(db, constituentId);
   const consentOf = (channel: 'email' | 'sms') => constituent.consents.find((consent) => consent.channel === channel)?.status ?? 'unknown';
   return {
     consent: { email: consentOf('email'), sms: consentOf('sms') },
@@ -27,16 +17,38 @@ export async function loadConstituentFacts(db: Database, constituentId: string):
     hasPhone: Boolean(constituent.phone),
     ...(constituent.locale ? { locale: constituent.locale } : {}),
     ...(constituent.timezone ? { timezone: constituent.timezone } : {}),
-    giving: {
-      count: giving._count._all,
-      total: Number(giving._sum.amount ?? 0),
-      highest: Number(giving._max.amount ?? 0),
-      last: Number(last?.amount ?? 0),
-    },
+    giving,
     attributes: isAttributes(constituent.attributes) ? constituent.attributes : {},
   };
 }
 
 function isAttributes(value: unknown): value is Record<string, string | number | boolean> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Giving as it stands after refunds: a gift refunded or voided whole no longer counts,
+ * one partly refunded counts for what was kept. Refunds are the donor's own refund
+ * events naming the gift (`data.gift`), found through the constituent's index.
+ */
+async function givingAfterRefunds(db: Database, constituentId: string): Promise<ConstituentFacts['giving']> {
+  const gifts = await db.$queryRaw<{ amount: string; refunded: string | null; whole: boolean | null }[]>`
+    SELECT g.amount::text AS amount, r.refunded::text AS refunded, r.whole
+      FROM interaction_event g
+      LEFT JOIN LATERAL (
+             SELECT SUM((x.data->>'amount')::numeric) AS refunded,
+                    BOOL_OR(x.data->>'kind' = 'void' OR x.data->>'amount' IS NULL) AS whole
+               FROM interaction_event x
+              WHERE x.constituent_id = g.constituent_id AND x.type = 'refund' AND x.data->>'gift' = g.idempotency_key) r ON true
+     WHERE g.constituent_id = ${constituentId} AND g.type = 'donation' AND g.amount IS NOT NULL
+     ORDER BY g.occurred_at, g.received_at`;
+  const kept = gifts
+    .map((gift) => (gift.whole ? 0 : Math.round((Number(gift.amount) - Number(gift.refunded ?? 0)) * 100) / 100))
+    .filter((amount) => amount > 0);
+  return {
+    count: kept.length,
+    total: Math.round(kept.reduce((sum, amount) => sum + amount, 0) * 100) / 100,
+    highest: Math.max(0, ...kept),
+    last: kept.at(-1) ?? 0,
+  };
 }

@@ -118,11 +118,19 @@ async function noShows(db: Database, asOf: Date, settings: DropOffSettings): Pro
 /** Monthly donors whose latest recurring gift is older than a month and its grace. */
 async function missedMonthlyGifts(db: Database, asOf: Date, settings: DropOffSettings): Promise<(DetectedEvent & { silentSince: Date })[]> {
   const cutoff = new Date(asOf.getTime() - settings.recurringGraceDays * DAY);
+  // A failure the payment platform already reported (a recurring-failed drop-off it sent, such
+  // as Stripe's invoice.payment_failed) since the last gift is not flagged a second time.
   const rows = await db.$queryRaw<{ constituent_id: string; event_id: string; occurred_at: Date }[]>`
-    SELECT DISTINCT ON (constituent_id) constituent_id, id AS event_id, occurred_at
-      FROM interaction_event
-     WHERE type = 'donation' AND (data->>'recurring')::boolean IS TRUE AND occurred_at <= ${asOf}
-     ORDER BY constituent_id, occurred_at DESC, received_at DESC`;
+    SELECT last.* FROM (
+      SELECT DISTINCT ON (constituent_id) constituent_id, id AS event_id, occurred_at
+        FROM interaction_event
+       WHERE type = 'donation' AND (data->>'recurring')::boolean IS TRUE AND occurred_at <= ${asOf}
+       ORDER BY constituent_id, occurred_at DESC, received_at DESC) last
+     WHERE NOT EXISTS (
+             SELECT 1 FROM interaction_event reported
+              WHERE reported.constituent_id = last.constituent_id AND reported.type = 'drop-off'
+                AND reported.data->>'kind' = 'recurring-failed' AND reported.occurred_at >= last.occurred_at
+                AND reported.idempotency_key NOT LIKE 'drop-off:%')`;
   return rows
     .filter((row) => row.occurred_at < cutoff)
     .map((row) => ({

@@ -77,6 +77,8 @@ const STORE_TRANSACTION = { maxWait: 15_000, timeout: 60_000 } as const;
 export interface StoreOptions {
   /** Past events being loaded: stored (giving facts, timelines) but never routed, so they start no journey. */
   history?: boolean;
+  /** Written in the same transaction as the new events (a connector's delivery record): all of it or none. */
+  alongside?: (tx: Prisma.TransactionClient, created: readonly InteractionEvent[]) => Promise<void>;
 }
 
 export async function storeEvents(db: Database, inputs: readonly InteractionEventInput[], options: StoreOptions = {}): Promise<StoredEvent[]> {
@@ -132,6 +134,7 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[],
         })),
       });
       await applyStoredRefunds(tx, events);
+      await options.alongside?.(tx, events);
       return events;
     }, STORE_TRANSACTION);
     for (const event of created) stored.set(event.idempotencyKey, event);

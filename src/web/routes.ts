@@ -28,7 +28,10 @@ import { withOverdue } from '../api/task-routes.ts';
 import { registerJourneyBuilder } from './builder-routes.ts';
 import { html } from './html.ts';
 import { page, type PageFrame } from './layout.ts';
+import { connectorsPage } from './pages/connectors.ts';
 import { constituentPage, constituentsList } from './pages/constituents.ts';
+import { recentDeliveries } from '../connectors/deliveries.ts';
+import type { ConnectorOptions } from '../api/connector-routes.ts';
 import { editorPage, SAMPLE_JOURNEY, SAMPLE_TIMELINE, simulationCounts, type EditorState } from './pages/editor.ts';
 import { inboxPage, keysPage, taskPage, type InboxTask } from './pages/inbox.ts';
 import { journeyLive, journeyPage, journeysList, type JourneyPageData } from './pages/journeys.ts';
@@ -44,6 +47,8 @@ export interface WebAppDependencies {
   secureCookies: boolean;
   /** Where this installation wrote its first admin key (`<data dir>/api-key`), for the sign-in page to name. */
   apiKeyFile?: string | undefined;
+  /** The payment platforms and form tools deliveries come from. */
+  connectors?: ConnectorOptions | undefined;
 }
 
 const FLASH_COOKIE = 'steward_flash';
@@ -487,6 +492,29 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   );
 
   // API keys, for admins.
+  app.get('/app/connectors', pageConfig('read'), async (request, reply) => {
+    const mapped = deps.connectors?.mapped ?? [];
+    const views = [
+      {
+        name: 'stripe',
+        title: 'Stripe',
+        description: 'Payments, subscriptions\u2019 invoices, failed and cancelled subscriptions, and refunds.',
+        ready: Boolean(deps.connectors?.stripeWebhookSecret),
+        setup: 'Set STEWARD_STRIPE_WEBHOOK_SECRET to the endpoint\u2019s signing secret.',
+        webhookPath: '/connectors/stripe/webhook',
+      },
+      ...mapped.map((connector) => ({
+        name: connector.definition.name,
+        title: connector.definition.name,
+        description: connector.definition.description ?? `Mapped by ${connector.file}.`,
+        ready: Boolean(connector.secret),
+        setup: `Set its secret in STEWARD_CONNECTOR_SECRETS (${connector.definition.name}=…).`,
+        webhookPath: `/connectors/${connector.definition.name}/webhook`,
+      })),
+    ];
+    const withDeliveries = await Promise.all(views.map(async (view) => ({ ...view, deliveries: await recentDeliveries(db, view.name, 20) })));
+    return render(request, reply, { title: 'Connectors', section: 'connectors', body: connectorsPage(withDeliveries) });
+  });
   app.get('/app/keys', pageConfig('admin'), async (request, reply) => render(request, reply, { title: 'API keys', section: 'keys', body: keysPage(await keys.list()) }));
   app.post(
     '/app/keys',

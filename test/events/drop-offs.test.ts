@@ -78,6 +78,16 @@ describe('detectDropOffs', () => {
     expect(await dropOffsFor(missed)).toMatchObject([{ data: { kind: 'recurring-failed', days: 40 } }]);
     expect(await dropOffsFor(onTime)).toEqual([]);
   });
+
+  it('does not flag again a failed monthly gift the payment platform already reported', async () => {
+    const reported = await constituent();
+    await event(reported, 'donation', daysAgo(40), { amount: 10, currency: 'USD', recurring: true });
+    await db.interactionEvent.create({
+      data: { idempotencyKey: `stripe:payment-failed:${randomUUID()}`, type: 'drop_off', constituentId: reported, data: { kind: 'recurring-failed' }, occurredAt: daysAgo(9) },
+    });
+    await detectDropOffs(db, 'recurring-failed', asOf, settings);
+    expect(await dropOffsFor(reported)).toMatchObject([{ idempotencyKey: expect.stringMatching(/^stripe:payment-failed:/) }]);
+  });
 });
 
 describe('a watch that starts when Steward does', () => {

@@ -6,7 +6,7 @@
  * description.
  */
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../../src/api/server.ts';
+import { buildApi, type ApiDependencies } from '../../src/api/server.ts';
 import { unrestrictedMessaging, type MessagingSettings } from '../../src/delivery/settings.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { createTwilioSender } from '../../src/sms/twilio.ts';
@@ -34,7 +34,8 @@ export interface ChannelStack {
   stop(): Promise<void>;
 }
 
-export async function startChannelStack(): Promise<ChannelStack> {
+/** `extra` goes to buildApi (connectors, for instance). */
+export async function startChannelStack(extra: Partial<ApiDependencies> = {}): Promise<ChannelStack> {
   const runtime = await startTestRuntime();
   const twilioDouble = await startTwilioDouble({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
   const services = createServices({
@@ -47,6 +48,7 @@ export async function startChannelStack(): Promise<ChannelStack> {
   let publicUrl = '';
   const api = buildApi({
     ...services,
+    ...extra,
     channelRoutes: {
       channels: services.channels!,
       get publicUrl() {
