@@ -64,7 +64,11 @@ export function trackEmail(email: { html: string; text: string }, options: Track
     const url = tracked(decodeHtmlAttribute(href));
     return url ? `${attribute}${quote}${url}${quote}` : whole;
   });
-  const text = email.text.replace(BARE_URL, (url) => tracked(url) ?? url);
+  const text = email.text.replace(BARE_URL, (match) => {
+    // Punctuation that ends a sentence is not part of the address.
+    const url = match.replace(/[.,;:!?]+$/, '');
+    return (tracked(url) ?? url) + match.slice(url.length);
+  });
   const tracksOpens = options.mode === 'clicks-and-opens';
   if (tracksOpens) {
     const pixel = `<img src="${options.publicUrl}/t/o/${openToken(options.secret, options.messageId)}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`;
