@@ -49,11 +49,11 @@ function impactJourney(id: string): JourneyDefinitionInput {
   };
 }
 
-async function trigger(name: string, email: string, consent: 'granted' | undefined = 'granted') {
+async function trigger(name: string, email: string, consent: 'granted' | 'withdrawn' = 'granted') {
   const response = await call({
     method: 'POST',
     url: '/events',
-    payload: { id: randomUUID(), type: 'custom', constituent: { email, firstName: 'Ada', ...(consent ? { consent: { email: consent } } : {}) }, data: { name } },
+    payload: { id: randomUUID(), type: 'custom', constituent: { email, firstName: 'Ada', consent: { email: consent } }, data: { name } },
   });
   expect(response.statusCode).toBe(202);
   return routed(call, response);
@@ -70,11 +70,11 @@ describe('engagement tracking', () => {
   it('counts sent, delivered, opened, clicked, bounced, unsubscribed and not sent per message from real sends, clicks and provider reports', async () => {
     const journeyId = `engagement-${randomUUID().slice(0, 8)}`;
     await publishJourneyCatalog(db, [{ definition: JourneyDefinition.parse(impactJourney(journeyId)), source: `${journeyId}.test`, publishOnStart: true }]);
-    const [clicker, opener, delivered, bounced, noConsent] = ['clicker', 'opener', 'delivered', 'bounced', 'no-consent'].map((label) => `${label}-${randomUUID()}@example.org`) as [string, string, string, string, string];
+    const [clicker, opener, delivered, bounced, withdrawn] = ['clicker', 'opener', 'delivered', 'bounced', 'withdrawn'].map((label) => `${label}-${randomUUID()}@example.org`) as [string, string, string, string, string];
     const worker = await runtime.worker({ messaging });
     await worker.runUntil(async () => {
       for (const email of [clicker, opener, delivered, bounced]) await trigger(journeyId, email);
-      await trigger(journeyId, noConsent, undefined);
+      await trigger(journeyId, withdrawn, 'withdrawn');
       const clickerMail = await mailTo(clicker);
       const openerMail = await mailTo(opener);
       await mailTo(delivered);
@@ -103,7 +103,7 @@ describe('engagement tracking', () => {
       // The clicker then unsubscribes with the email's own link.
       const unsubscribe = /Unsubscribe: (\S+)/.exec(clickerMail.text!)![1]!;
       expect((await fetch(unsubscribe, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' })).status).toBe(200);
-      await eventually(async () => ((await db.message.count({ where: { recipient: noConsent, status: 'suppressed' } })) === 1 ? true : undefined), 'the unsent message');
+      await eventually(async () => ((await db.message.count({ where: { recipient: withdrawn, status: 'suppressed' } })) === 1 ? true : undefined), 'the unsent message');
     });
 
     const response = await call({ method: 'GET', url: `/analytics/journeys/${journeyId}` });
