@@ -57,7 +57,8 @@ export function twoProportionZTest(a: { successes: number; trials: number }, b: 
   const unpooledSe = Math.sqrt((rateA * (1 - rateA)) / a.trials + (rateB * (1 - rateB)) / b.trials);
   const z = pooledSe === 0 ? 0 : difference / pooledSe;
   const pValue = pooledSe === 0 ? 1 : 2 * (1 - normalCdf(Math.abs(z)));
-  return { difference, interval: { low: difference - Z_95 * unpooledSe, high: difference + Z_95 * unpooledSe }, z, pValue };
+  // A difference of rates lies within ±1 whatever the approximation says.
+  return { difference, interval: { low: Math.max(-1, difference - Z_95 * unpooledSe), high: Math.min(1, difference + Z_95 * unpooledSe) }, z, pValue };
 }
 
 /** The 95% interval of a mean from its count, sum and sum of squares (normal approximation). */

@@ -81,7 +81,7 @@ describe('engagement on the journey page', () => {
     const reader = await browser.newPage();
     await reader.setContent(String(mails[0]!.html), { waitUntil: 'networkidle' });
     await screenshot(reader, 'engagement-email');
-    await reader.getByRole('link', { name: 'Read their stories' }).click();
+    await reader.getByRole('link', { name: `${stack.apiUrl}/health` }).click();
     await reader.waitForURL(`${stack.apiUrl}/health`);
     expect(await reader.textContent('body')).toContain('ok');
 
