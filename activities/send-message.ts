@@ -40,6 +40,7 @@ import { describeWindow, nextOpening, parseSendWindow, type SendWindow } from '.
 import { JourneyDefinition, type MessageClass } from '../src/journeys/definition.ts';
 import { messageClassOf, type TemplateClass } from '../src/journeys/message-classes.ts';
 import { sendEmailMessage } from '../src/mail/send.ts';
+import { trackEmail } from '../src/engagement/tracked-links.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
 import { isBadNumberCode, PermanentSmsError } from '../src/sms/twilio.ts';
 import { receiptForMessage } from '../src/receipts/message-data.ts';
@@ -118,6 +119,25 @@ export function createSendMessage(deps: SendMessageDependencies) {
     return created ?? db.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
   }
 
+  /**
+   * The email with its links (and, by the organisation's choice, an open pixel) routed
+   * through Steward. A function of the message id and the rendered text alone, so a
+   * retry sends the same bytes; the unsubscribe and preference links stay as they are.
+   */
+  function tracked(email: { subject: string; text: string; html: string }, messageId: string, linkToken: string) {
+    const result = trackEmail(email, {
+      mode: messaging.engagementTracking,
+      publicUrl: messaging.publicUrl,
+      secret: messaging.signingSecret,
+      messageId,
+      untracked: [`${messaging.publicUrl}/u/${linkToken}`, `${messaging.publicUrl}/p/${linkToken}`],
+    });
+    return {
+      rendered: { subject: email.subject, text: result.text, html: result.html },
+      tracking: { trackedLinks: result.links, tracksClicks: result.tracksClicks, tracksOpens: result.tracksOpens },
+    };
+  }
+
   /** For a template of kind `receipt`: the gift's receipt (issued now if need be), or why there is none to send. */
   function receiptToSend(input: SendMessageInput) {
     if (input.channel !== 'email' || templateLibrary().email.get(input.template)?.kind !== 'receipt') return Promise.resolve(undefined);
@@ -184,6 +204,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
 
     // 4 (early). Render before taking a place under the cap: a template that cannot render never will.
     let rendered: { subject?: string; text?: string; html?: string; body?: string; segments?: number };
+    let tracking: Pick<Prisma.MessageUpdateManyMutationInput, 'trackedLinks' | 'tracksClicks' | 'tracksOpens'> = {};
     const linkToken = signLinkToken(messaging.signingSecret, { constituentId: input.constituentId, channel: input.channel, messageId: message.id });
     const unsubscribeUrl = `${messaging.publicUrl}/u/${linkToken}`;
     try {
@@ -198,6 +219,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
         links: input.channel === 'email' ? { unsubscribe: unsubscribeUrl, preferences: `${messaging.publicUrl}/p/${linkToken}` } : undefined,
       });
       rendered = input.channel === 'email' ? renderEmail(templateLibrary(), input.template, data) : renderSms(templateLibrary(), input.template, data);
+      if (input.channel === 'email') ({ rendered, tracking } = tracked(rendered as { subject: string; text: string; html: string }, message.id, linkToken));
     } catch (error) {
       if (!(error instanceof TemplateRenderError)) throw error;
       await finish('failed', { error: error.message, errorCode: 'template' });
@@ -232,7 +254,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
       }
     }
 
-    const sentData = input.channel === 'email' ? { subject: rendered.subject! } : { segments: rendered.segments ?? null };
+    const sentData = input.channel === 'email' ? { subject: rendered.subject!, ...tracking } : { segments: rendered.segments ?? null };
     if (acceptedBefore) {
       await recordAcceptedEarlier(db, message.id, acceptedBefore, sentData);
       return { messageId: message.id, status: 'sent' };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { engagementTrackingModes } from './engagement/tracked-links.ts';
 
 /** Optional string variable: unset and empty both mean "not given". */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -74,6 +75,14 @@ export const ConfigSchema = z.object({
    * installation first started.
    */
   STEWARD_WATCH_FROM: optional(z.iso.datetime({ offset: true }).or(z.iso.date())),
+  /** A constituent emailed, tracked, who neither opened nor clicked for this many days is unengaged. */
+  STEWARD_UNENGAGED_AFTER_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /**
+   * What Steward learns from sent email: `off`, `clicks` (links go through signed
+   * redirects) or `clicks-and-opens` (also a 1×1 image, a weak signal: privacy
+   * proxies fetch images on their own).
+   */
+  STEWARD_ENGAGEMENT_TRACKING: z.enum(engagementTrackingModes).default('clicks'),
   /** A monthly donor has missed a gift when the last one is this many days old. */
   STEWARD_RECURRING_GRACE_DAYS: z.coerce.number().int().min(1).default(35),
   /** Staff task queue that overdue tasks move to. */

@@ -271,5 +271,10 @@ function redactPassword(url: string): string {
 
 /** What counts as a drop-off, from the configuration. */
 function dropOffSettings(config: Config): DropOffSettings {
-  return { lapsedAfterDays: config.STEWARD_LAPSED_AFTER_DAYS, recurringGraceDays: config.STEWARD_RECURRING_GRACE_DAYS, noShowAfterDays: 1 };
+  return {
+    lapsedAfterDays: config.STEWARD_LAPSED_AFTER_DAYS,
+    recurringGraceDays: config.STEWARD_RECURRING_GRACE_DAYS,
+    noShowAfterDays: 1,
+    unengagedAfterDays: config.STEWARD_UNENGAGED_AFTER_DAYS,
+  };
 }

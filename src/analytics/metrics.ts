@@ -101,6 +101,18 @@ export interface MessageResponse {
   template: string;
   /** Handed to the provider and not refused: sent or delivered. */
   sent: number;
+  /** Of those sent, the ones the provider reported delivered. */
+  delivered: number;
+  /** Tracked email opened: the pixel fetched or a link clicked (a click proves an open). A weak signal, see the README. */
+  opened: number;
+  /** Tracked email with at least one link followed. */
+  clicked: number;
+  /** Handed to the provider, then reported bounced. */
+  bounced: number;
+  /** Handed to the provider, then reported as spam by the recipient. */
+  complained: number;
+  /** Recipients who used the message's own unsubscribe link. */
+  unsubscribed: number;
   /** Never reached the person: suppressed, skipped, cancelled, failed, bounced, complained. */
   notSent: number;
   /** Why, most common first: "no email consent on record", "address suppressed: hard-bounce", "skipped (frequency cap)". */
@@ -155,6 +167,13 @@ const NOT_SENT_REASON = Prisma.sql`CASE m.status
   WHEN 'skipped' THEN 'skipped (frequency cap)'
   WHEN 'failed' THEN 'failed: ' || coalesce(m.error_code, 'provider')
   ELSE m.status::text END`;
+
+/** Per message, what its recipient did with it, read through the engagement table's (message_id, …) index. */
+const engagementOf = (alias: string) => Prisma.sql`
+  LEFT JOIN LATERAL (
+    SELECT bool_or(x.kind IN ('open', 'click')) AS opened, bool_or(x.kind = 'click') AS clicked, bool_or(x.kind = 'unsubscribe') AS unsubscribed
+      FROM message_engagement x WHERE x.message_id = ${Prisma.raw(alias)}.id
+  ) AS en ON true`;
 
 /** Enrollment `e` belongs to any version of the journey; answered from the version index, then the enrollment index. */
 const ofJourney = (journeyId: string) => Prisma.sql`e.journey_version_id IN (SELECT v.id FROM journey_version v WHERE v.journey_id = ${journeyId})`;
@@ -329,6 +348,12 @@ export const analyticsQueries = {
     return Prisma.sql`
       SELECT m.channel::text AS channel, m.template,
              count(*) FILTER (WHERE m.status IN ${SENT})::int AS sent,
+             count(*) FILTER (WHERE m.status = 'delivered')::int AS delivered,
+             count(*) FILTER (WHERE en.opened)::int AS opened,
+             count(*) FILTER (WHERE en.clicked)::int AS clicked,
+             count(*) FILTER (WHERE m.status = 'bounced')::int AS bounced,
+             count(*) FILTER (WHERE m.status = 'complained')::int AS complained,
+             count(*) FILTER (WHERE en.unsubscribed)::int AS unsubscribed,
              count(*) FILTER (WHERE m.status IN ${NOT_SENT})::int AS "notSent",
              count(*) FILTER (WHERE m.status IN ${SENT} AND EXISTS (
                SELECT 1 FROM interaction_event r
@@ -336,6 +361,7 @@ export const analyticsQueries = {
                   AND r.occurred_at > m.sent_at AND r.occurred_at <= m.sent_at + make_interval(days => ${windowDays}::int)
              ))::int AS responded
         FROM message m
+        ${engagementOf('m')}
        WHERE m.enrollment_id IN (SELECT e.id FROM enrollment e WHERE ${ofJourney(journeyId)})
          AND m.audience = 'constituent'
        GROUP BY m.channel, m.template

@@ -5,7 +5,10 @@
  *   it asks for a click, because mail scanners follow links on their own.
  * - `POST /u/:token`: unsubscribes: the page's button, or a mailbox provider's
  *   one-click POST (`List-Unsubscribe=One-Click`, RFC 8058).
- * - `POST /webhooks/email/feedback`: bounce and complaint reports, refused without the webhook's token.
+ * - `GET /t/c/:token`: a tracked link, recorded as a click and redirected to the
+ *   destination the message's record holds for it (never one the link names).
+ * - `GET /t/o/:token`: the open pixel, recorded as an open; always the same image.
+ * - `POST /webhooks/email/feedback`: delivery, bounce and complaint reports, refused without the webhook's token.
  * - `POST /webhooks/twilio/status`, `POST /webhooks/twilio/inbound`: Twilio's
  *   delivery receipts and incoming SMS, refused unless `X-Twilio-Signature` is genuine.
  */
@@ -37,7 +40,7 @@ export interface ChannelRouteOptions {
 }
 
 const Feedback = z.strictObject({
-  type: z.enum(['bounce', 'complaint']),
+  type: z.enum(['delivery', 'bounce', 'complaint']),
   bounceType: z.enum(['hard', 'soft']).optional(),
   recipient: z.email().max(254),
   messageId: z.uuid().optional(),
@@ -87,6 +90,18 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
     );
   });
 
+  app.get<TokenRoute>('/t/c/:token', { config: { scope: 'public', rateLimit: false }, schema: { hide: true } as object }, async (request, reply) => {
+    const destination = await channels.followTrackedLink(request.params.token);
+    if (!destination) return reply.status(404).type('text/html; charset=utf-8').send(invalidLinkPage);
+    return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(destination, 302);
+  });
+
+  app.get<TokenRoute>('/t/o/:token', { config: { scope: 'public', rateLimit: false }, schema: { hide: true } as object }, async (request, reply) => {
+    await channels.recordOpen(request.params.token);
+    // The same image whatever the token: a pixel tells no one whether a message exists.
+    return reply.header('cache-control', 'no-store').type('image/gif').send(PIXEL);
+  });
+
   app.post('/webhooks/email/feedback', { config: webhookConfig, schema: { tags: ['Webhooks'] } }, async (request, reply) => {
     if (!carriesWebhookToken(request.headers.authorization, options.bounceWebhookToken)) {
       return reply
@@ -131,6 +146,9 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
     return `<?xml version="1.0" encoding="UTF-8"?><Response>${text ? `<Message>${escapeXml(text)}</Message>` : ''}</Response>`;
   });
 }
+
+/** A transparent 1×1 GIF. */
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[char]!);

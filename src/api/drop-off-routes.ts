@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
-import { defaultDropOffSettings, previewDropOffs, type DropOffSettings } from '../events/drop-offs.ts';
+import { defaultDropOffSettings, dropOffScanKinds, previewDropOffs, type DropOffSettings } from '../events/drop-offs.ts';
 
 export function registerDropOffRoutes(server: FastifyInstance, deps: { db: Database; dropOffSettings?: DropOffSettings | undefined }): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
@@ -19,7 +19,7 @@ export function registerDropOffRoutes(server: FastifyInstance, deps: { db: Datab
         tags: ['Events'],
         summary: 'How many constituents a drop-off scan would flag now, flagging no one',
         description: '`wouldFlag` counts those the next scan would record; `alreadyFlagged` those recorded before; silences that began before `watchFrom` are not counted.',
-        querystring: z.strictObject({ kind: z.enum(['lapsed', 'no-show', 'recurring-failed']).default('lapsed') }),
+        querystring: z.strictObject({ kind: z.enum(dropOffScanKinds).default('lapsed') }),
       },
     },
     async (request) => previewDropOffs(deps.db, request.query.kind, new Date(), deps.dropOffSettings ?? defaultDropOffSettings),

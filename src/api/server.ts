@@ -42,6 +42,7 @@ import { loggerOptions, noteFailure, registerRequestLog, type LogDestination, ty
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTemplateRoutes } from './template-routes.ts';
+import { registerVariantRoutes } from './variant-routes.ts';
 import { RETRY_AFTER_SECONDS, unavailableMessage, unavailablePart } from './unavailable.ts';
 
 export interface ApiDependencies {
@@ -201,6 +202,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     registerJourneyRoutes(routes, deps);
     registerMessageRoutes(routes, deps);
     registerAnalyticsRoutes(routes, deps);
+    registerVariantRoutes(routes, deps);
     registerTemplateRoutes(routes);
     registerKeyRoutes(routes, deps);
     registerDropOffRoutes(routes, deps);

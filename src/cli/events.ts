@@ -16,7 +16,7 @@ export const EVENTS_USAGE = `Events:
       check, then send every event to the running Steward; --history loads past
       events (giving history, old registrations) that start no journey
 
-  steward events drop-offs [--kind lapsed|no-show|recurring-failed]
+  steward events drop-offs [--kind lapsed|no-show|recurring-failed|unengaged]
       how many constituents the next drop-off scan would flag, flagging no one
 
   CSV columns: id, type, occurredAt; email, firstName, lastName, phone, timezone,
@@ -104,7 +104,7 @@ interface DropOffPreview {
 /** The dry run of a drop-off scan: run it after loading history, before the daily scans act. */
 async function dropOffPreview(args: string[], output: Output, api: ApiClient): Promise<number> {
   const { values } = parseArgs({ args, options: { kind: { type: 'string', default: 'lapsed' } } });
-  if (!['lapsed', 'no-show', 'recurring-failed'].includes(values.kind)) throw new EventsUsageError('--kind is lapsed, no-show or recurring-failed');
+  if (!['lapsed', 'no-show', 'recurring-failed', 'unengaged'].includes(values.kind)) throw new EventsUsageError('--kind is lapsed, no-show, recurring-failed or unengaged');
   const { body } = await api.request<DropOffPreview>('GET', `/drop-offs/preview?kind=${values.kind}`);
   output.out.write(
     `The next ${body.kind} scan would flag ${body.wouldFlag} constituent${body.wouldFlag === 1 ? '' : 's'} (${body.alreadyFlagged} flagged before)` +

@@ -23,6 +23,7 @@ import { interactionSignal } from '../../workflows/contract.ts';
 import { liftConstituentSuppressions, recordConsentChanges, suppress, unsuppress, type ConsentResult } from './consent.ts';
 import { toE164 } from './phone.ts';
 import { verifyLinkToken, type LinkClaims } from './tokens.ts';
+import { followTrackedLink, recordOpen } from '../engagement/record.ts';
 
 export interface ChannelServiceOptions {
   db: Database;
@@ -35,13 +36,37 @@ export interface ChannelServiceOptions {
 
 /** A bounce or complaint report, as the intake endpoint accepts it. */
 export interface MailFeedback {
-  type: 'bounce' | 'complaint';
+  /** delivery: the receiving server accepted the message (a delivery notification). */
+  type: 'delivery' | 'bounce' | 'complaint';
   /** hard: the mailbox does not exist or never will accept; soft: full, temporarily refused. */
   bounceType?: 'hard' | 'soft' | undefined;
   recipient: string;
   /** Steward's message id (X-Steward-Message-Id) when the report carries it. */
   messageId?: string | undefined;
   detail?: string | undefined;
+}
+
+/**
+ * The unsubscribe link of an email is engagement with that email: recorded against it
+ * once, when the message exists (a link may outlive its record).
+ */
+async function recordUnsubscribeEngagement(tx: Pick<Database, '$executeRaw'>, link: LinkClaims): Promise<void> {
+  if (link.channel !== 'email') return;
+  await tx.$executeRaw`
+    INSERT INTO message_engagement (id, message_id, constituent_id, kind, link_index, at)
+    SELECT gen_random_uuid()::text, m.id, m.constituent_id, 'unsubscribe', -1, now()
+      FROM message m WHERE m.id = ${link.messageId} AND m.constituent_id = ${link.constituentId}
+    ON CONFLICT (message_id, kind, link_index) DO NOTHING`;
+}
+
+/** A delivery notification: the message it names (or the latest sent to the address) was delivered. */
+async function markDelivered(db: Database, address: string, messageId: string | undefined): Promise<void> {
+  const message = await db.message.findFirst({
+    where: { ...(messageId ? { id: messageId } : {}), recipient: address, channel: 'email', status: 'sent' },
+    orderBy: { sentAt: 'desc' },
+    select: { id: true },
+  });
+  if (message) await db.message.updateMany({ where: { id: message.id, status: 'sent' }, data: { status: 'delivered', deliveredAt: new Date() } });
 }
 
 /** Carrier keywords (CTIA): these words alone, in any case, change consent. */
@@ -137,6 +162,7 @@ export function createChannelService(options: ChannelServiceOptions) {
     const address = addressOf(constituent, link.channel);
     const changes = await db.$transaction(async (tx) => {
       if (address) await suppress(tx, { channel: link.channel, address, reason: 'unsubscribe', source });
+      await recordUnsubscribeEngagement(tx, link);
       return recordConsentChanges(tx, [{ ...ownChange(link, source), status: 'withdrawn' }]);
     });
     await tellJourneys(changes, lostChannel('unsubscribed', link.channel));
@@ -155,6 +181,16 @@ export function createChannelService(options: ChannelServiceOptions) {
   }
 
   return {
+    /** A click on a tracked link: recorded, and the link's destination; undefined for a token that is not genuine. */
+    followTrackedLink(token: string): Promise<string | undefined> {
+      return followTrackedLink(db, signingSecret, token);
+    },
+
+    /** The open pixel fetched: recorded once per message when the token is genuine. */
+    recordOpen(token: string): Promise<boolean> {
+      return recordOpen(db, signingSecret, token);
+    },
+
     /** The claims of an unsubscribe link, or undefined for a forged or damaged one. */
     readLink(token: string): LinkClaims | undefined {
       return verifyLinkToken(signingSecret, token);
@@ -194,6 +230,10 @@ export function createChannelService(options: ChannelServiceOptions) {
     /** Records a bounce or complaint; hard bounces and complaints suppress the address and end its journeys. */
     async mailFeedback(report: MailFeedback): Promise<{ suppressed: boolean; constituents: number; enrollments: number }> {
       const address = report.recipient.trim().toLowerCase();
+      if (report.type === 'delivery') {
+        await markDelivered(db, address, report.messageId);
+        return { suppressed: false, constituents: 0, enrollments: 0 };
+      }
       const final = report.type === 'complaint' || report.bounceType !== 'soft';
       const constituents = await db.constituent.findMany({ where: { email: address }, select: { id: true } });
       const ids = constituents.map((constituent) => constituent.id);

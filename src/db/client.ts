@@ -23,7 +23,7 @@ export type {
   Suppression,
   WebSession,
 } from './generated/prisma/client.ts';
-export type { Channel, ConsentStatus, MessageStatus } from './generated/prisma/enums.ts';
+export type { Channel, ConsentStatus, EngagementKind, MessageStatus } from './generated/prisma/enums.ts';
 
 export type Database = PrismaClient;
 

@@ -8,12 +8,15 @@ import { parseCap, type FrequencyCap } from './caps.ts';
 import { parseSendWindow, type SendWindow } from './window.ts';
 import { createTwilioSender, type SmsSender } from '../sms/twilio.ts';
 import { receiptSettings, type ReceiptSettings } from '../receipts/settings.ts';
+import type { EngagementTracking } from '../engagement/tracked-links.ts';
 
 export interface MessagingSettings {
   /** Base of the links in messages (unsubscribe) and of Twilio's callbacks. */
   publicUrl: string;
-  /** Key that signs unsubscribe links. */
+  /** Key that signs unsubscribe links and tracked links. */
   signingSecret: string;
+  /** What Steward learns from sent email: nothing, clicks, or clicks and opens. */
+  engagementTracking: EngagementTracking;
   org: { name: string; address: string; website: string };
   /** For constituents whose own time zone is unknown. */
   defaultTimeZone: string;
@@ -36,6 +39,7 @@ export function unrestrictedMessaging(overrides: Partial<MessagingSettings> = {}
   return {
     publicUrl: 'http://127.0.0.1:3000',
     signingSecret: 'steward-development-signing-secret-not-for-production',
+    engagementTracking: 'off',
     org: { name: 'Steward', address: '1 Example Street, Springfield', website: '' },
     defaultTimeZone: 'UTC',
     phoneCountry: 'US',
@@ -74,6 +78,7 @@ export function messagingSettings(config: Config, signingSecret: string, publicU
   return {
     publicUrl,
     signingSecret,
+    engagementTracking: config.STEWARD_ENGAGEMENT_TRACKING,
     org: { name: config.STEWARD_ORG_NAME, address: config.STEWARD_ORG_ADDRESS, website: config.STEWARD_ORG_WEBSITE },
     defaultTimeZone: config.STEWARD_TIMEZONE,
     phoneCountry: config.STEWARD_PHONE_COUNTRY,

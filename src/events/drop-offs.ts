@@ -17,11 +17,14 @@ export interface DropOffSettings {
   recurringGraceDays: number;
   /** Registrations whose event ended this many days ago without a check-in are no-shows. */
   noShowAfterDays: number;
+  /** A constituent sent tracked email who neither opened nor clicked for this many days is unengaged (90 when absent). */
+  unengagedAfterDays?: number | undefined;
 }
 
-export const defaultDropOffSettings: DropOffSettings = { lapsedAfterDays: 365, recurringGraceDays: 35, noShowAfterDays: 1 };
+export const defaultDropOffSettings: DropOffSettings = { lapsedAfterDays: 365, recurringGraceDays: 35, noShowAfterDays: 1, unengagedAfterDays: 90 };
 
-export type DropOffKind = 'lapsed' | 'no-show' | 'recurring-failed';
+export const dropOffScanKinds = ['lapsed', 'no-show', 'recurring-failed', 'unengaged'] as const;
+export type DropOffKind = (typeof dropOffScanKinds)[number];
 
 /**
  * From when Steward counts silences: set once at first start (or by the organisation,
@@ -65,9 +68,60 @@ export async function previewDropOffs(db: Database, kind: DropOffKind, asOf: Dat
 
 /** The drop-offs of a kind as of a moment, whose silence began once Steward was watching. */
 async function findDropOffs(db: Database, kind: DropOffKind, asOf: Date, settings: DropOffSettings): Promise<(DetectedEvent & { silentSince: Date })[]> {
-  const found = kind === 'lapsed' ? await lapsedDonors(db, asOf, settings) : kind === 'no-show' ? await noShows(db, asOf, settings) : await missedMonthlyGifts(db, asOf, settings);
+  const found = await scanFor(kind)(db, asOf, settings);
   const since = await watchFrom(db);
   return since ? found.filter((detected) => detected.silentSince >= since) : found;
+}
+
+type Scan = (db: Database, asOf: Date, settings: DropOffSettings) => Promise<(DetectedEvent & { silentSince: Date })[]>;
+
+function scanFor(kind: DropOffKind): Scan {
+  switch (kind) {
+    case 'lapsed':
+      return lapsedDonors;
+    case 'no-show':
+      return noShows;
+    case 'recurring-failed':
+      return missedMonthlyGifts;
+    case 'unengaged':
+      return unengagedRecipients;
+    default:
+      throw new Error(`unknown drop-off kind ${String(kind satisfies never)}`);
+  }
+}
+
+/**
+ * Constituents sent tracked email who have neither opened nor clicked since: the
+ * silence starts at the first tracked email sent after their latest open or click
+ * (or their first tracked email, if they never engaged), and counts once it is
+ * `unengagedAfterDays` old. One event per silence: engaging again and falling
+ * silent again is a new one. Only tracked email counts: with tracking off, or
+ * before it was on, Steward cannot tell silence from not looking.
+ */
+async function unengagedRecipients(db: Database, asOf: Date, settings: DropOffSettings): Promise<(DetectedEvent & { silentSince: Date })[]> {
+  const days = settings.unengagedAfterDays ?? 90;
+  const cutoff = new Date(asOf.getTime() - days * DAY);
+  const rows = await db.$queryRaw<{ constituent_id: string; silence_began: Date }[]>`
+    WITH last_engaged AS (
+      SELECT constituent_id, max(at) AS at FROM message_engagement
+       WHERE kind IN ('open', 'click') AND at <= ${asOf} GROUP BY constituent_id
+    )
+    SELECT m.constituent_id, min(m.sent_at) AS silence_began
+      FROM message m
+      LEFT JOIN last_engaged le ON le.constituent_id = m.constituent_id
+     WHERE m.channel = 'email' AND m.audience = 'constituent' AND m.tracks_clicks
+       AND m.sent_at IS NOT NULL AND m.sent_at <= ${asOf}
+       AND (le.at IS NULL OR m.sent_at > le.at)
+     GROUP BY m.constituent_id
+    HAVING min(m.sent_at) <= ${cutoff}`;
+  return rows.map((row) => ({
+    constituentId: row.constituent_id,
+    type: 'drop-off',
+    idempotencyKey: `drop-off:unengaged:${row.constituent_id}:${row.silence_began.toISOString()}`,
+    data: { kind: 'unengaged', days: Math.floor((asOf.getTime() - row.silence_began.getTime()) / DAY) },
+    occurredAt: asOf,
+    silentSince: new Date(row.silence_began.getTime() + days * DAY),
+  }));
 }
 
 /** Each donor's latest gift, when it is older than the lapse threshold. */

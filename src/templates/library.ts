@@ -414,8 +414,16 @@ function liquidError(error: unknown): { message: string; offset: number } {
 function paragraphsAsHtml(text: string): string {
   return text
     .split(/\n\s*\n/)
-    .map((paragraph) => `<p>${escapeHtml(paragraph.trim()).replace(/\n/g, '<br>')}</p>`)
+    .map((paragraph) => `<p>${linkify(escapeHtml(paragraph.trim())).replace(/\n/g, '<br>')}</p>`)
     .join('\n');
+}
+
+/** Web addresses in escaped text as links (sentence punctuation after one is not part of it). */
+function linkify(escaped: string): string {
+  return escaped.replace(/https?:\/\/[^\s<>"]+/g, (match) => {
+    const url = match.replace(/[.,;:!?)]+$/, '');
+    return `<a href="${url}">${url}</a>${match.slice(url.length)}`;
+  });
 }
 
 export function escapeHtml(text: string): string {

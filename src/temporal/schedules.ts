@@ -31,6 +31,7 @@ export function upkeepSchedules(settings: UpkeepSettings): ScheduleOptions[] {
     scan('lapsed', 0),
     scan('no-show', 10),
     scan('recurring-failed', 20),
+    scan('unengaged', 30),
     {
       scheduleId: 'steward-task-escalation',
       spec: { intervals: [{ every: '1 hour' }] },

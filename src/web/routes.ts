@@ -9,6 +9,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createAnalytics } from '../analytics/metrics.ts';
+import { variantResults } from '../analytics/variants.ts';
+import { EndSplitError, endSplitTest } from '../journeys/end-split.ts';
 import { errorPage } from './error-page.ts';
 import { allows, ApiScope, type ApiKeyStore, type ApiPrincipal } from '../auth/api-keys.ts';
 import type { WebSessionStore } from '../auth/web-sessions.ts';
@@ -190,16 +192,18 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     const journey = await db.journey.findUnique({ where: { id: journeyId }, include: { versions: { orderBy: { version: 'asc' } } } });
     const shown = journey && pickVersion(journey.versions, number);
     if (!journey || !shown) return undefined;
+    const definition = JourneyDefinition.parse(shown.definition);
     const states = stateOrderOf(shown);
-    const [metrics, stateCounts, funnel, series, messages] = await Promise.all([
+    const [metrics, stateCounts, funnel, series, messages, variants] = await Promise.all([
       analytics.journeyMetrics(journeyId, {}),
       analytics.stateCounts(journeyId),
       analytics.funnel(journeyId, states),
       analytics.timeSeries(journeyId, { days: 30 }),
       analytics.messageResponse(journeyId, { windowDays: 7 }),
+      variantResults(db, journeyId, definition),
     ]);
-    const diagram = await journeyToSvg(JourneyDefinition.parse(shown.definition), { counts: stateCounts, order: states });
-    return { journey, versions: journey.versions, shown, stateOrder: states, diagram, metrics, stateCounts, funnel, series, messages };
+    const diagram = await journeyToSvg(definition, { counts: stateCounts, order: states });
+    return { journey, versions: journey.versions, shown, stateOrder: states, diagram, metrics, stateCounts, funnel, series, messages, variants };
   }
 
   const VersionQuery = { querystring: z.looseObject({ version: JourneyVersionText.optional() }) };
@@ -321,6 +325,32 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
         return redirectWith(reply, back, 'ok', `Version ${version} ${done}.${warning}`);
       } catch (error) {
         if (error instanceof LifecycleError) return redirectWith(reply, back, 'error', error.message);
+        throw error;
+      }
+    },
+  );
+
+  app.post(
+    '/app/journeys/:id/versions/:version/splits/:state/end',
+    {
+      ...pageConfig('admin'),
+      schema: {
+        params: z.strictObject({ id: z.string(), version: JourneyVersionText, state: z.string().max(200) }),
+        body: z.looseObject({ winner: z.string().max(200).default(''), publish: z.literal('true').optional() }),
+      },
+    },
+    async (request, reply) => {
+      const { id, version, state } = request.params;
+      const back = `/app/journeys/${encodeURIComponent(id)}`;
+      try {
+        const ended = await endSplitTest({ db, authoring, lifecycle }, { journeyId: id, version, state, winner: request.body.winner, publish: request.body.publish === 'true' });
+        const dropped = ended.dropped.length > 0 ? ` States only the other arms reached are left out: ${ended.dropped.join(', ')}.` : '';
+        const status = ended.version.status === 'published' ? 'published: new enrollments go to it' : 'saved as a draft; publish it to put it live';
+        return redirectWith(reply, `${back}?version=${ended.version.version}`, 'ok', `Test at ${state} ended: version ${ended.version.version} sends everyone to ${request.body.winner}, ${status}.${dropped}`);
+      } catch (error) {
+        if (error instanceof EndSplitError || error instanceof LifecycleError || error instanceof JourneyConflictError || error instanceof JourneySourceError) {
+          return redirectWith(reply, back, 'error', error.message);
+        }
         throw error;
       }
     },

@@ -334,10 +334,10 @@ describe('time series', () => {
 describe('message response', () => {
   it('counts a response only for a gift or registration within the window after the message went out', async () => {
     expect(await analytics.messageResponse('welcome')).toEqual([
-      { channel: 'email', template: 'welcome-impact', sent: 2, notSent: 0, notSentReasons: [], responded: 0, responseRate: 0 },
+      { channel: 'email', template: 'welcome-impact', sent: 2, delivered: 2, opened: 0, clicked: 0, bounced: 0, complained: 0, unsubscribed: 0, notSent: 0, notSentReasons: [], responded: 0, responseRate: 0 },
       // Why not sent, without the particulars that differ from message to message.
-      { channel: 'email', template: 'welcome-thanks', sent: 3, notSent: 1, notSentReasons: [{ reason: 'email consent withdrawn', count: 1 }], responded: 2, responseRate: 2 / 3 },
-      { channel: 'sms', template: 'welcome-sms', sent: 0, notSent: 1, notSentReasons: [{ reason: 'failed: 21211', count: 1 }], responded: 0, responseRate: 0 },
+      { channel: 'email', template: 'welcome-thanks', sent: 3, delivered: 2, opened: 0, clicked: 0, bounced: 0, complained: 0, unsubscribed: 0, notSent: 1, notSentReasons: [{ reason: 'email consent withdrawn', count: 1 }], responded: 2, responseRate: 2 / 3 },
+      { channel: 'sms', template: 'welcome-sms', sent: 0, delivered: 0, opened: 0, clicked: 0, bounced: 0, complained: 0, unsubscribed: 0, notSent: 1, notSentReasons: [{ reason: 'failed: 21211', count: 1 }], responded: 0, responseRate: 0 },
     ]);
   });
 

@@ -1,7 +1,8 @@
 /**
  * Steward's upkeep on real Temporal Schedules (the dev server; the time-skipping
  * server has no schedules): created once however often Steward starts, updated when
- * settings change, and a run detects a lapsed donor and enrolls them in win-back.
+ * settings change, a run detects a lapsed donor and enrolls them in win-back, and
+ * the unengaged scan finds those who neither opened nor clicked.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import type { InteractionEventInput } from '../../src/events/schema.ts';
 import { storeEvents } from '../../src/events/store.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
+import { JourneyDefinition } from '../../src/journeys/definition.ts';
 import { createMailTransport } from '../../src/mail/transport.ts';
 import { findTemporalCli } from '../../src/temporal/binaries.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/temporal/devServer.ts';
@@ -38,7 +40,7 @@ let smtp: SmtpSink;
 const taskQueue = `upkeep-${randomUUID()}`;
 const settings: UpkeepSettings = {
   taskQueue,
-  dropOffs: { lapsedAfterDays: 365, recurringGraceDays: 35, noShowAfterDays: 1 },
+  dropOffs: { lapsedAfterDays: 365, recurringGraceDays: 35, noShowAfterDays: 1, unengagedAfterDays: 90 },
   escalationQueue: 'stewardship',
 };
 
@@ -66,7 +68,14 @@ afterAll(async () => {
 describe('upkeep schedules', () => {
   it('are created once, and follow changed settings', async () => {
     const ids = await ensureUpkeepSchedules(client, settings);
-    expect(ids).toEqual(['steward-drop-off-lapsed', 'steward-drop-off-no-show', 'steward-drop-off-recurring-failed', 'steward-task-escalation', 'steward-year-end-statement']);
+    expect(ids).toEqual([
+      'steward-drop-off-lapsed',
+      'steward-drop-off-no-show',
+      'steward-drop-off-recurring-failed',
+      'steward-drop-off-unengaged',
+      'steward-task-escalation',
+      'steward-year-end-statement',
+    ]);
     await ensureUpkeepSchedules(client, settings);
     const listed = [];
     for await (const schedule of client.schedule.list()) listed.push(schedule.scheduleId);
@@ -121,6 +130,81 @@ describe('upkeep schedules', () => {
       triggerEventId: dropOff!.id,
       journeyVersion: { journeyId: 'lapsed-donor-winback' },
     });
+  });
+
+  it('runs an unengaged scan that flags exactly those who opened and clicked nothing for 90 days, and enrolls them', async () => {
+    const journeyId = `re-engage-${randomUUID().slice(0, 8)}`;
+    await publishJourneyCatalog(db, [
+      {
+        definition: JourneyDefinition.parse({
+          id: journeyId,
+          name: 'Re-engage',
+          trigger: { event: 'drop-off', when: [{ field: 'event.kind', eq: 'unengaged' }] },
+          initial: 'asked',
+          states: { asked: { entry: [{ do: 'email', template: 'new-donor-impact' }], after: [{ delay: '30d', to: 'done' }] }, done: { final: true } },
+        }),
+        source: `${journeyId}.test`,
+        publishOnStart: true,
+      },
+    ]);
+    const DAY = 86_400_000;
+    const daysAgo = (days: number) => new Date(Date.now() - days * DAY);
+    const person = async (label: string) =>
+      db.constituent.create({
+        data: { email: `${label}-${randomUUID()}@example.org`, firstName: 'Ada', consents: { create: { channel: 'email', status: 'granted', source: 'test' } } },
+      });
+    const sent = async (constituentId: string, at: Date, tracked = true) =>
+      db.message.create({
+        data: { idempotencyKey: randomUUID(), constituentId, channel: 'email', template: 'new-donor-impact', recipient: 'x@example.org', status: 'sent', sentAt: at, createdAt: at, tracksClicks: tracked },
+      });
+    const engaged = async (messageId: string, constituentId: string, kind: 'open' | 'click', at: Date) =>
+      db.messageEngagement.create({ data: { messageId, constituentId, kind, linkIndex: kind === 'click' ? 0 : -1, at } });
+
+    const silent = await person('silent');
+    await sent(silent.id, daysAgo(120));
+    await sent(silent.id, daysAgo(40));
+    const clicker = await person('clicker');
+    const clicked = await sent(clicker.id, daysAgo(120));
+    await engaged(clicked.id, clicker.id, 'click', daysAgo(10));
+    const opener = await person('opener');
+    const opened = await sent(opener.id, daysAgo(120));
+    await engaged(opened.id, opener.id, 'open', daysAgo(60));
+    const recent = await person('recent');
+    await sent(recent.id, daysAgo(20));
+    const untracked = await person('untracked');
+    await sent(untracked.id, daysAgo(200), false);
+    const wentQuiet = await person('went-quiet');
+    const old = await sent(wentQuiet.id, daysAgo(300));
+    await engaged(old.id, wentQuiet.id, 'click', daysAgo(250));
+    await sent(wentQuiet.id, daysAgo(100));
+    const everyone = [silent, clicker, opener, recent, untracked, wentQuiet].map((c) => c.id);
+
+    const workerConnection = await NativeConnection.connect({ address: server.address });
+    const mailer = createMailTransport(smtp.url);
+    try {
+      const worker = await Worker.create({
+        connection: workerConnection,
+        taskQueue,
+        workflowBundle: await bundleWorkflows(),
+        activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>', router: createEventRouter({ db, temporal: client, taskQueue }) }),
+      });
+      await worker.runUntil(async () => {
+        await client.schedule.getHandle('steward-drop-off-unengaged').trigger();
+        await eventually(
+          async () => ((await db.enrollment.count({ where: { constituentId: { in: [silent.id, wentQuiet.id] }, journeyVersion: { journeyId } } })) === 2 ? true : undefined),
+          'the re-engagement enrollments',
+          60_000,
+        );
+      });
+    } finally {
+      mailer.close();
+      await workerConnection.close();
+    }
+    const flagged = await db.interactionEvent.findMany({ where: { constituentId: { in: everyone }, type: 'drop_off' } });
+    expect(flagged.map((event) => event.constituentId).sort()).toEqual([silent.id, wentQuiet.id].sort());
+    expect(flagged.find((event) => event.constituentId === silent.id)).toMatchObject({ data: { kind: 'unengaged', days: 120 } });
+    expect(flagged.find((event) => event.constituentId === wentQuiet.id)).toMatchObject({ data: { kind: 'unengaged', days: 100 } });
+    expect(await db.enrollment.count({ where: { constituentId: { in: everyone } } })).toBe(2);
   });
 
   it('sends each donor of last year one giving statement from the January schedule, listing the gifts kept', async () => {

@@ -4,6 +4,9 @@ import { allows } from '../../auth/api-keys.ts';
 import type { JourneyVersion } from '../../db/client.ts';
 import { JourneyDefinition, RESERVED_STATES } from '../../journeys/definition.ts';
 import { liveVersionNumber, shownStatus, type ShownStatus } from '../../journeys/version-status.ts';
+import type { MessageResponse } from '../../analytics/metrics.ts';
+import type { SplitResults } from '../../analytics/variants.ts';
+import { variantResults } from './variants.ts';
 import { dailyChart, funnelChart, rateBar } from '../charts.ts';
 import { diagramView } from '../diagram-view.ts';
 import { html, type Html } from '../html.ts';
@@ -47,6 +50,9 @@ export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html 
   </table></div>`;
 }
 
+export type MessageRow = Pick<MessageResponse, 'channel' | 'template' | 'sent' | 'notSent' | 'responded' | 'responseRate'> &
+  Partial<Pick<MessageResponse, 'delivered' | 'opened' | 'clicked' | 'bounced' | 'complained' | 'unsubscribed' | 'notSentReasons'>>;
+
 export interface JourneyPageData {
   journey: { id: string; name: string; description: string };
   versions: JourneyVersion[];
@@ -68,7 +74,9 @@ export interface JourneyPageData {
   stateCounts: Record<string, { current: number; entered: number; left: number; converted: number }>;
   funnel: { state: string; reached: number; droppedHere: number; convertedAfter: number }[];
   series: { day: string; enrolled: number; converted: number }[];
-  messages: { channel: string; template: string; sent: number; notSent: number; notSentReasons?: { reason: string; count: number }[]; responded: number; responseRate: number }[];
+  messages: MessageRow[];
+  /** The journey's A/B splits with each arm's results; absent on pages that show none. */
+  variants?: SplitResults[] | undefined;
 }
 
 /** Under a "not sent" count, why: one line per reason, the most common first. */
@@ -115,14 +123,14 @@ export function journeyLive(data: Omit<JourneyPageData, 'journey' | 'versions'>)
       </section>
     </div>
     <section class="panel" aria-labelledby="messages-title">
-      <h2 id="messages-title">Response per message</h2>
-      <p class="muted small">A response is a gift or registration within 7 days of the message.</p>
+      <h2 id="messages-title">Per message</h2>
+      <p class="muted small">Delivered, bounced and complained come from the mail provider's reports; opened and clicked from tracked email (an open is a weak signal: privacy proxies fetch images on their own, and a click counts as an open). A response is a gift or registration within 7 days of the message.</p>
       ${
         data.messages.length === 0
           ? html`<p class="muted">No messages sent yet.</p>`
-          : html`<div class="table-wrap">${scrollHint}<table class="data"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
+          : html`<div class="table-wrap">${scrollHint}<table class="data" data-testid="message-table"><thead><tr><th scope="col">Message</th><th scope="col" class="num">Sent</th><th scope="col" class="num">Delivered</th><th scope="col" class="num">Opened</th><th scope="col" class="num">Clicked</th><th scope="col" class="num">Bounced</th><th scope="col" class="num">Complained</th><th scope="col" class="num">Unsubscribed</th><th scope="col" class="num">Not sent</th><th scope="col" class="num">Responded</th><th scope="col">Response rate</th></tr></thead>
         <tbody>${data.messages.map(
-          (row) => html`<tr><th scope="row">${row.channel === 'email' ? '✉' : '📱'} ${row.template}</th><td class="num">${row.sent}</td><td class="num">${row.notSent}${notSentWhy(row.notSentReasons ?? [])}</td><td class="num">${row.responded}</td>
+          (row) => html`<tr data-template="${row.template}"><th scope="row">${row.channel === 'email' ? '✉' : '📱'} ${row.template}</th><td class="num" data-count="sent">${row.sent}</td><td class="num" data-count="delivered">${row.delivered ?? 0}</td><td class="num" data-count="opened">${row.opened ?? 0}</td><td class="num" data-count="clicked">${row.clicked ?? 0}</td><td class="num" data-count="bounced">${row.bounced ?? 0}</td><td class="num" data-count="complained">${row.complained ?? 0}</td><td class="num" data-count="unsubscribed">${row.unsubscribed ?? 0}</td><td class="num" data-count="not-sent">${row.notSent}${notSentWhy(row.notSentReasons ?? [])}</td><td class="num">${row.responded}</td>
             <td>${rateBar(row.responseRate, `${formatPercent(row.responseRate)} responded`)} ${formatPercent(row.responseRate)}</td></tr>`,
         )}</tbody></table></div>`
       }
@@ -148,6 +156,7 @@ export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Htm
     <button type="button" class="small secondary" aria-pressed="false" aria-controls="live">Pause live updates</button>
   </div>
   <div id="live" data-live="/app/journeys/${journey.id}/live?version=${shown.version}">${journeyLive(data)}</div>
+  ${data.variants && data.variants.length > 0 ? variantResults(journey.id, shown.version, data.variants, admin) : ''}
   <section class="panel" aria-labelledby="versions-title">
     <h2 id="versions-title">Versions</h2>
     <div class="table-wrap">${scrollHint}<table class="data"><thead><tr><th scope="col">Version</th><th scope="col">Status</th><th scope="col">Saved</th><th scope="col">Published</th>${admin ? html`<th scope="col">Actions</th>` : ''}</tr></thead>
