@@ -46,6 +46,7 @@ import { receiptForMessage } from '../src/receipts/message-data.ts';
 import { noReceipts } from '../src/receipts/settings.ts';
 import { statementOf } from '../src/receipts/statement.ts';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError } from '../src/templates/library.ts';
+import { createTemplateResolver } from '../src/templates/resolve.ts';
 import type { Channel } from '../src/templates/variables.ts';
 
 export interface SendMessageInput {
@@ -86,6 +87,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
 
   /** Stored journey versions never change: each is read and parsed once per worker process. */
   const definitions = new Map<string, ReturnType<typeof JourneyDefinition.safeParse>>();
+  /** The journey version the enrollment runs, and its definition. */
   async function enrollmentJourney(enrollmentId: string) {
     const enrollment = await db.enrollment.findUnique({ where: { id: enrollmentId }, select: { journeyVersionId: true } });
     if (!enrollment) return undefined;
@@ -95,8 +97,10 @@ export function createSendMessage(deps: SendMessageDependencies) {
       definition = JourneyDefinition.safeParse(version.definition);
       definitions.set(enrollment.journeyVersionId, definition);
     }
-    return definition;
+    return { journeyVersionId: enrollment.journeyVersionId, definition };
   }
+  /** The template version each send renders: the one its journey version pins, parsed once per version. */
+  const templates = createTemplateResolver(db);
 
   /** The message's record, made once per key: one INSERT … ON CONFLICT DO NOTHING, read back only when another attempt made it. */
   async function recordMessage(input: SendMessageInput, address: string | undefined, messageClass: MessageClass): Promise<Message> {
@@ -141,7 +145,8 @@ export function createSendMessage(deps: SendMessageDependencies) {
     const claimed = existing?.status === 'pending' && !acceptedBefore ? await leaseRemainingMs(db, existing.id) : 0;
     if (claimed > 0) throw sendInProgress(existing!.id, claimed);
 
-    const definition = input.enrollmentId ? await enrollmentJourney(input.enrollmentId) : undefined;
+    const journeyVersion = input.enrollmentId ? await enrollmentJourney(input.enrollmentId) : undefined;
+    const definition = journeyVersion?.definition;
     const delivery = definition?.success ? definition.data.delivery : undefined;
     const constituent = await db.constituent.findUnique({ where: { id: input.constituentId } });
     const address = !constituent
@@ -184,6 +189,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
 
     // 4 (early). Render before taking a place under the cap: a template that cannot render never will.
     let rendered: { subject?: string; text?: string; html?: string; body?: string; segments?: number };
+    let templateVersionId: string | null = null;
     const linkToken = signLinkToken(messaging.signingSecret, { constituentId: input.constituentId, channel: input.channel, messageId: message.id });
     const unsubscribeUrl = `${messaging.publicUrl}/u/${linkToken}`;
     try {
@@ -197,7 +203,9 @@ export function createSendMessage(deps: SendMessageDependencies) {
         settings: messaging,
         links: input.channel === 'email' ? { unsubscribe: unsubscribeUrl, preferences: `${messaging.publicUrl}/p/${linkToken}` } : undefined,
       });
-      rendered = input.channel === 'email' ? renderEmail(templateLibrary(), input.template, data) : renderSms(templateLibrary(), input.template, data);
+      const resolved = await templates.resolve(journeyVersion?.journeyVersionId, input.channel, input.template);
+      templateVersionId = resolved.templateVersionId;
+      rendered = input.channel === 'email' ? renderEmail(resolved.library, input.template, data) : renderSms(resolved.library, input.template, data);
     } catch (error) {
       if (!(error instanceof TemplateRenderError)) throw error;
       await finish('failed', { error: error.message, errorCode: 'template' });
@@ -232,7 +240,11 @@ export function createSendMessage(deps: SendMessageDependencies) {
       }
     }
 
-    const sentData = input.channel === 'email' ? { subject: rendered.subject! } : { segments: rendered.segments ?? null };
+    // What the recipient got, kept for the timeline until the retention sweep drops it.
+    const sentData =
+      input.channel === 'email'
+        ? { subject: rendered.subject!, bodyText: rendered.text!, bodyHtml: rendered.html!, templateVersionId }
+        : { segments: rendered.segments ?? null, bodyText: rendered.body!, templateVersionId };
     if (acceptedBefore) {
       await recordAcceptedEarlier(db, message.id, acceptedBefore, sentData);
       return { messageId: message.id, status: 'sent' };

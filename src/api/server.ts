@@ -40,6 +40,10 @@ import { loggerOptions, noteFailure, registerRequestLog, type LogDestination, ty
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTemplateRoutes } from './template-routes.ts';
+import { registerTestSendRoutes } from './test-send-routes.ts';
+import type { PreviewSettings } from '../templates/preview.ts';
+import { defaultSample } from '../templates/sample.ts';
+import type { TestSends } from '../templates/test-sends.ts';
 import { RETRY_AFTER_SECONDS, unavailableMessage, unavailablePart } from './unavailable.ts';
 
 export interface ApiDependencies {
@@ -74,6 +78,20 @@ export interface ApiDependencies {
   readyTimeoutMs?: number;
   /** What counts as a drop-off, for the scan preview; the defaults unless given. */
   dropOffSettings?: DropOffSettings | undefined;
+  /** Template previews and test sends: the organisation they render with and the transport tests go through. */
+  templates?: TemplateServices | undefined;
+}
+
+export interface TemplateServices {
+  previewSettings: PreviewSettings;
+  /** Left out, test sends are refused: this process has no mail transport. */
+  testSends?: TestSends | undefined;
+  phoneCountry: string;
+}
+
+/** Previews without an organisation configured: the sample organisation, links to the API's own address. */
+function defaultTemplateServices(publicUrl: string | undefined): TemplateServices {
+  return { previewSettings: { org: defaultSample.org, defaultTimeZone: 'UTC', publicUrl: publicUrl ?? 'http://127.0.0.1:3000' }, phoneCountry: 'US' };
 }
 
 export const DEFAULT_RATE_LIMIT = 1_200;
@@ -191,7 +209,9 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     registerJourneyRoutes(routes, deps);
     registerMessageRoutes(routes, deps);
     registerAnalyticsRoutes(routes, deps);
-    registerTemplateRoutes(routes);
+    const templates = deps.templates ?? defaultTemplateServices(deps.publicUrl);
+    registerTemplateRoutes(routes, { db: deps.db, previewSettings: templates.previewSettings });
+    registerTestSendRoutes(routes, { db: deps.db, testSends: templates.testSends, phoneCountry: templates.phoneCountry });
     registerKeyRoutes(routes, deps);
     registerDropOffRoutes(routes, deps);
     if (deps.channelRoutes) {
@@ -199,7 +219,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
       registerPreferenceRoutes(routes, deps.channelRoutes);
     }
     registerSessionRoutes(routes, deps);
-    registerWebApp(routes, { ...deps, secureCookies: deps.publicUrl?.startsWith('https://') ?? false });
+    registerWebApp(routes, { ...deps, templates, secureCookies: deps.publicUrl?.startsWith('https://') ?? false });
   });
   return app;
 }

@@ -21,6 +21,10 @@ export type {
   StaffTask,
   Suppression,
   WebSession,
+  TemplateVersion,
+  JourneyTemplatePin,
+  SeedRecipient,
+  TestMessage,
 } from './generated/prisma/client.ts';
 export type { Channel, ConsentStatus, MessageStatus } from './generated/prisma/enums.ts';
 

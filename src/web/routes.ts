@@ -27,6 +27,8 @@ import { constituentPage, constituentsList } from './pages/constituents.ts';
 import { editorPage, SAMPLE_JOURNEY, SAMPLE_TIMELINE, type EditorState } from './pages/editor.ts';
 import { inboxPage, keysPage, type InboxTask } from './pages/inbox.ts';
 import { journeyLive, journeyPage, journeysList, type JourneyPageData } from './pages/journeys.ts';
+import type { TemplateServices } from '../api/server.ts';
+import { registerTemplatePages } from './template-pages.ts';
 
 export interface WebAppDependencies {
   db: Database;
@@ -36,6 +38,8 @@ export interface WebAppDependencies {
   sessions: WebSessionStore;
   /** Cookies marked Secure: set when people reach Steward over https. */
   secureCookies: boolean;
+  /** Template previews and test sends. */
+  templates: TemplateServices;
 }
 
 const FLASH_COOKIE = 'steward_flash';
@@ -396,6 +400,8 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
       }
     },
   );
+
+  registerTemplatePages(app, deps, { render, redirectWith, notFound });
 
   // API keys, for admins.
   app.get('/app/keys', pageConfig('admin'), async (request, reply) => render(request, reply, { title: 'API keys', section: 'keys', body: keysPage(await keys.list()) }));
