@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Database, TemplateVersion } from '../db/client.ts';
 import { interactionTypes } from '../journeys/vocabulary.ts';
 import type { TemplateProblem } from '../templates/compile.ts';
+import { exportTemplateVersion, inFile, parseTemplateFile } from '../templates/file-format.ts';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError } from '../templates/library.ts';
 import { PreviewError, renderPreview, type PreviewSettings } from '../templates/preview.ts';
 import { sampleData, SampleOverrides } from '../templates/sample.ts';
@@ -150,6 +151,48 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
         const created = await versions.create(channel, request.params.name, request.body, request.principal?.name ?? null);
         return reply.status(201).send(versionView(created));
       } catch (error) {
+        return answerTemplateError(reply, error);
+      }
+    },
+  );
+
+  app.get(
+    '/templates/:channel/:name/versions/:version/export',
+    { config: { scope: 'read' }, schema: { tags, summary: 'A version in the shipped files\' format: `email/<name>.yaml` or `sms/<name>.liquid`, to keep or to ship', params: VersionParams } },
+    async (request, reply) => {
+      const channel = channelOf(reply, request.params.channel);
+      if (!channel) return reply;
+      try {
+        return exportTemplateVersion(await versions.find(channel, request.params.name, request.params.version));
+      } catch (error) {
+        return answerTemplateError(reply, error);
+      }
+    },
+  );
+
+  app.post(
+    '/templates/:channel/:name/import',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags,
+        summary: 'Save a new version from a file in the shipped format (an export, or a file of journeys/templates/)',
+        description: 'Problems are answered with 422 at their line in the file (`path` names the part); nothing is stored. The class and kind stay the template\'s own.',
+        params: TemplateParams,
+        body: z.strictObject({ source: z.string().max(600_000) }),
+      },
+    },
+    async (request, reply) => {
+      const channel = channelOf(reply, request.params.channel);
+      if (!channel) return reply;
+      const parsed = parseTemplateFile(channel, request.body.source.replace(/\r\n/g, '\n'));
+      if (!parsed.ok) return reply.status(422).send(errorBody('The file is not a template', parsed.problems.map((problem) => ({ path: 'source', line: problem.line, message: problem.message }))));
+      try {
+        return reply.status(201).send(versionView(await versions.create(channel, request.params.name, parsed.source, request.principal?.name ?? null)));
+      } catch (error) {
+        if (error instanceof TemplateVersionError && error.problems.length > 0) {
+          return reply.status(422).send(errorBody(error.message, problemIssues(error.problems.map((problem) => inFile(problem, parsed.lines)))));
+        }
         return answerTemplateError(reply, error);
       }
     },

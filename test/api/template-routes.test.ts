@@ -105,6 +105,22 @@ describe('template routes', () => {
     expect((await admin({ method: 'POST', url: `/settings/seed-list/${added.json().id}/remove` })).statusCode).toBe(404);
   });
 
+  it('exports a version in the shipped format and imports it back; a broken file is refused at its line', async () => {
+    const exported = await reader({ method: 'GET', url: '/templates/email/new-donor-thanks/versions/1/export' });
+    expect(exported.statusCode).toBe(200);
+    expect(exported.json()).toMatchObject({ path: 'email/new-donor-thanks.yaml', text: expect.stringContaining('class: transactional') });
+    const imported = await admin({ method: 'POST', url: '/templates/email/new-donor-thanks/import', payload: { source: exported.json().text } });
+    expect(imported.statusCode).toBe(201);
+    const [first, second] = (await reader({ method: 'GET', url: '/templates/email/new-donor-thanks' })).json().versions;
+    expect(second).toMatchObject({ version: 2, subject: first.subject, text: first.text, html: first.html, class: 'transactional', publishedAt: null });
+
+    const broken = await admin({ method: 'POST', url: '/templates/email/new-donor-thanks/import', payload: { source: 'subject: Hi\ntext: |\n  one\n  two {{ gift.amount | bogus }}\n' } });
+    expect(broken.statusCode).toBe(422);
+    expect(broken.json().error.issues).toEqual([expect.objectContaining({ path: 'text', line: 4, message: expect.stringContaining('undefined filter: bogus') })]);
+    const sms = await reader({ method: 'GET', url: '/templates/sms/winback-sms/versions/1/export' });
+    expect(sms.json()).toMatchObject({ path: 'sms/winback-sms.liquid' });
+  });
+
   it('answers 404 for a message that does not exist', async () => {
     const response = await reader({ method: 'GET', url: `/messages/${randomUUID()}` });
     expect(response.statusCode).toBe(404);
