@@ -21,7 +21,7 @@ import { resolveFeedbackToken, resolveSigningSecret } from './consent/secret.ts'
 import { messagingSettings } from './delivery/settings.ts';
 import { startRetentionSweep } from './delivery/message-retention.ts';
 import { createTestSends } from './templates/test-sends.ts';
-import { importShippedTemplates } from './templates/versions.ts';
+import { importShippedTemplates, pinLiveJourneyVersions } from './templates/versions.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
 import { createServices } from './services.ts';
 import { startTemporalDevServer } from './temporal/devServer.ts';
@@ -83,6 +83,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     // The shipped template files become stored versions (once; a changed file becomes a draft to review).
     await importShippedTemplates(db);
     await publishJourneyCatalog(db, await loadJourneyCatalog());
+    await pinLiveJourneyVersions(db);
 
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | undefined;

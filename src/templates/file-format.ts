@@ -32,7 +32,7 @@ export type ParsedTemplateFile = { ok: true; source: TemplateSource; lines: Part
 export function parseTemplateFile(channel: Channel, text: string): ParsedTemplateFile {
   if (channel === 'sms') return { ok: true, source: { text: text.trimEnd() }, lines: { text: 1 } };
   const counter = new LineCounter();
-  const document = parseDocument(text, { lineCounter: counter, maxAliasCount: 0 });
+  const document = parseDocument(text, { lineCounter: counter });
   if (document.errors.length > 0) return { ok: false, problems: document.errors.map((error) => ({ line: error.linePos?.[0].line ?? 1, message: error.message })) };
   if (!isMap(document.contents)) return { ok: false, problems: [{ line: 1, message: 'must be a mapping of subject, text and html' }] };
   const fields = new Map<string, { text: string; line: number }>();

@@ -266,3 +266,16 @@ export async function importShippedTemplates(db: Database, library: TemplateLibr
   }
   return { imported };
 }
+
+/**
+ * Pins the templates of every live journey version that has none yet (published
+ * before templates were stored, or at start-up from the shipped catalog), so each
+ * send finds its version with one lookup. Pins already made are kept.
+ */
+export async function pinLiveJourneyVersions(db: Database): Promise<void> {
+  const live = await db.journeyVersion.findMany({ where: { status: { in: ['published', 'paused'] } }, select: { id: true, definition: true } });
+  for (const version of live) {
+    const definition = JourneyDefinition.safeParse(version.definition);
+    if (definition.success) await pinTemplates(db, version.id, definition.data);
+  }
+}

@@ -20,7 +20,7 @@ import { templateLibrary } from '../../src/templates/library.ts';
 import { createSeedList } from '../../src/templates/seed-list.ts';
 import { sentMessage } from '../../src/templates/sent-messages.ts';
 import { createTestSends } from '../../src/templates/test-sends.ts';
-import { createTemplateVersions, importShippedTemplates, TemplateVersionError } from '../../src/templates/versions.ts';
+import { createTemplateVersions, importShippedTemplates, pinLiveJourneyVersions, TemplateVersionError } from '../../src/templates/versions.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { eventually } from '../support/wait.ts';
@@ -132,6 +132,17 @@ describe(`template versions (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite
 
     // The timeline's view of it: the body as sent, the version it came from.
     expect(await sentMessage(db, afterPublish.id)).toMatchObject({ templateVersion: 2, subject: 'Your gift at work, Octavia (v2)', text: expect.stringContaining('Version two, Octavia.') });
+  });
+
+  it('pins at start-up the live journey versions published without pins, and keeps pins already made', async () => {
+    const live = await publishedJourney('winback-we-miss-you');
+    await db.journeyTemplatePin.deleteMany({ where: { journeyVersionId: live.id } });
+    const kept = await publishedJourney('new-donor-impact');
+    const keptPin = await db.journeyTemplatePin.findFirstOrThrow({ where: { journeyVersionId: kept.id } });
+    await pinLiveJourneyVersions(db);
+    const inForce = await db.templateVersion.findFirstOrThrow({ where: { channel: 'email', name: 'winback-we-miss-you', publishedAt: { not: null } }, orderBy: { publishedAt: 'desc' } });
+    expect(await db.journeyTemplatePin.findFirstOrThrow({ where: { journeyVersionId: live.id } })).toMatchObject({ name: 'winback-we-miss-you', templateVersionId: inForce.id });
+    expect(await db.journeyTemplatePin.findFirstOrThrow({ where: { journeyVersionId: kept.id } })).toEqual(keptPin);
   });
 
   it('drops bodies after the retention period and keeps the record', async () => {
