@@ -32,8 +32,18 @@ export type ParsedTemplateFile = { ok: true; source: TemplateSource; lines: Part
 export function parseTemplateFile(channel: Channel, text: string): ParsedTemplateFile {
   if (channel === 'sms') return { ok: true, source: { text: text.trimEnd() }, lines: { text: 1 } };
   const counter = new LineCounter();
-  const document = parseDocument(text, { lineCounter: counter });
-  if (document.errors.length > 0) return { ok: false, problems: document.errors.map((error) => ({ line: error.linePos?.[0].line ?? 1, message: error.message })) };
+  const document = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
+  if (document.errors.length > 0) {
+    // The parser reads nested collections by recursion and reports running out of stack once per level: the first says it.
+    const tooDeep = document.errors.find((error) => /call stack/i.test(error.message));
+    return {
+      ok: false,
+      problems: (tooDeep ? [tooDeep] : document.errors).map((error) => ({
+        line: error.linePos?.[0].line ?? 1,
+        message: error === tooDeep ? 'nests too deeply to read' : error.message.split('\n')[0]!,
+      })),
+    };
+  }
   if (!isMap(document.contents)) return { ok: false, problems: [{ line: 1, message: 'must be a mapping of subject, text and html' }] };
   const fields = new Map<string, { text: string; line: number }>();
   const problems: { line: number; message: string }[] = [];
