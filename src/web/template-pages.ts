@@ -118,7 +118,7 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
     if (form.intent === 'save') {
       try {
         await versions.create(form.channel, form.name, { subject: lf(form.subject), text: lf(form.text), html: lf(form.html) }, request.principal?.name ?? null);
-        return tools.redirectWith(reply, `/app/templates/${form.channel}/${form.name}`, 'ok', `Created ${form.name}, version 1, a draft: publish it when it is ready.`);
+        return tools.redirectWith(reply, `/app/templates/${form.channel}/${encodeURIComponent(form.name)}`, 'ok', `Created ${form.name}, version 1, a draft: publish it when it is ready.`);
       } catch (error) {
         if (!(error instanceof TemplateVersionError)) throw error;
         const state = await editorState(form.channel, form.name, { ...form, isNew: true });
@@ -154,7 +154,7 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
       }
     }
     if (form.intent === 'test') {
-      if (!templates.testSends) return tools.redirectWith(reply, `/app/templates/${channel}/${name}`, 'error', 'This Steward process has no mail transport for test sends.');
+      if (!templates.testSends) return tools.redirectWith(reply, `/app/templates/${channel}/${encodeURIComponent(name)}`, 'error', 'This Steward process has no mail transport for test sends.');
       try {
         const key = form.idempotencyKey.length >= 8 ? form.idempotencyKey : randomUUID();
         state.tests = await templates.testSends.send({ channel, name, source, constituentId: state.constituent?.id, idempotencyKey: key, sentBy: request.principal?.name ?? null });
@@ -173,7 +173,7 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
     { ...pageConfig('admin'), schema: { params: Params.extend({ version: z.coerce.number().int().min(1).max(2_147_483_647) }) } },
     async (request, reply) => {
       const { channel, name, version } = request.params;
-      const back = `/app/templates/${channel}/${name}`;
+      const back = `/app/templates/${channel}/${encodeURIComponent(name)}`;
       try {
         const published = await versions.publish(channel, name, version);
         const moved = published.journeys.map((use) => `${use.journeyId} v${use.version}`).join(', ');
