@@ -47,6 +47,7 @@ import { receiptForMessage } from '../src/receipts/message-data.ts';
 import { noReceipts } from '../src/receipts/settings.ts';
 import { statementOf } from '../src/receipts/statement.ts';
 import { renderEmail, renderSms, templateLibrary, TemplateRenderError } from '../src/templates/library.ts';
+import { createTemplateResolver } from '../src/templates/resolve.ts';
 import type { Channel } from '../src/templates/variables.ts';
 
 export interface SendMessageInput {
@@ -87,6 +88,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
 
   /** Stored journey versions never change: each is read and parsed once per worker process. */
   const definitions = new Map<string, ReturnType<typeof JourneyDefinition.safeParse>>();
+  /** The journey version the enrollment runs, and its definition. */
   async function enrollmentJourney(enrollmentId: string) {
     const enrollment = await db.enrollment.findUnique({ where: { id: enrollmentId }, select: { journeyVersionId: true } });
     if (!enrollment) return undefined;
@@ -96,8 +98,10 @@ export function createSendMessage(deps: SendMessageDependencies) {
       definition = JourneyDefinition.safeParse(version.definition);
       definitions.set(enrollment.journeyVersionId, definition);
     }
-    return definition;
+    return { journeyVersionId: enrollment.journeyVersionId, definition };
   }
+  /** The template version each send renders: the one its journey version pins, parsed once per version. */
+  const templates = createTemplateResolver(db);
 
   /** The message's record, made once per key: one INSERT … ON CONFLICT DO NOTHING, read back only when another attempt made it. */
   async function recordMessage(input: SendMessageInput, address: string | undefined, messageClass: MessageClass): Promise<Message> {
@@ -161,7 +165,8 @@ export function createSendMessage(deps: SendMessageDependencies) {
     const claimed = existing?.status === 'pending' && !acceptedBefore ? await leaseRemainingMs(db, existing.id) : 0;
     if (claimed > 0) throw sendInProgress(existing!.id, claimed);
 
-    const definition = input.enrollmentId ? await enrollmentJourney(input.enrollmentId) : undefined;
+    const journeyVersion = input.enrollmentId ? await enrollmentJourney(input.enrollmentId) : undefined;
+    const definition = journeyVersion?.definition;
     const delivery = definition?.success ? definition.data.delivery : undefined;
     const constituent = await db.constituent.findUnique({ where: { id: input.constituentId } });
     const address = !constituent
@@ -205,6 +210,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
     // 4 (early). Render before taking a place under the cap: a template that cannot render never will.
     let rendered: { subject?: string; text?: string; html?: string; body?: string; segments?: number };
     let tracking: Pick<Prisma.MessageUpdateManyMutationInput, 'trackedLinks' | 'tracksClicks' | 'tracksOpens'> = {};
+    let templateVersionId: string | null = null;
     const linkToken = signLinkToken(messaging.signingSecret, { constituentId: input.constituentId, channel: input.channel, messageId: message.id });
     const unsubscribeUrl = `${messaging.publicUrl}/u/${linkToken}`;
     try {
@@ -218,7 +224,9 @@ export function createSendMessage(deps: SendMessageDependencies) {
         settings: messaging,
         links: input.channel === 'email' ? { unsubscribe: unsubscribeUrl, preferences: `${messaging.publicUrl}/p/${linkToken}` } : undefined,
       });
-      rendered = input.channel === 'email' ? renderEmail(templateLibrary(), input.template, data) : renderSms(templateLibrary(), input.template, data);
+      const resolved = await templates.resolve(journeyVersion?.journeyVersionId, input.channel, input.template);
+      templateVersionId = resolved.templateVersionId;
+      rendered = input.channel === 'email' ? renderEmail(resolved.library, input.template, data) : renderSms(resolved.library, input.template, data);
       if (input.channel === 'email') ({ rendered, tracking } = tracked(rendered as { subject: string; text: string; html: string }, message.id, linkToken));
     } catch (error) {
       if (!(error instanceof TemplateRenderError)) throw error;
@@ -254,7 +262,11 @@ export function createSendMessage(deps: SendMessageDependencies) {
       }
     }
 
-    const sentData = input.channel === 'email' ? { subject: rendered.subject!, ...tracking } : { segments: rendered.segments ?? null };
+    // What the recipient got (links as tracked), kept for the timeline until the retention sweep drops it.
+    const sentData =
+      input.channel === 'email'
+        ? { subject: rendered.subject!, bodyText: rendered.text!, bodyHtml: rendered.html!, templateVersionId, ...tracking }
+        : { segments: rendered.segments ?? null, bodyText: rendered.body!, templateVersionId };
     if (acceptedBefore) {
       await recordAcceptedEarlier(db, message.id, acceptedBefore, sentData);
       return { messageId: message.id, status: 'sent' };

@@ -69,6 +69,8 @@ export const ConfigSchema = z.object({
     }),
   /** Drop-off detection: a donor lapses after this many days without a gift. */
   STEWARD_LAPSED_AFTER_DAYS: z.coerce.number().int().min(1).default(365),
+  /** Days a sent message's body is kept for the timeline before it is dropped (personal data kept no longer than useful). */
+  STEWARD_MESSAGE_BODY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**
    * Drop-off scans count only a silence that began at or after this moment (ISO
    * date): loading years of giving history flags no one at once. Default: when this

@@ -19,6 +19,9 @@ import { startOutboxCapture } from './mail/outbox.ts';
 import { createMailTransport, mailPool, type DkimSettings } from './mail/transport.ts';
 import { resolveFeedbackToken, resolveSigningSecret } from './consent/secret.ts';
 import { messagingSettings } from './delivery/settings.ts';
+import { startRetentionSweep } from './delivery/message-retention.ts';
+import { createTestSends } from './templates/test-sends.ts';
+import { importShippedTemplates, pinLiveJourneyVersions } from './templates/versions.ts';
 import { findTemporalCli } from './temporal/binaries.ts';
 import { formatMappingProblem, loadConnectorMappings } from './connectors/mapped/catalog.ts';
 import { createServices } from './services.ts';
@@ -79,7 +82,10 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     if (applied.length > 0) log(`database: applied ${applied.length} migration(s)`);
     const db = createPrismaClient(databaseUrl, config.DATABASE_URL ? { connectionTimeoutMs: 10_000 } : { maxConnections: 1 });
     stops.push(() => db.$disconnect());
+    // The shipped template files become stored versions (once; a changed file becomes a draft to review).
+    await importShippedTemplates(db);
     await publishJourneyCatalog(db, await loadJourneyCatalog());
+    await pinLiveJourneyVersions(db);
 
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | undefined;
@@ -206,6 +212,11 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         publicUrl,
         apiKeyFile: apiKeyFileIn(config.dataDir),
         dropOffSettings: dropOffSettings(config),
+        templates: {
+          previewSettings: { org: messaging.org, defaultTimeZone: messaging.defaultTimeZone, publicUrl },
+          testSends: createTestSends({ db, mailer, mailFrom: config.MAIL_FROM, sms: messaging.sms, settings: { org: messaging.org, defaultTimeZone: messaging.defaultTimeZone, publicUrl } }),
+          phoneCountry: messaging.phoneCountry,
+        },
         channelRoutes: {
           channels: services.channels!,
           publicUrl,
@@ -215,6 +226,8 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         },
       });
       apiUrl = await api.listen({ host: config.HOST, port: config.PORT });
+      // Sent messages' bodies are personal data: dropped once the retention period ends.
+      stops.push(startRetentionSweep(db, config.STEWARD_MESSAGE_BODY_RETENTION_DAYS, log));
       stops.push(() => api.close());
       // First to stop: routing ends after the batch under way (a backlog of thousands
       // stays stored for the next start), then the API closes.

@@ -100,6 +100,6 @@ export function registerEnrollmentRoutes(server: FastifyInstance, deps: { db: Da
  * A message as callers read it: its class, and for one not (yet) sent, why, and
  * when a waiting one will go (`scheduledFor`). `error` is kept for earlier callers.
  */
-function messageView({ messageClass, error, ...message }: { messageClass: string; error: string | null; status: string; scheduledFor: Date | null }) {
-  return { ...message, class: messageClass, reason: message.status === 'sent' || message.status === 'delivered' ? null : error, error };
+function messageView({ messageClass, error, ...message }: { id: string; messageClass: string; error: string | null; status: string; scheduledFor: Date | null }) {
+  return { ...message, class: messageClass, reason: message.status === 'sent' || message.status === 'delivered' ? null : error, error, content: `/messages/${message.id}` };
 }

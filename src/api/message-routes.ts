@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
+import { sentMessage } from '../templates/sent-messages.ts';
+import { errorBody } from './errors.ts';
 import { before, decodeCursor, PageQuery, pageOf } from './pagination.ts';
 
 const statuses = ['pending', 'scheduled', 'sent', 'delivered', 'failed', 'suppressed', 'skipped', 'cancelled', 'bounced', 'complained'] as const;
@@ -63,6 +65,24 @@ export function registerMessageRoutes(server: FastifyInstance, deps: { db: Datab
       });
       const page = pageOf(rows, limit, (row) => ({ at: row.createdAt, id: row.id }));
       return { messages: page.items, nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/messages/:id',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['Messages'],
+        summary: 'One message to a constituent as they got it: subject, text, HTML (or SMS body) and the template version',
+        description: 'The body is kept for `STEWARD_MESSAGE_BODY_RETENTION_DAYS` after sending; after that `text` and `html` are null and `bodyDroppedAt` says when they were dropped.',
+        params: z.strictObject({ id: z.string().min(1) }),
+      },
+    },
+    async (request, reply) => {
+      const message = await sentMessage(db, request.params.id);
+      if (!message) return reply.status(404).send(errorBody(`No message ${request.params.id}`, [{ path: 'id', message: 'no such message' }]));
+      return message;
     },
   );
 }

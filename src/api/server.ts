@@ -43,6 +43,10 @@ import { registerSessionRoutes } from './session-routes.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTemplateRoutes } from './template-routes.ts';
 import { registerVariantRoutes } from './variant-routes.ts';
+import { registerTestSendRoutes } from './test-send-routes.ts';
+import type { PreviewSettings } from '../templates/preview.ts';
+import { defaultSample } from '../templates/sample.ts';
+import type { TestSends } from '../templates/test-sends.ts';
 import { RETRY_AFTER_SECONDS, unavailableMessage, unavailablePart } from './unavailable.ts';
 
 export interface ApiDependencies {
@@ -83,6 +87,20 @@ export interface ApiDependencies {
   dropOffSettings?: DropOffSettings | undefined;
   /** Stripe's webhook secret and the mapped connectors; without them their deliveries are refused. */
   connectors?: ConnectorOptions | undefined;
+  /** Template previews and test sends: the organisation they render with and the transport tests go through. */
+  templates?: TemplateServices | undefined;
+}
+
+export interface TemplateServices {
+  previewSettings: PreviewSettings;
+  /** Left out, test sends are refused: this process has no mail transport. */
+  testSends?: TestSends | undefined;
+  phoneCountry: string;
+}
+
+/** Previews without an organisation configured: the sample organisation, links to the API's own address. */
+function defaultTemplateServices(publicUrl: string | undefined): TemplateServices {
+  return { previewSettings: { org: defaultSample.org, defaultTimeZone: 'UTC', publicUrl: publicUrl ?? 'http://127.0.0.1:3000' }, phoneCountry: 'US' };
 }
 
 export const DEFAULT_RATE_LIMIT = 1_200;
@@ -203,7 +221,9 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     registerMessageRoutes(routes, deps);
     registerAnalyticsRoutes(routes, deps);
     registerVariantRoutes(routes, deps);
-    registerTemplateRoutes(routes);
+    const templates = deps.templates ?? defaultTemplateServices(deps.publicUrl);
+    registerTemplateRoutes(routes, { db: deps.db, previewSettings: templates.previewSettings });
+    registerTestSendRoutes(routes, { db: deps.db, testSends: templates.testSends, phoneCountry: templates.phoneCountry });
     registerKeyRoutes(routes, deps);
     registerDropOffRoutes(routes, deps);
     if (deps.channelRoutes) {
@@ -211,7 +231,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
       registerPreferenceRoutes(routes, deps.channelRoutes);
     }
     registerSessionRoutes(routes, deps);
-    registerWebApp(routes, { ...deps, secureCookies: deps.publicUrl?.startsWith('https://') ?? false });
+    registerWebApp(routes, { ...deps, templates, secureCookies: deps.publicUrl?.startsWith('https://') ?? false });
   });
   return app;
 }

@@ -240,7 +240,7 @@ export function createConstituentDirectory(db: Database) {
                 summary: `${row.channel === 'email' ? 'Email' : 'Text'} ${row.template}: ${row.status}${row.scheduledFor ? ` for ${row.scheduledFor.toISOString()}` : ''}${row.error ? ` (${row.error})` : ''}`,
                 enrollmentId: row.enrollmentId,
                 status: row.status,
-                details: { channel: row.channel, template: row.template, class: row.messageClass, sentAt: row.sentAt, scheduledFor: row.scheduledFor, reason: row.error },
+                details: { channel: row.channel, template: row.template, class: row.messageClass, sentAt: row.sentAt, scheduledFor: row.scheduledFor, reason: row.error, content: `/messages/${row.id}` },
               })),
             ),
         );

@@ -22,6 +22,10 @@ export type {
   StaffTask,
   Suppression,
   WebSession,
+  TemplateVersion,
+  JourneyTemplatePin,
+  SeedRecipient,
+  TestMessage,
 } from './generated/prisma/client.ts';
 export type { Channel, ConsentStatus, EngagementKind, MessageStatus } from './generated/prisma/enums.ts';
 

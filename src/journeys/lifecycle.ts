@@ -10,6 +10,7 @@ import type { Database, Enrollment, JourneyVersion } from '../db/client.ts';
 import { interactionSignal, migrateSignal, pauseSignal, resumeSignal } from '../../workflows/contract.ts';
 import { triggerOverlap, type TriggerOverlap } from './trigger-overlap.ts';
 import { JourneyDefinition, RESERVED_STATES } from './definition.ts';
+import { pinTemplates } from '../templates/versions.ts';
 
 export class LifecycleError extends Error {
   constructor(
@@ -75,10 +76,14 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
       const target = await version(journeyId, number);
       if (target.status === 'archived') throw new LifecycleError(`Version ${number} of ${journeyId} is archived`, 409);
       if (target.status === 'paused') throw new LifecycleError(`Version ${number} of ${journeyId} is paused; resume it instead`, 409);
-      return db.journeyVersion.update({
+      const published = await db.journeyVersion.update({
         where: { id: target.id },
         data: { status: 'published', publishedAt: target.publishedAt ?? new Date() },
       });
+      // The templates it sends are pinned at the versions in force now (see src/templates/versions.ts).
+      const definition = JourneyDefinition.safeParse(published.definition);
+      if (definition.success) await pinTemplates(db, published.id, definition.data);
+      return published;
     },
 
     /**

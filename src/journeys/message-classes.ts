@@ -62,7 +62,7 @@ export function checkMessageClasses(definition: JourneyDefinition, templateClass
 }
 
 /** Every email and SMS step, with its path and whether an act of the constituent leads straight to it. */
-function messageSteps(definition: JourneyDefinition): MessageStep[] {
+export function messageSteps(definition: JourneyDefinition): MessageStep[] {
   const prompt = promptStates(definition);
   const steps: MessageStep[] = [];
   const collect = (actions: Action[] | undefined, path: Path, isPrompt: boolean) =>

@@ -42,6 +42,17 @@ export function sendEmailMessage(mailer: MailTransport, email: ConstituentEmail)
   });
 }
 
+/**
+ * A test send from the template editor to a seed address: marked in its subject
+ * and by `X-Steward-Test`, so neither people nor filters take it for the real one.
+ */
+export function sendTestEmail(mailer: MailTransport, email: Email & { html: string }): Promise<{ messageId: string }> {
+  return sendRecorded(mailer, { ...email, subject: `${TEST_SUBJECT_PREFIX}${email.subject}` }, { 'X-Steward-Test': 'true' });
+}
+
+/** What a test send's subject (or SMS body) starts with. */
+export const TEST_SUBJECT_PREFIX = '[TEST] ';
+
 export function sendStaffEmail(mailer: MailTransport, email: Email): Promise<{ messageId: string }> {
   return sendRecorded(mailer, email, {});
 }

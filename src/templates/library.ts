@@ -75,7 +75,7 @@ export interface RenderedSms {
 
 type Segments = (string | number)[];
 
-interface Part {
+export interface Part {
   template: Template[];
   /** Where the part's text starts in its file (1-based), to place errors. */
   line: number;
@@ -95,6 +95,15 @@ export interface EmailTemplate extends Localised<EmailTemplate> {
   text: Part;
   html?: Part | undefined;
   variables: Segments[];
+  /** The text it was written as, for import into template versions. */
+  source?: TemplateSource | undefined;
+}
+
+/** A template's text as written: an email's subject, text and HTML, or an SMS body as `text`. */
+export interface TemplateSource {
+  subject?: string | null | undefined;
+  text: string;
+  html?: string | null | undefined;
 }
 
 /** `receipt`: the gift's receipt as `receipt.*`; `statement`: the donor's year of giving as `statement.*`. */
@@ -108,6 +117,7 @@ export interface SmsTemplate extends Localised<SmsTemplate> {
   locale: string | null;
   body: Part;
   variables: Segments[];
+  source?: TemplateSource | undefined;
 }
 
 /** One of the email layout's two files, with its locale variants. */
@@ -200,6 +210,7 @@ export function loadTemplateLibrary(dir = TEMPLATES_DIR): TemplateLibrary {
       text: parse(textEngine, text.text, file, text.line),
       html: html ? parse(htmlEngine, html.text, file, html.line) : undefined,
       variables: [],
+      source: { subject: subject.text, text: text.text, html: html?.text ?? null },
     };
     template.variables = variablesOf([template.subject, template.text, template.html]);
     if (named.locale) emailVariants.push(template);
@@ -233,8 +244,9 @@ export function loadTemplateLibrary(dir = TEMPLATES_DIR): TemplateLibrary {
     const named = templateFileName(entry, 'liquid', file, problems);
     if (!named) continue;
     if (email.has(named.name) && !named.locale) problems.push({ file, line: 1, message: `"${named.name}" is also an email template; give each template its own name` });
-    const body = parse(textEngine, readFileSync(file, 'utf8').trimEnd(), file, 1);
-    const template: SmsTemplate = { channel: 'sms', name: named.name, file, locale: named.locale, locales: new Map(), body, variables: variablesOf([body]) };
+    const bodyText = readFileSync(file, 'utf8').trimEnd();
+    const body = parse(textEngine, bodyText, file, 1);
+    const template: SmsTemplate = { channel: 'sms', name: named.name, file, locale: named.locale, locales: new Map(), body, variables: variablesOf([body]), source: { text: bodyText } };
     if (named.locale) smsVariants.push(template);
     else sms.set(named.name, template);
   }
@@ -390,7 +402,7 @@ export function renderSms(library: TemplateLibrary, name: string, data: MessageD
   return { locale: template.locale, body, ...countSegments(body) };
 }
 
-function render(engine: Liquid, template: EmailTemplate | SmsTemplate, part: Part, data: object): string {
+export function render(engine: Liquid, template: EmailTemplate | SmsTemplate, part: Part, data: object): string {
   try {
     return engine.renderSync(part.template, data);
   } catch (error) {
@@ -399,19 +411,23 @@ function render(engine: Liquid, template: EmailTemplate | SmsTemplate, part: Par
   }
 }
 
-function variablesOf(parts: (Part | undefined)[]): Segments[] {
+export function variablesOf(parts: (Part | undefined)[]): Segments[] {
   const templates = parts.flatMap((part) => part?.template ?? []);
   return textEngine.globalVariableSegmentsSync(templates) as Segments[];
 }
 
-/** A Liquid error's message without its own position, and its line within the part (0-based). */
-function liquidError(error: unknown): { message: string; offset: number } {
+/** A Liquid error's message without its own position, its line within the part (0-based) and its column (1-based). */
+export function liquidError(error: unknown): { message: string; offset: number; column: number | undefined } {
   const message = error instanceof Error ? error.message : String(error);
-  const position = /, line:(\d+), col:\d+$/.exec(message);
-  return { message: position ? message.slice(0, position.index) : message, offset: position ? Number(position[1]) - 1 : 0 };
+  const position = /, line:(\d+), col:(\d+)$/.exec(message);
+  return {
+    message: position ? message.slice(0, position.index) : message,
+    offset: position ? Number(position[1]) - 1 : 0,
+    column: position ? Number(position[2]) : undefined,
+  };
 }
 
-function paragraphsAsHtml(text: string): string {
+export function paragraphsAsHtml(text: string): string {
   return text
     .split(/\n\s*\n/)
     .map((paragraph) => `<p>${linkify(escapeHtml(paragraph.trim())).replace(/\n/g, '<br>')}</p>`)

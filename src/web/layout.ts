@@ -3,7 +3,7 @@ import type { ApiPrincipal } from '../auth/api-keys.ts';
 import { allows } from '../auth/api-keys.ts';
 import { html, type Html } from './html.ts';
 
-export type Section = 'journeys' | 'constituents' | 'connectors' | 'inbox' | 'keys';
+export type Section = 'journeys' | 'templates' | 'constituents' | 'connectors' | 'inbox' | 'keys';
 
 export interface PageFrame {
   title: string;
@@ -19,7 +19,9 @@ export function page(frame: PageFrame): string {
   // Only the sections the signed-in key may open: a staff-only key sees its inbox.
   const may = (scope: 'read' | 'admin') => !frame.principal || allows(frame.principal.scopes, scope);
   const nav: [Section, string, string][] = [
-    ...(may('read') ? ([['journeys', 'Journeys', '/app/journeys'], ['constituents', 'Constituents', '/app/constituents'], ['connectors', 'Connectors', '/app/connectors']] as [Section, string, string][]) : []),
+    ...(may('read')
+      ? ([['journeys', 'Journeys', '/app/journeys'], ['templates', 'Templates', '/app/templates'], ['constituents', 'Constituents', '/app/constituents'], ['connectors', 'Connectors', '/app/connectors']] as [Section, string, string][])
+      : []),
     ['inbox', 'Task inbox', '/app/inbox'],
     ...(frame.principal && allows(frame.principal.scopes, 'admin') ? [['keys', 'API keys', '/app/keys'] as [Section, string, string]] : []),
   ];

@@ -38,6 +38,8 @@ import { editorPage, SAMPLE_JOURNEY, SAMPLE_TIMELINE, simulationCounts, type Edi
 import { inboxPage, keysPage, taskPage, type InboxTask } from './pages/inbox.ts';
 import { journeyLive, journeyPage, journeysList, type JourneyPageData } from './pages/journeys.ts';
 import { publishConfirmPage } from './pages/publish.ts';
+import type { TemplateServices } from '../api/server.ts';
+import { registerTemplatePages } from './template-pages.ts';
 
 export interface WebAppDependencies {
   db: Database;
@@ -51,6 +53,8 @@ export interface WebAppDependencies {
   apiKeyFile?: string | undefined;
   /** The payment platforms and form tools deliveries come from. */
   connectors?: ConnectorOptions | undefined;
+  /** Template previews and test sends. */
+  templates: TemplateServices;
 }
 
 const FLASH_COOKIE = 'steward_flash';
@@ -520,6 +524,8 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
       });
     },
   );
+
+  registerTemplatePages(app, deps, { render, redirectWith, notFound });
 
   // API keys, for admins.
   app.get('/app/connectors', pageConfig('read'), async (request, reply) => {

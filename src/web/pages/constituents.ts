@@ -108,7 +108,7 @@ export function constituentPage(data: ConstituentPageData, principal: ApiPrincip
         : html`<ol class="timeline" data-testid="timeline">${data.timeline.map(
             (entry) => html`<li class="kind-${entry.kind}">
           <span class="dot" aria-hidden="true">${kindIcon[entry.kind]}</span>
-          <div><div>${entry.summary}${entry.status && (entry.kind === 'message' || entry.kind === 'task' || entry.kind === 'consent') ? html` ${badge(entry.status, statusTone[entry.status])}` : ''}</div>
+          <div><div>${entry.kind === 'message' ? html`<a href="/app/messages/${entry.id}" data-testid="message-link">${entry.summary}</a>` : entry.summary}${entry.status && (entry.kind === 'message' || entry.kind === 'task' || entry.kind === 'consent') ? html` ${badge(entry.status, statusTone[entry.status])}` : ''}</div>
           <time datetime="${entry.at.toISOString()}" class="muted small">${formatDate(entry.at)}</time></div>
         </li>`,
           )}</ol>`

@@ -253,7 +253,76 @@ function markOverflowingTables() {
   for (const wrap of document.querySelectorAll('.table-wrap')) wrap.classList.toggle('overflowing', wrap.scrollWidth > wrap.clientWidth + 1);
 }
 
+// The template editor renders a preview beside it while it is typed in: the
+// subject, the HTML in a sandboxed frame (no scripts, no forms), the text part,
+// or an SMS with its segment count and encoding; problems at their part and line.
+function startTemplateEditor(form) {
+  const panel = document.querySelector('[data-preview]');
+  if (!panel || !form.dataset.name) return;
+  const url = `/templates/${encodeURIComponent(form.dataset.channel)}/${encodeURIComponent(form.dataset.name)}/render`;
+  const fields = [...form.querySelectorAll('[data-template-field]')];
+  const value = (name) => {
+    const field = form.querySelector(`[data-template-field="${name}"]`);
+    return field ? field.value : undefined;
+  };
+  const set = (selector, text) => {
+    const target = panel.querySelector(selector);
+    if (target) target.textContent = text;
+  };
+  let timer;
+  let sequence = 0;
+  const refresh = async () => {
+    const mine = ++sequence;
+    const body = { text: value('text') || '' };
+    if (form.dataset.channel === 'email') {
+      body.subject = value('subject') || '';
+      body.html = value('html') || '';
+    }
+    const constituentId = form.querySelector('[data-constituent-id]').value;
+    if (constituentId) body.constituentId = constituentId;
+    const response = await fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!response.ok || mine !== sequence) return;
+    const result = await response.json();
+    const problems = panel.querySelector('[data-preview-problems]');
+    problems.innerHTML = result.ok
+      ? ''
+      : `<ul class="findings" data-testid="template-problems">${result.problems
+          .map(
+            (problem) =>
+              `<li class="error"><strong>Error</strong> <a href="#field-${escapeHtml(problem.path)}" data-field="${escapeHtml(problem.path)}" data-line="${problem.line}" data-column="${problem.column || 1}">` +
+              `${escapeHtml({ subject: 'Subject', text: 'Text', html: 'HTML' }[problem.path] || problem.path)}, line ${problem.line}${problem.column ? `, column ${problem.column}` : ''}</a>: ${escapeHtml(problem.message)}</li>`,
+          )
+          .join('')}</ul>`;
+    if (!result.ok) return;
+    const rendered = result.rendered;
+    if (rendered.channel === 'email') {
+      set('[data-preview-subject]', rendered.subject);
+      set('[data-preview-text]', rendered.text);
+      panel.querySelector('[data-preview-html]').srcdoc = rendered.html;
+    } else {
+      set('[data-preview-body]', rendered.body);
+      set('[data-sms-segments]', String(rendered.segments));
+      set('[data-sms-encoding]', rendered.encoding);
+    }
+  };
+  for (const field of fields) {
+    field.addEventListener('input', () => {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, CHECK_DELAY_MS / 2);
+    });
+  }
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('[data-preview-problems] a[data-field]');
+    if (!link) return;
+    const field = form.querySelector(`[data-template-field="${link.dataset.field}"]`);
+    if (!field) return;
+    event.preventDefault();
+    goToLine(field, Number(link.dataset.line), Number(link.dataset.column));
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  for (const form of document.querySelectorAll('form[data-template-editor]')) startTemplateEditor(form);
   markOverflowingTables();
   window.addEventListener('resize', markOverflowingTables);
   for (const container of document.querySelectorAll('[data-live]')) startLive(container);
