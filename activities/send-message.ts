@@ -234,7 +234,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
 
     const sentData = input.channel === 'email' ? { subject: rendered.subject! } : { segments: rendered.segments ?? null };
     if (acceptedBefore) {
-      await recordAcceptedEarlier(db, message.id, acceptedBefore, sentData);
+      await recordAcceptedEarlier(db, message.id, acceptedBefore, sentData, 'message.sent');
       return { messageId: message.id, status: 'sent' };
     }
 
@@ -264,7 +264,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
     if ('settled' in call) return settled(call.settled);
     if ('result' in call) {
       noteAccepted({ acceptedMessageId: message.id, providerMessageId: call.result });
-      await recordUnderLease(db, call.lease, { status: 'sent', scheduledFor: null, sentAt: new Date(), providerMessageId: call.result, error: null, ...sentData });
+      await recordUnderLease(db, call.lease, { status: 'sent', scheduledFor: null, sentAt: new Date(), providerMessageId: call.result, error: null, ...sentData }, 'message.sent');
       return { messageId: message.id, status: 'sent' };
     }
     const permanent = permanentFailure(call.refused)!;

@@ -41,6 +41,7 @@ import { loggerOptions, noteFailure, registerRequestLog, type LogDestination, ty
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 import { registerTemplateRoutes } from './template-routes.ts';
+import { registerWebhookRoutes, type WebhookServices } from './webhook-routes.ts';
 import { RETRY_AFTER_SECONDS, unavailableMessage, unavailablePart } from './unavailable.ts';
 
 export interface ApiDependencies {
@@ -54,6 +55,8 @@ export interface ApiDependencies {
   keys: ApiKeyStore;
   /** Web app sign-ins: the cookie carries one of these, never a key. */
   sessions: WebSessionStore;
+  /** Outbound webhooks: endpoints, the delivery log, replays. */
+  webhooks: WebhookServices;
   /** Unsubscribe page and provider webhooks; left out, those routes are not served. */
   channelRoutes?: ChannelRouteOptions | undefined;
   /** Requests per minute per API key (or per address, without one), across every API process. */
@@ -200,6 +203,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     registerTemplateRoutes(routes);
     registerKeyRoutes(routes, deps);
     registerDropOffRoutes(routes, deps);
+    registerWebhookRoutes(routes, deps);
     if (deps.channelRoutes) {
       registerChannelRoutes(routes, deps.channelRoutes);
       registerPreferenceRoutes(routes, deps.channelRoutes);

@@ -34,7 +34,12 @@ export interface ChannelStack {
   stop(): Promise<void>;
 }
 
-export async function startChannelStack(): Promise<ChannelStack> {
+export interface ChannelStackOptions {
+  /** Webhook endpoints at http://127.0.0.1 allowed (a receiver the test runs). */
+  webhookLoopbackHttp?: boolean;
+}
+
+export async function startChannelStack(options: ChannelStackOptions = {}): Promise<ChannelStack> {
   const runtime = await startTestRuntime();
   const twilioDouble = await startTwilioDouble({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
   const services = createServices({
@@ -42,6 +47,7 @@ export async function startChannelStack(): Promise<ChannelStack> {
     temporal: runtime.env.client,
     taskQueue: runtime.taskQueue,
     channels: { signingSecret: SECRET, org: { name: ORG.name, website: ORG.website }, phoneCountry: 'US' },
+    webhookUrlPolicy: { allowLoopbackHttp: options.webhookLoopbackHttp ?? false },
   });
   // The API's address is only known once it listens; links and callbacks point at it.
   let publicUrl = '';
@@ -75,6 +81,7 @@ export async function startChannelStack(): Promise<ChannelStack> {
     twilioDouble,
     messaging,
     async stop() {
+      await services.webhooks.dispatcher.stop();
       await api.close();
       await twilioDouble.close();
       await runtime.stop();
