@@ -3,7 +3,7 @@ import type { ApiPrincipal } from '../auth/api-keys.ts';
 import { allows } from '../auth/api-keys.ts';
 import { html, type Html } from './html.ts';
 
-export type Section = 'journeys' | 'constituents' | 'inbox' | 'keys';
+export type Section = 'journeys' | 'constituents' | 'inbox' | 'keys' | 'webhooks';
 
 export interface PageFrame {
   title: string;
@@ -21,7 +21,9 @@ export function page(frame: PageFrame): string {
   const nav: [Section, string, string][] = [
     ...(may('read') ? ([['journeys', 'Journeys', '/app/journeys'], ['constituents', 'Constituents', '/app/constituents']] as [Section, string, string][]) : []),
     ['inbox', 'Task inbox', '/app/inbox'],
-    ...(frame.principal && allows(frame.principal.scopes, 'admin') ? [['keys', 'API keys', '/app/keys'] as [Section, string, string]] : []),
+    ...(frame.principal && allows(frame.principal.scopes, 'admin')
+      ? ([['keys', 'API keys', '/app/keys'], ['webhooks', 'Webhooks', '/app/webhooks']] as [Section, string, string][])
+      : []),
   ];
   return html`<!doctype html>
 <html lang="en">

@@ -27,6 +27,8 @@ import { SESSION_COOKIE } from '../api/auth.ts';
 import { withOverdue } from '../api/task-routes.ts';
 import { registerJourneyBuilder } from './builder-routes.ts';
 import { html } from './html.ts';
+import type { WebhookServices } from '../api/webhook-routes.ts';
+import { registerWebhookPages } from './webhook-pages.ts';
 import { page, type PageFrame } from './layout.ts';
 import { constituentPage, constituentsList } from './pages/constituents.ts';
 import { editorPage, SAMPLE_JOURNEY, SAMPLE_TIMELINE, simulationCounts, type EditorState } from './pages/editor.ts';
@@ -44,6 +46,8 @@ export interface WebAppDependencies {
   secureCookies: boolean;
   /** Where this installation wrote its first admin key (`<data dir>/api-key`), for the sign-in page to name. */
   apiKeyFile?: string | undefined;
+  /** Outbound webhooks: the endpoints and the delivery log pages. */
+  webhooks: WebhookServices;
 }
 
 const FLASH_COOKIE = 'steward_flash';
@@ -503,6 +507,8 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     const revoked = await keys.revoke(request.params.id);
     return redirectWith(reply, '/app/keys', revoked ? 'ok' : 'error', revoked ? `Revoked ${revoked.name}.` : 'No such key.');
   });
+
+  registerWebhookPages(app, deps.webhooks, { render, redirectWith });
 }
 
 /** The task outcomes a journey branches on (`event.outcome` in its task-completed transitions), for the inbox to offer. */
