@@ -15,7 +15,7 @@ import { JourneyDefinition, type JourneyDefinitionInput } from '../../src/journe
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { webhookWorkflowId } from '../../src/webhooks/workflow-ids.ts';
 import { routed } from '../support/api.ts';
-import { startChannelStack, type ChannelStack } from '../support/channel-stack.ts';
+import { BOUNCE_TOKEN, startChannelStack, type ChannelStack } from '../support/channel-stack.ts';
 import { eventually } from '../support/wait.ts';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -204,5 +204,39 @@ it('turns an endpoint off when its receiver answers 410 Gone, and sends it nothi
     expect((await stack.call({ method: 'GET', url: `/webhooks/endpoints/${endpoint.id}` })).json()).toMatchObject({ enabled: false, disabledReason: 'the receiver answered 410 Gone' });
   } finally {
     await gone.close();
+  }
+}, 120_000);
+
+it('tells the CRM of a bounce, the consent it withdrew, and the journey it ended', async () => {
+  const crm = await startWebhookReceiver(() => 200);
+  const bounced = { email: 'bounce.back@webhooks.example', firstName: 'Bounce', lastName: 'Back', consent: { email: 'granted' } };
+  try {
+    const endpoint = (
+      await stack.call({ method: 'POST', url: '/webhooks/endpoints', payload: { url: crm.url, eventTypes: ['message.bounced', 'consent.changed', 'enrollment.exited'] } })
+    ).json() as { id: string; secret: string };
+    const verifier = new Webhook(endpoint.secret);
+    const bodies = () => crm.received.map((request) => verifier.verify(request.body, request.headers as Record<string, string>) as { type: string; data: Record<string, any> });
+    await withWorker(async () => {
+      const { enrollmentId } = await donation(bounced);
+      const message = await eventually(async () => (await db.message.findFirst({ where: { enrollmentId, status: 'sent' } })) ?? undefined, 'the thank-you');
+      const report = await stack.call({
+        method: 'POST',
+        url: '/webhooks/email/feedback',
+        headers: { authorization: `Bearer ${BOUNCE_TOKEN}` },
+        payload: { type: 'bounce', bounceType: 'hard', recipient: bounced.email, messageId: message.id },
+      });
+      expect(report.statusCode).toBe(200);
+      await eventually(async () => (bodies().some((body) => body.type === 'enrollment.exited') ? true : undefined), 'the exit webhook', 60_000);
+      const byType = Object.fromEntries(bodies().map((body) => [body.type, body.data]));
+      expect(byType['message.bounced']).toMatchObject({ message: { id: message.id, status: 'bounced', channel: 'email' }, constituent: { email: bounced.email } });
+      const withdrawn = bodies().find((body) => body.type === 'consent.changed' && body.data.consent.status === 'withdrawn');
+      expect(withdrawn?.data).toMatchObject({ consent: { channel: 'email', source: 'hard bounce', authority: 'provider' }, constituent: { email: bounced.email } });
+      expect(byType['enrollment.exited']).toMatchObject({ enrollment: { id: enrollmentId, journeyId: 'webhook-call', status: 'exited', exitReason: 'hard-bounced' } });
+    });
+    // The consent granted with the gift, then withdrawn by the bounce: one webhook for each change.
+    expect(bodies().map((body) => body.type).sort()).toEqual(['consent.changed', 'consent.changed', 'enrollment.exited', 'message.bounced']);
+    expect(bodies().filter((body) => body.type === 'consent.changed').map((body) => body.data.consent.status).sort()).toEqual(['granted', 'withdrawn']);
+  } finally {
+    await crm.close();
   }
 }, 120_000);
