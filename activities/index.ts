@@ -11,6 +11,7 @@ import { createNotifyTaskQueue } from './notify-task-queue.ts';
 import { createRecordTransition } from './record-transition.ts';
 import { createCancelMessage, createSendMessage } from './send-message.ts';
 import { createSendYearEndStatements } from './year-end-statements.ts';
+import { createWebhookActivities, type WebhookDeliverySettings } from './deliver-webhook.ts';
 import { unrestrictedMessaging, type MessagingSettings } from '../src/delivery/settings.ts';
 
 export interface ActivityDependencies {
@@ -25,6 +26,8 @@ export interface ActivityDependencies {
   messaging?: MessagingSettings;
   /** What time it is; windows and caps are judged by it. Tests fix it so dates in them never go stale. */
   clock?: () => Date;
+  /** Outbound webhooks: how long a receiver may take to answer; 15 seconds unless given. */
+  webhooks?: WebhookDeliverySettings;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -38,6 +41,7 @@ export function createActivities(deps: ActivityDependencies) {
     cancelMessage: createCancelMessage(deps),
     notifyTaskQueue: createNotifyTaskQueue({ ...deps, publicUrl: messaging.publicUrl, timeZone: messaging.defaultTimeZone }),
     recordTransition: createRecordTransition(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { loadConstituentFacts } from '../src/constituents/facts.ts';
 import type { Database } from '../src/db/client.ts';
 import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
+import { recordWebhookEvent } from '../src/webhooks/outbox.ts';
 
 export interface CreateTaskInput {
   enrollmentId: string;
@@ -34,20 +35,26 @@ export function createJourneyRecords(deps: { db: Database }) {
       return facts;
     },
 
+    /** Makes the task once per key; the first time, with its `task.created` webhook in the same transaction. */
     async createTask(input: CreateTaskInput): Promise<{ taskId: string }> {
-      const task = await db.staffTask.upsert({
-        where: { idempotencyKey: input.idempotencyKey },
-        create: {
-          idempotencyKey: input.idempotencyKey,
-          enrollmentId: input.enrollmentId,
-          constituentId: input.constituentId,
-          queue: input.queue,
-          title: input.title,
-          dueAt: input.dueAt ? new Date(input.dueAt) : null,
-        },
-        update: {},
+      return db.$transaction(async (tx) => {
+        const [created] = await tx.staffTask.createManyAndReturn({
+          data: [
+            {
+              idempotencyKey: input.idempotencyKey,
+              enrollmentId: input.enrollmentId,
+              constituentId: input.constituentId,
+              queue: input.queue,
+              title: input.title,
+              dueAt: input.dueAt ? new Date(input.dueAt) : null,
+            },
+          ],
+          skipDuplicates: true,
+        });
+        if (!created) return { taskId: (await tx.staffTask.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } })).id };
+        await recordWebhookEvent(tx, 'task.created', created.id);
+        return { taskId: created.id };
       });
-      return { taskId: task.id };
     },
 
     /** Sets one attribute atomically, leaving the others as they are. */

@@ -1,5 +1,7 @@
 /** The recordTransition activity: keeps the enrollment's row and history in step with the workflow. */
 import type { Database, Prisma } from '../src/db/client.ts';
+import type { WebhookEventType } from '../src/webhooks/event-types.ts';
+import { recordWebhookEvent } from '../src/webhooks/outbox.ts';
 
 export interface RecordTransitionInput {
   enrollmentId: string;
@@ -19,38 +21,59 @@ export interface RecordTransitionInput {
   at: string;
 }
 
+/** The outcomes a CRM hears of by webhook; other statuses send none. */
+const webhookFor: Partial<Record<RecordTransitionInput['status'], WebhookEventType>> = {
+  converted: 'enrollment.converted',
+  exited: 'enrollment.exited',
+};
+
 export function createRecordTransition(deps: { db: Database }) {
   const { db } = deps;
 
   return async function recordTransition(input: RecordTransitionInput): Promise<void> {
     const at = new Date(input.at);
-    await db.$transaction([
-      db.enrollmentTransition.createMany({
-        data: [
-          {
-            enrollmentId: input.enrollmentId,
-            sequence: input.sequence,
-            fromState: input.fromState,
-            toState: input.toState,
-            cause: input.cause,
-            eventId: input.eventId ?? null,
-            at,
-          },
-        ],
-        skipDuplicates: true,
-      }),
-      db.enrollment.update({
-        where: { id: input.enrollmentId },
-        data: {
-          currentState: input.toState,
-          status: input.status,
-          snapshot: input.snapshot as Prisma.InputJsonValue,
-          exitedAt: input.status === 'active' ? null : at,
-          // An early exit (unsubscribed, bounced, removed) keeps the event that caused it.
-          exitReason: input.status === 'exited' ? (input.exitReason ?? input.cause) : null,
-          ...(input.journeyVersionId ? { journeyVersionId: input.journeyVersionId } : {}),
-        },
-      }),
-    ]);
+    const outcome = webhookFor[input.status];
+    if (!outcome) {
+      await db.$transaction([db.enrollmentTransition.createMany(stepArgs(input, at)), db.enrollment.update(enrollmentArgs(input, at))]);
+      return;
+    }
+    // An outcome the CRM hears of: its webhook is written with the step, once (a retried step records nothing new).
+    await db.$transaction(async (tx) => {
+      const { count } = await tx.enrollmentTransition.createMany(stepArgs(input, at));
+      await tx.enrollment.update(enrollmentArgs(input, at));
+      if (count > 0) await recordWebhookEvent(tx, outcome, input.enrollmentId);
+    });
+  };
+}
+
+function stepArgs(input: RecordTransitionInput, at: Date) {
+  return {
+    data: [
+      {
+        enrollmentId: input.enrollmentId,
+        sequence: input.sequence,
+        fromState: input.fromState,
+        toState: input.toState,
+        cause: input.cause,
+        eventId: input.eventId ?? null,
+        at,
+      },
+    ],
+    skipDuplicates: true,
+  };
+}
+
+function enrollmentArgs(input: RecordTransitionInput, at: Date) {
+  return {
+    where: { id: input.enrollmentId },
+    data: {
+      currentState: input.toState,
+      status: input.status,
+      snapshot: input.snapshot as Prisma.InputJsonValue,
+      exitedAt: input.status === 'active' ? null : at,
+      // An early exit (unsubscribed, bounced, removed) keeps the event that caused it.
+      exitReason: input.status === 'exited' ? (input.exitReason ?? input.cause) : null,
+      ...(input.journeyVersionId ? { journeyVersionId: input.journeyVersionId } : {}),
+    },
   };
 }

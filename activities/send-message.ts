@@ -268,7 +268,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
         ? { subject: rendered.subject!, bodyText: rendered.text!, bodyHtml: rendered.html!, templateVersionId, ...tracking }
         : { segments: rendered.segments ?? null, bodyText: rendered.body!, templateVersionId };
     if (acceptedBefore) {
-      await recordAcceptedEarlier(db, message.id, acceptedBefore, sentData);
+      await recordAcceptedEarlier(db, message.id, acceptedBefore, sentData, 'message.sent');
       return { messageId: message.id, status: 'sent' };
     }
 
@@ -298,7 +298,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
     if ('settled' in call) return settled(call.settled);
     if ('result' in call) {
       noteAccepted({ acceptedMessageId: message.id, providerMessageId: call.result });
-      await recordUnderLease(db, call.lease, { status: 'sent', scheduledFor: null, sentAt: new Date(), providerMessageId: call.result, error: null, ...sentData });
+      await recordUnderLease(db, call.lease, { status: 'sent', scheduledFor: null, sentAt: new Date(), providerMessageId: call.result, error: null, ...sentData }, 'message.sent');
       return { messageId: message.id, status: 'sent' };
     }
     const permanent = permanentFailure(call.refused)!;

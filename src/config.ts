@@ -204,6 +204,13 @@ export const ConfigSchema = z.object({
       .trim()
       .transform((value): boolean | number | string => (value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value)),
   ),
+  /**
+   * Outbound webhooks go to https endpoints only; `true` also allows plain http to this
+   * machine (127.0.0.1, localhost, [::1]), for trying a receiver out locally.
+   */
+  STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false'], 'must be true or false').default('false').transform((value) => value === 'true'),
+  /** The longest an endpoint may take to answer one webhook request before the attempt counts as failed. */
+  STEWARD_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(15),
   /** Constituents whose events the router hands on at once (each one's events stay in order). */
   STEWARD_ROUTING_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /**

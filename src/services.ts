@@ -12,6 +12,10 @@ import { createEventRouter } from './events/router.ts';
 import { createRoutingPump } from './events/routing-pump.ts';
 import { createJourneyLifecycle } from './journeys/lifecycle.ts';
 import { createTaskService } from './tasks/service.ts';
+import { createWebhookDeliveryLog } from './webhooks/delivery-log.ts';
+import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
+import type { EndpointUrlPolicy } from './webhooks/endpoint-url.ts';
+import { createWebhookEndpoints } from './webhooks/endpoints.ts';
 
 export interface ServiceOptions {
   db: Database;
@@ -29,6 +33,8 @@ export interface ServiceOptions {
   timeZone?: string;
   /** How recipients' answers are read: link signatures, the organisation, phone numbers. */
   channels?: Omit<ChannelServiceOptions, 'db' | 'temporal'>;
+  /** Which webhook endpoint URLs are accepted; https only unless given. */
+  webhookUrlPolicy?: EndpointUrlPolicy;
 }
 
 export function createServices(options: ServiceOptions) {
@@ -45,6 +51,12 @@ export function createServices(options: ServiceOptions) {
     keys,
     sessions: createWebSessionStore(db, keys, options.sessionLifetimes),
     channels: options.channels ? createChannelService({ db, temporal, ...options.channels }) : undefined,
+    webhooks: {
+      endpoints: createWebhookEndpoints(db),
+      deliveries: createWebhookDeliveryLog(db),
+      dispatcher: createWebhookDispatcher({ db, temporal, taskQueue, log: options.log }),
+      urlPolicy: options.webhookUrlPolicy ?? { allowLoopbackHttp: false },
+    },
   };
 }
 

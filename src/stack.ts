@@ -50,6 +50,9 @@ export interface RunningStack {
 /** How often stored events nobody kicked the router about, and undelivered task outcomes, are looked for. */
 const PENDING_ROUTE_INTERVAL_MS = 5_000;
 
+/** How often the webhook outbox is looked at for deliveries to start. */
+const WEBHOOK_DISPATCH_INTERVAL_MS = 1_000;
+
 export interface StackOptions {
   log: (line: string) => void;
   /** Called when a part fails after start-up (the worker stopping on its own). */
@@ -150,6 +153,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
           taskQueueEmails: config.STEWARD_TASK_QUEUE_EMAILS,
           router: createEventRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
           messaging,
+          webhooks: { requestTimeoutMs: config.STEWARD_WEBHOOK_TIMEOUT_SECONDS * 1_000 },
         },
       });
       stops.push(runUntilStopped(worker, onFatal));
@@ -178,8 +182,13 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         sessionLifetimes: { idleMs: config.STEWARD_SESSION_IDLE_MINUTES * 60_000, absoluteMs: config.STEWARD_SESSION_LIFETIME_HOURS * 3_600_000 },
         log,
         channels: { signingSecret, org: messaging.org, phoneCountry: messaging.phoneCountry, log },
+        webhookUrlPolicy: { allowLoopbackHttp: config.STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP },
       });
       const { routing, tasks } = services;
+      // Outbound webhooks the changes of every process wrote to the outbox, handed to Temporal.
+      services.webhooks.dispatcher.start(WEBHOOK_DISPATCH_INTERVAL_MS);
+      services.webhooks.dispatcher.kick();
+      stops.push(() => services.webhooks.dispatcher.stop());
       // Intake kicks the pump for what it stores; the interval catches what other
       // processes stored and what waited for Temporal or the database.
       routing.start(PENDING_ROUTE_INTERVAL_MS);

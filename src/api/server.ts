@@ -47,6 +47,7 @@ import { registerTestSendRoutes } from './test-send-routes.ts';
 import type { PreviewSettings } from '../templates/preview.ts';
 import { defaultSample } from '../templates/sample.ts';
 import type { TestSends } from '../templates/test-sends.ts';
+import { registerWebhookRoutes, type WebhookServices } from './webhook-routes.ts';
 import { RETRY_AFTER_SECONDS, unavailableMessage, unavailablePart } from './unavailable.ts';
 
 export interface ApiDependencies {
@@ -60,6 +61,8 @@ export interface ApiDependencies {
   keys: ApiKeyStore;
   /** Web app sign-ins: the cookie carries one of these, never a key. */
   sessions: WebSessionStore;
+  /** Outbound webhooks: endpoints, the delivery log, replays. */
+  webhooks: WebhookServices;
   /** Unsubscribe page and provider webhooks; left out, those routes are not served. */
   channelRoutes?: ChannelRouteOptions | undefined;
   /** Requests per minute per API key (or per address, without one), across every API process. */
@@ -226,6 +229,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     registerTestSendRoutes(routes, { db: deps.db, testSends: templates.testSends, phoneCountry: templates.phoneCountry });
     registerKeyRoutes(routes, deps);
     registerDropOffRoutes(routes, deps);
+    registerWebhookRoutes(routes, deps);
     if (deps.channelRoutes) {
       registerChannelRoutes(routes, deps.channelRoutes);
       registerPreferenceRoutes(routes, deps.channelRoutes);

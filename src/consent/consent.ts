@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Channel, ConsentStatus, Database, Prisma } from '../db/client.ts';
 import type { MessageClass } from '../journeys/definition.ts';
 import { decideConsent, type ConsentAuthority, type ConsentDecision, type ConsentState } from './precedence.ts';
+import { recordWebhookEvent } from '../webhooks/outbox.ts';
 
 type Tx = Prisma.TransactionClient | Database;
 
@@ -84,6 +85,10 @@ export async function recordConsentChanges(db: Tx, inputs: readonly ConsentInput
   });
   await db.consentChange.createMany({ data: rows });
   await putInForce(db, [...changed].map((name) => ({ key: name.split(':') as [string, Channel], state: inForce.get(name)! })));
+  // The CRM hears of each consent in force that changed, by the change that set it.
+  for (const row of rows) {
+    if (row.outcome === 'applied' && changed.has(key(row))) await recordWebhookEvent(db, 'consent.changed', row.id);
+  }
   return rows.map((row) => ({
     constituentId: row.constituentId,
     channel: row.channel,

@@ -24,6 +24,7 @@ import { liftConstituentSuppressions, recordConsentChanges, suppress, unsuppress
 import { toE164 } from './phone.ts';
 import { verifyLinkToken, type LinkClaims } from './tokens.ts';
 import { followTrackedLink, recordOpen } from '../engagement/record.ts';
+import { recordWebhookEvent } from '../webhooks/outbox.ts';
 
 export interface ChannelServiceOptions {
   db: Database;
@@ -243,7 +244,10 @@ export function createChannelService(options: ChannelServiceOptions) {
         if (status) {
           // The message the report names, or else the latest one sent to the address.
           const message = await tx.message.findFirst({ where, orderBy: { sentAt: 'desc' } });
-          if (message) await tx.message.update({ where: { id: message.id }, data: { status, error: report.detail ?? `${report.type}${report.bounceType ? ` (${report.bounceType})` : ''}` } });
+          if (message) {
+            await tx.message.update({ where: { id: message.id }, data: { status, error: report.detail ?? `${report.type}${report.bounceType ? ` (${report.bounceType})` : ''}` } });
+            if (status === 'bounced') await recordWebhookEvent(tx, 'message.bounced', message.id);
+          }
         }
         if (!final) return [];
         await suppress(tx, { channel: 'email', address, reason: report.type === 'complaint' ? 'complaint' : 'hard-bounce', source: report.detail ?? 'mail feedback report' });

@@ -7,6 +7,9 @@
  */
 import type { Database, Prisma } from '../db/client.ts';
 import { notedByEarlierAttempt, noteInHeartbeat } from './activity-heartbeat.ts';
+import type { WebhookEventType } from '../webhooks/event-types.ts';
+import { recordWebhookEvent } from '../webhooks/outbox.ts';
+import { isSubscribed } from '../webhooks/subscriptions.ts';
 
 export interface AcceptedSend {
   acceptedMessageId: string;
@@ -24,10 +27,23 @@ export function acceptedEarlier(messageId: string): string | undefined {
   return noted?.acceptedMessageId === messageId && typeof noted.providerMessageId === 'string' ? noted.providerMessageId : undefined;
 }
 
-/** Records as sent a message an earlier attempt saw accepted, whoever holds its lease now. */
-export async function recordAcceptedEarlier(db: Database, messageId: string, providerMessageId: string, data: Prisma.MessageUpdateManyMutationInput = {}): Promise<void> {
-  await db.message.updateMany({
-    where: { id: messageId, status: 'pending' },
-    data: { ...data, status: 'sent', sentAt: new Date(), providerMessageId, error: null, scheduledFor: null, leaseToken: null, leaseExpiresAt: null },
+/** Records as sent a message an earlier attempt saw accepted (with its webhook, for a constituent's message), whoever holds its lease now. */
+export async function recordAcceptedEarlier(
+  db: Database,
+  messageId: string,
+  providerMessageId: string,
+  data: Prisma.MessageUpdateManyMutationInput = {},
+  webhook?: WebhookEventType,
+): Promise<void> {
+  const record = {
+    where: { id: messageId, status: 'pending' as const },
+    data: { ...data, status: 'sent' as const, sentAt: new Date(), providerMessageId, error: null, scheduledFor: null, leaseToken: null, leaseExpiresAt: null },
+  };
+  if (!webhook || !(await isSubscribed(db, webhook))) {
+    await db.message.updateMany(record);
+    return;
+  }
+  await db.$transaction(async (tx) => {
+    if ((await tx.message.updateMany(record)).count > 0) await recordWebhookEvent(tx, webhook, messageId);
   });
 }

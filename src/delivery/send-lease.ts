@@ -14,6 +14,9 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { unavailablePart } from '../api/unavailable.ts';
 import type { Database, Prisma } from '../db/client.ts';
+import type { WebhookEventType } from '../webhooks/event-types.ts';
+import { recordWebhookEvent } from '../webhooks/outbox.ts';
+import { isSubscribed } from '../webhooks/subscriptions.ts';
 
 export interface SendLease {
   messageId: string;
@@ -55,16 +58,25 @@ export async function leaseRemainingMs(db: Database, messageId: string): Promise
  */
 const RECORD_RETRY_MS = 10_000;
 
-/** Records the attempt's result and ends its lease, only if the lease is still its own. */
-export async function recordUnderLease(db: Database, lease: SendLease, data: Prisma.MessageUpdateManyMutationInput): Promise<void> {
+/**
+ * Records the attempt's result and ends its lease, only if the lease is still its own.
+ * A result that is a webhook's event (`message.sent`) writes the webhook with it, in
+ * one transaction, when an endpoint subscribes; otherwise it is the one UPDATE.
+ */
+export async function recordUnderLease(db: Database, lease: SendLease, data: Prisma.MessageUpdateManyMutationInput, webhook?: WebhookEventType): Promise<void> {
   const deadline = Date.now() + RECORD_RETRY_MS;
+  const record = { where: { id: lease.messageId, leaseToken: lease.token }, data: { ...data, leaseToken: null, leaseExpiresAt: null } };
   let count: number;
   for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
     try {
-      ({ count } = await db.message.updateMany({
-        where: { id: lease.messageId, leaseToken: lease.token },
-        data: { ...data, leaseToken: null, leaseExpiresAt: null },
-      }));
+      count =
+        webhook && (await isSubscribed(db, webhook))
+          ? await db.$transaction(async (tx) => {
+              const recorded = await tx.message.updateMany(record);
+              if (recorded.count > 0) await recordWebhookEvent(tx, webhook, lease.messageId);
+              return recorded.count;
+            })
+          : (await db.message.updateMany(record)).count;
       break;
     } catch (error) {
       if (unavailablePart(error) !== 'database' || Date.now() + wait > deadline) throw error;

@@ -11,6 +11,7 @@ import { loadTaskCards, type TaskCard } from './card.ts';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Database, StaffTask } from '../db/client.ts';
 import { interactionSignal } from '../../workflows/contract.ts';
+import { recordWebhookEvent } from '../webhooks/outbox.ts';
 
 /** What a completed task recorded, for the refusal of a second completion. */
 export interface RecordedCompletion {
@@ -99,6 +100,8 @@ export function createTaskService(deps: { db: Database; temporal: Client; signal
         where: { id, status: { in: ['open', 'claimed'] } },
         data: { status: 'completed', outcome, completedAt: new Date(), completedBy: by ?? null, completedByKeyId: keyId ?? null, notes: notes?.trim() || null },
       });
+      // The CRM hears of the completion in the same transaction (see src/webhooks/outbox.ts).
+      if (count > 0) await recordWebhookEvent(tx, 'task.completed', id);
       return { count, task: await tx.staffTask.findUnique({ where: { id } }) };
     });
     if (!task) throw new TaskError(`Task ${id} not found`, 404);

@@ -3,7 +3,7 @@ import type { ApiPrincipal } from '../auth/api-keys.ts';
 import { allows } from '../auth/api-keys.ts';
 import { html, type Html } from './html.ts';
 
-export type Section = 'journeys' | 'templates' | 'constituents' | 'connectors' | 'inbox' | 'keys';
+export type Section = 'journeys' | 'templates' | 'constituents' | 'connectors' | 'inbox' | 'keys' | 'webhooks';
 
 export interface PageFrame {
   title: string;
@@ -23,7 +23,9 @@ export function page(frame: PageFrame): string {
       ? ([['journeys', 'Journeys', '/app/journeys'], ['templates', 'Templates', '/app/templates'], ['constituents', 'Constituents', '/app/constituents'], ['connectors', 'Connectors', '/app/connectors']] as [Section, string, string][])
       : []),
     ['inbox', 'Task inbox', '/app/inbox'],
-    ...(frame.principal && allows(frame.principal.scopes, 'admin') ? [['keys', 'API keys', '/app/keys'] as [Section, string, string]] : []),
+    ...(frame.principal && allows(frame.principal.scopes, 'admin')
+      ? ([['keys', 'API keys', '/app/keys'], ['webhooks', 'Webhooks', '/app/webhooks']] as [Section, string, string][])
+      : []),
   ];
   return html`<!doctype html>
 <html lang="en">

@@ -29,6 +29,8 @@ import { SESSION_COOKIE } from '../api/auth.ts';
 import { withOverdue } from '../api/task-routes.ts';
 import { registerJourneyBuilder } from './builder-routes.ts';
 import { html } from './html.ts';
+import type { WebhookServices } from '../api/webhook-routes.ts';
+import { registerWebhookPages } from './webhook-pages.ts';
 import { page, type PageFrame } from './layout.ts';
 import { connectorsPage } from './pages/connectors.ts';
 import { constituentPage, constituentsList } from './pages/constituents.ts';
@@ -55,6 +57,8 @@ export interface WebAppDependencies {
   connectors?: ConnectorOptions | undefined;
   /** Template previews and test sends. */
   templates: TemplateServices;
+  /** Outbound webhooks: the endpoints and the delivery log pages. */
+  webhooks: WebhookServices;
 }
 
 const FLASH_COOKIE = 'steward_flash';
@@ -567,6 +571,8 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     const revoked = await keys.revoke(request.params.id);
     return redirectWith(reply, '/app/keys', revoked ? 'ok' : 'error', revoked ? `Revoked ${revoked.name}.` : 'No such key.');
   });
+
+  registerWebhookPages(app, deps.webhooks, { render, redirectWith });
 }
 
 /** The task outcomes a journey branches on (`event.outcome` in its task-completed transitions), for the inbox to offer. */

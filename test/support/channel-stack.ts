@@ -34,8 +34,13 @@ export interface ChannelStack {
   stop(): Promise<void>;
 }
 
+export interface ChannelStackOptions {
+  /** Webhook endpoints at http://127.0.0.1 allowed (a receiver the test runs). */
+  webhookLoopbackHttp?: boolean;
+}
+
 /** `extra` goes to buildApi (connectors, for instance). */
-export async function startChannelStack(extra: Partial<ApiDependencies> = {}): Promise<ChannelStack> {
+export async function startChannelStack(extra: Partial<ApiDependencies> = {}, options: ChannelStackOptions = {}): Promise<ChannelStack> {
   const runtime = await startTestRuntime();
   const twilioDouble = await startTwilioDouble({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
   const services = createServices({
@@ -43,6 +48,7 @@ export async function startChannelStack(extra: Partial<ApiDependencies> = {}): P
     temporal: runtime.env.client,
     taskQueue: runtime.taskQueue,
     channels: { signingSecret: SECRET, org: { name: ORG.name, website: ORG.website }, phoneCountry: 'US' },
+    webhookUrlPolicy: { allowLoopbackHttp: options.webhookLoopbackHttp ?? false },
   });
   // The API's address is only known once it listens; links and callbacks point at it.
   let publicUrl = '';
@@ -77,6 +83,7 @@ export async function startChannelStack(extra: Partial<ApiDependencies> = {}): P
     twilioDouble,
     messaging,
     async stop() {
+      await services.webhooks.dispatcher.stop();
       await api.close();
       await twilioDouble.close();
       await runtime.stop();

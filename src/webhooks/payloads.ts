@@ -1,0 +1,92 @@
+/**
+ * What each webhook says: ids, and the fields a CRM needs to file the outcome
+ * against its own record of the person (email, name, phone). These go to the
+ * organisation's own endpoints only; they are stored with the delivery and never
+ * pass through Temporal.
+ */
+import type { Prisma } from '../db/client.ts';
+import type { WebhookEventType } from './event-types.ts';
+
+type Tx = Prisma.TransactionClient;
+
+export interface WebhookContent {
+  occurredAt: Date;
+  payload: Record<string, unknown>;
+}
+
+const constituentFields = { id: true, email: true, firstName: true, lastName: true, phone: true } as const;
+const journeyOf = { journeyVersion: { select: { journeyId: true, version: true } } } as const;
+
+async function taskContent(tx: Tx, taskId: string, at: 'createdAt' | 'completedAt'): Promise<WebhookContent | undefined> {
+  const task = await tx.staffTask.findUnique({ where: { id: taskId }, include: { constituent: { select: constituentFields } } });
+  if (!task) return undefined;
+  const { constituent, idempotencyKey: _key, outcomeDeliveredAt: _delivered, escalatedAt: _escalated, constituentId: _id, completedByKeyId: _keyId, ...fields } = task;
+  return { occurredAt: task[at] ?? new Date(), payload: { task: fields, constituent } };
+}
+
+async function enrollmentContent(tx: Tx, enrollmentId: string): Promise<WebhookContent | undefined> {
+  const enrollment = await tx.enrollment.findUnique({ where: { id: enrollmentId }, include: { ...journeyOf, constituent: { select: constituentFields } } });
+  if (!enrollment) return undefined;
+  return {
+    occurredAt: enrollment.exitedAt ?? new Date(),
+    payload: {
+      enrollment: {
+        id: enrollment.id,
+        journeyId: enrollment.journeyVersion.journeyId,
+        journeyVersion: enrollment.journeyVersion.version,
+        status: enrollment.status,
+        state: enrollment.currentState,
+        exitReason: enrollment.exitReason,
+        goalName: enrollment.goalName,
+        enteredAt: enrollment.enteredAt,
+        endedAt: enrollment.exitedAt,
+      },
+      constituent: enrollment.constituent,
+    },
+  };
+}
+
+async function consentContent(tx: Tx, changeId: string): Promise<WebhookContent | undefined> {
+  const change = await tx.consentChange.findUnique({ where: { id: changeId }, include: { constituent: { select: constituentFields } } });
+  if (!change) return undefined;
+  const { constituent, constituentId: _id, note: _note, outcome: _outcome, ...fields } = change;
+  return { occurredAt: change.at, payload: { consent: fields, constituent } };
+}
+
+async function messageContent(tx: Tx, messageId: string): Promise<WebhookContent | undefined> {
+  const message = await tx.message.findUnique({ where: { id: messageId }, include: { constituent: { select: constituentFields } } });
+  if (!message) return undefined;
+  return {
+    occurredAt: message.sentAt ?? new Date(),
+    payload: {
+      message: {
+        id: message.id,
+        enrollmentId: message.enrollmentId,
+        channel: message.channel,
+        class: message.messageClass,
+        template: message.template,
+        recipient: message.recipient,
+        subject: message.subject,
+        status: message.status,
+        providerMessageId: message.providerMessageId,
+        sentAt: message.sentAt,
+        error: message.status === 'bounced' ? message.error : null,
+      },
+      constituent: message.constituent,
+    },
+  };
+}
+
+/** How each event type's content is read from the row the change wrote (by that row's id). */
+export const webhookContent: Record<WebhookEventType, (tx: Tx, subjectId: string) => Promise<WebhookContent | undefined>> = {
+  'task.created': (tx, id) => taskContent(tx, id, 'createdAt'),
+  'task.completed': (tx, id) => taskContent(tx, id, 'completedAt'),
+  'enrollment.converted': enrollmentContent,
+  'enrollment.exited': enrollmentContent,
+  'consent.changed': consentContent,
+  'message.sent': messageContent,
+  'message.bounced': async (tx, id) => {
+    const content = await messageContent(tx, id);
+    return content && { ...content, occurredAt: new Date() };
+  },
+};
