@@ -5,6 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { createApiKeyStore } from './auth/api-keys.ts';
+import { createPeopleStore, type PeopleOptions } from './auth/people.ts';
+import { createPublishApproval } from './journeys/publish-approval.ts';
 import { createWebSessionStore, type SessionLifetimes } from './auth/web-sessions.ts';
 import type { Database } from './db/client.ts';
 import { createChannelService, type ChannelServiceOptions } from './consent/service.ts';
@@ -25,6 +27,8 @@ export interface ServiceOptions {
   log?: (line: string) => void;
   /** How long a web sign-in lasts, idle and at most; two and twelve hours unless given. */
   sessionLifetimes?: SessionLifetimes;
+  /** People's accounts: the mail that carries invitations and resets, link lifetimes, sign-in throttling. */
+  people?: PeopleOptions;
   /** How recipients' answers are read: link signatures, the organisation, phone numbers. */
   channels?: Omit<ChannelServiceOptions, 'db' | 'temporal'>;
 }
@@ -33,15 +37,19 @@ export function createServices(options: ServiceOptions) {
   const { db, temporal, taskQueue, temporalTimeoutMs } = options;
   const router = createEventRouter({ db, temporal, taskQueue, routeTimeoutMs: temporalTimeoutMs, concurrency: options.routingConcurrency });
   const keys = createApiKeyStore(db);
+  const people = createPeopleStore(db, options.people);
+  const lifecycle = createJourneyLifecycle({ db, temporal, signalTimeoutMs: temporalTimeoutMs });
   return {
     db,
     temporal,
     router,
     routing: createRoutingPump({ router, log: options.log }),
     tasks: createTaskService({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
-    lifecycle: createJourneyLifecycle({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
+    lifecycle,
+    approval: createPublishApproval({ db, lifecycle }),
     keys,
-    sessions: createWebSessionStore(db, keys, options.sessionLifetimes),
+    people,
+    sessions: createWebSessionStore(db, { keys, people }, options.sessionLifetimes),
     channels: options.channels ? createChannelService({ db, temporal, ...options.channels }) : undefined,
   };
 }

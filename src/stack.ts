@@ -16,6 +16,7 @@ import { startEmbeddedPostgres } from './db/embedded.ts';
 import { loadJourneyCatalog } from './journeys/catalog.ts';
 import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
 import { startOutboxCapture } from './mail/outbox.ts';
+import { createAccountMail } from './mail/account-mail.ts';
 import { createMailTransport, mailPool, type DkimSettings } from './mail/transport.ts';
 import { resolveFeedbackToken, resolveSigningSecret } from './consent/secret.ts';
 import { messagingSettings } from './delivery/settings.ts';
@@ -169,6 +170,11 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         sessionLifetimes: { idleMs: config.STEWARD_SESSION_IDLE_MINUTES * 60_000, absoluteMs: config.STEWARD_SESSION_LIFETIME_HOURS * 3_600_000 },
         log,
         channels: { signingSecret, org: messaging.org, phoneCountry: messaging.phoneCountry, log },
+        people: {
+          mail: createAccountMail({ mailer, from: config.MAIL_FROM, publicUrl: () => publicUrl, orgName: messaging.org.name }),
+          invitationTtlMs: config.STEWARD_INVITATION_HOURS * 3_600_000,
+          throttle: { failures: config.STEWARD_SIGN_IN_FAILURES, windowMs: config.STEWARD_SIGN_IN_LOCKOUT_MINUTES * 60_000 },
+        },
       });
       const { routing, tasks } = services;
       // Intake kicks the pump for what it stores; the interval catches what other

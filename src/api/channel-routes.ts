@@ -24,7 +24,7 @@ import { carriesWebhookToken, WEBHOOK_CHALLENGE } from './webhook-token.ts';
  * and come in bursts the size of Steward's own sends from a few provider addresses:
  * a per-address limit would refuse delivery receipts and STOP replies, so none applies.
  */
-const webhookConfig = { scope: 'public', rateLimit: false } as const;
+const webhookConfig = { permission: 'public', rateLimit: false } as const;
 
 export interface ChannelRouteOptions {
   channels: ChannelService;
@@ -56,7 +56,7 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
 
   type TokenRoute = { Params: { token: string } };
 
-  app.get<TokenRoute>('/u/:token', { config: { scope: 'public' } }, async (request, reply) => {
+  app.get<TokenRoute>('/u/:token', { config: { permission: 'public' } }, async (request, reply) => {
     const claims = channels.readLink(request.params.token);
     reply.type('text/html; charset=utf-8');
     if (!claims) return reply.status(400).send(invalidLinkPage);
@@ -70,7 +70,7 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
     );
   });
 
-  app.post<TokenRoute>('/u/:token', { config: { scope: 'public' } }, async (request, reply) => {
+  app.post<TokenRoute>('/u/:token', { config: { permission: 'public' } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const oneClick = body['List-Unsubscribe'] === 'One-Click';
     const claims = await channels.unsubscribe(request.params.token, oneClick ? 'one-click' : 'link');

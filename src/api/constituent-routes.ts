@@ -28,7 +28,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
   app.post(
     '/constituents',
     {
-      config: { scope: 'ingest', invalid: 'Invalid constituent' },
+      config: { permission: 'records.ingest', invalid: 'Invalid constituent' },
       schema: { tags, summary: 'Add a constituent', description: 'An email already on file is refused (409), naming the existing record.', body: ConstituentCreate },
     },
     async (request, reply) => {
@@ -43,7 +43,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
   app.patch(
     '/constituents/:id',
     {
-      config: { scope: 'ingest', invalid: 'Invalid constituent' },
+      config: { permission: 'records.ingest', invalid: 'Invalid constituent' },
       schema: { tags, summary: 'Change a constituent', description: 'Fields left out keep their value; attributes are merged; consent given here is recorded with its source.', params: IdParams, body: ConstituentUpdate },
     },
     async (request, reply) => {
@@ -58,7 +58,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
   app.get(
     '/constituents',
     {
-      config: { scope: 'read' },
+      config: { permission: 'constituents.search' },
       schema: {
         tags,
         summary: 'Search constituents',
@@ -71,7 +71,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
 
   app.get(
     '/constituents/:id',
-    { config: { scope: 'read' }, schema: { tags, summary: 'One constituent, with consent and headline numbers', params: IdParams } },
+    { config: { permission: 'constituents.view' }, schema: { tags, summary: 'One constituent, with consent and headline numbers', params: IdParams } },
     async (request, reply) => {
       try {
         return await directory.find(request.params.id);
@@ -84,7 +84,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
   app.get(
     '/constituents/:id/timeline',
     {
-      config: { scope: 'read' },
+      config: { permission: 'constituents.view' },
       schema: {
         tags,
         summary: "One timeline of a constituent's events, journey steps, messages, tasks and consent, newest first",

@@ -23,7 +23,7 @@ export function registerMessageRoutes(server: FastifyInstance, deps: { db: Datab
   app.get(
     '/messages',
     {
-      config: { scope: 'read' },
+      config: { permission: 'records.read' },
       schema: {
         tags: ['Messages'],
         summary: 'Messages, newest first: sent, waiting for their window, or not sent and why',

@@ -19,8 +19,6 @@ const CompleteBody = z.strictObject({
 });
 
 const tags = ['Tasks'];
-/** Looking at the queues: anyone who may read, and the staff who work them. */
-const WORKING_THE_QUEUE = ['read', 'staff'] as const;
 const IdParams = z.strictObject({ id: z.string().min(1) });
 
 /** A task as the inbox shows it: overdue when its due time has passed and nobody has finished it. */
@@ -39,20 +37,20 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
 
   app.get(
     '/tasks/queues',
-    { config: { scope: WORKING_THE_QUEUE }, schema: { tags, summary: 'The task queues, with how many tasks wait in each and how many are overdue' } },
+    { config: { permission: 'tasks.read' }, schema: { tags, summary: 'The task queues, with how many tasks wait in each and how many are overdue' } },
     async () => ({ queues: await tasks.queueCounts() }),
   );
 
   app.get(
     '/tasks',
     {
-      config: { scope: WORKING_THE_QUEUE, invalid: 'Invalid query' },
+      config: { permission: 'tasks.read', invalid: 'Invalid query' },
       schema: { tags, summary: 'A queue of staff tasks: open and claimed ones by default, soonest due first', querystring: ListQuery },
     },
     async (request) => ({ tasks: (await tasks.list(request.query)).map((task) => withOverdue(task)) }),
   );
 
-  app.get('/tasks/:id', { config: { scope: WORKING_THE_QUEUE }, schema: { tags, summary: 'One task', params: IdParams } }, async (request, reply) => {
+  app.get('/tasks/:id', { config: { permission: 'tasks.read' }, schema: { tags, summary: 'One task', params: IdParams } }, async (request, reply) => {
     try {
       return withOverdue(await tasks.find(request.params.id));
     } catch (error) {
@@ -62,7 +60,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
 
   app.post(
     '/tasks/:id/claim',
-    { config: { scope: 'staff', invalid: 'Invalid claim' }, schema: { tags, summary: 'Take an open task', params: IdParams, body: ClaimBody } },
+    { config: { permission: 'tasks.work', invalid: 'Invalid claim' }, schema: { tags, summary: 'Take an open task', params: IdParams, body: ClaimBody } },
     async (request, reply) => {
       try {
         return withOverdue(await tasks.claim(request.params.id, request.body.assignee));
@@ -75,7 +73,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
   app.post(
     '/tasks/:id/complete',
     {
-      config: { scope: 'staff', invalid: 'Invalid completion' },
+      config: { permission: 'tasks.work', invalid: 'Invalid completion' },
       schema: {
         tags,
         summary: 'Finish a task with its outcome; the journey carries on from it',

@@ -11,7 +11,7 @@ const tags = ['Templates'];
 
 export function registerTemplateRoutes(server: FastifyInstance): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
-  app.get('/templates', { config: { scope: 'read' }, schema: { tags, summary: 'Every message template and the variables each uses' } }, async () => {
+  app.get('/templates', { config: { permission: 'records.read' }, schema: { tags, summary: 'Every message template and the variables each uses' } }, async () => {
     const library = templateLibrary();
     const list = (channel: 'email' | 'sms') =>
       [...library[channel].values()].map((template) => ({
@@ -25,7 +25,7 @@ export function registerTemplateRoutes(server: FastifyInstance): void {
   app.post(
     '/templates/:channel/:name/preview',
     {
-      config: { scope: 'read', invalid: 'Sample data must be a JSON object' },
+      config: { permission: 'records.read', invalid: 'Sample data must be a JSON object' },
       schema: {
         tags,
         summary: 'Render a template with sample data (yours merged over the defaults)',

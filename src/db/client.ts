@@ -18,11 +18,12 @@ export type {
   Journey,
   JourneyVersion,
   Message,
+  Person,
   StaffTask,
   Suppression,
   WebSession,
 } from './generated/prisma/client.ts';
-export type { Channel, ConsentStatus, MessageStatus } from './generated/prisma/enums.ts';
+export type { Channel, ConsentStatus, JourneyStatus, MessageStatus } from './generated/prisma/enums.ts';
 
 export type Database = PrismaClient;
 

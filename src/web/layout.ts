@@ -1,28 +1,33 @@
 /** The frame every page shares: navigation, who is signed in, flash messages; and the formats numbers are shown in. */
-import type { ApiPrincipal } from '../auth/api-keys.ts';
-import { allows } from '../auth/api-keys.ts';
+import { may, type Permission, type Principal } from '../auth/permissions.ts';
 import { html, type Html } from './html.ts';
 
-export type Section = 'journeys' | 'constituents' | 'inbox' | 'keys';
+export type Section = 'journeys' | 'constituents' | 'inbox' | 'approvals' | 'people' | 'keys' | 'audit';
 
 export interface PageFrame {
   title: string;
   section?: Section;
-  principal?: ApiPrincipal | null;
+  principal?: Principal | null;
   /** One line confirming what just happened, or what went wrong. */
   flash?: { kind: 'ok' | 'error'; text: string } | undefined;
   /** Scripts this page needs beyond the shared one. */
   body: Html;
 }
 
+/** The app's sections: where each lives and the permission it needs. */
+const sections: [Section, string, string, Permission][] = [
+  ['journeys', 'Journeys', '/app/journeys', 'records.read'],
+  ['constituents', 'Constituents', '/app/constituents', 'constituents.search'],
+  ['inbox', 'Task inbox', '/app/inbox', 'tasks.read'],
+  ['approvals', 'Approvals', '/app/approvals', 'journeys.approve'],
+  ['people', 'People', '/app/people', 'people.manage'],
+  ['keys', 'API keys', '/app/keys', 'keys.manage'],
+  ['audit', 'Audit trail', '/app/audit', 'audit.read'],
+];
+
 export function page(frame: PageFrame): string {
-  // Only the sections the signed-in key may open: a staff-only key sees its inbox.
-  const may = (scope: 'read' | 'admin') => !frame.principal || allows(frame.principal.scopes, scope);
-  const nav: [Section, string, string][] = [
-    ...(may('read') ? ([['journeys', 'Journeys', '/app/journeys'], ['constituents', 'Constituents', '/app/constituents']] as [Section, string, string][]) : []),
-    ['inbox', 'Task inbox', '/app/inbox'],
-    ...(frame.principal && allows(frame.principal.scopes, 'admin') ? [['keys', 'API keys', '/app/keys'] as [Section, string, string]] : []),
-  ];
+  // Only the sections the signed-in person or key may open (the server refuses the rest anyway).
+  const nav = frame.principal ? sections.filter(([, , , permission]) => may(frame.principal!, permission)) : [];
   return html`<!doctype html>
 <html lang="en">
 <head>

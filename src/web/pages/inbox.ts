@@ -1,6 +1,7 @@
 /** The staff task inbox: tasks by queue, overdue ones marked, claim, and complete with an outcome the journey understands. */
-import type { ApiKeyView, ApiPrincipal } from '../../auth/api-keys.ts';
-import { allows, apiScopes } from '../../auth/api-keys.ts';
+import type { ApiKeyView } from '../../auth/api-keys.ts';
+import { apiScopes } from '../../auth/api-keys.ts';
+import { may, type Principal } from '../../auth/permissions.ts';
 import type { StaffTask } from '../../db/client.ts';
 import { html, type Html } from '../html.ts';
 import { badge, formatDate, statusTone, visuallyHidden } from '../layout.ts';
@@ -22,8 +23,8 @@ export interface InboxData {
 /** Outcomes every journey accepts, offered after the journey's own. */
 const COMMON_OUTCOMES = ['reached', 'left-message', 'no-answer', 'done'];
 
-export function inboxPage(data: InboxData, principal: ApiPrincipal): Html {
-  const canWork = allows(principal.scopes, 'staff');
+export function inboxPage(data: InboxData, principal: Principal): Html {
+  const canWork = may(principal, 'tasks.work');
   const current = data.queues.find((queue) => queue.id === data.queue);
   return html`<h1>Task inbox</h1>
   <nav class="tabs" aria-label="Queues"><ul>${data.queues.map(

@@ -1,6 +1,5 @@
 /** The journeys list and the journey page: live diagram, funnel, charts, and the numbers nonprofits report. */
-import type { ApiPrincipal } from '../../auth/api-keys.ts';
-import { allows } from '../../auth/api-keys.ts';
+import { may, type Principal } from '../../auth/permissions.ts';
 import type { JourneyVersion } from '../../db/client.ts';
 import { JourneyDefinition, RESERVED_STATES } from '../../journeys/definition.ts';
 import { journeyToSvg, statesInJourneyOrder } from '../../journeys/diagram.ts';
@@ -24,10 +23,10 @@ export interface JourneyRow {
 const money = (revenue: { currency: string; amount: string }[]) =>
   revenue.length === 0 ? '—' : revenue.map((item) => formatMoney(item.amount, item.currency)).join(' + ');
 
-export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html {
+export function journeysList(rows: JourneyRow[], principal: Principal): Html {
   return html`<div class="page-head">
     <div><h1>Journeys</h1><p class="muted">Each journey follows constituents from a trigger to a goal. Numbers cover every version.</p></div>
-    ${allows(principal.scopes, 'admin') ? html`<a class="button" href="/app/journeys/new">New journey</a>` : ''}
+    ${may(principal, 'journeys.manage') ? html`<a class="button" href="/app/journeys/new">New journey</a>` : ''}
   </div>
   <div class="table-wrap"><table class="data">
     <caption class="visually-hidden">Journeys with their status and headline numbers</caption>
@@ -128,9 +127,9 @@ function card(label: string, value: string, id: string): Html {
   return html`<div class="card" role="listitem" data-metric="${id}"><div class="card-label">${label}</div><div class="card-value">${value}</div></div>`;
 }
 
-export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Html {
+export function journeyPage(data: JourneyPageData, principal: Principal): Html {
   const { journey, versions, shown } = data;
-  const admin = allows(principal.scopes, 'admin');
+  const admin = may(principal, 'journeys.manage');
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/journeys">Journeys</a> › <span aria-current="page">${journey.name}</span></nav>
   <div class="page-head">
     <div><h1>${journey.name} ${badge(shown.status, statusTone[shown.status])}</h1><p class="muted">${journey.description}</p></div>

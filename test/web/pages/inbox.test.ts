@@ -38,7 +38,7 @@ describe('inboxPage', () => {
       queue: 'major-gifts',
       tasks: [task('t1', 'Call to thank a major donor', 'Octavia Hill'), task('t2', 'Call <b>now</b>', "O'Hara & Sons"), task('t3', 'Send a card', null)],
     },
-    { keyId: 'k1', name: 'Maria (gift officer)', scopes: ['read', 'staff'] },
+    { kind: 'key', id: 'k1', name: 'Maria (gift officer)', grants: ['viewer', 'staff'] },
   ).text;
 
   it('names the task and the constituent inside each Claim and Complete button, heard but not seen', () => {
