@@ -37,7 +37,7 @@ export function registerApprovalRoutes(server: FastifyInstance, deps: { approval
         tags,
         summary: 'Approve (the version goes live) or reject a pending publish; never the requester’s own',
         params: z.strictObject({ id: z.string().min(1), decision: z.enum(['approve', 'reject']) }),
-        body: z.strictObject({ note: z.string().trim().max(500).optional() }).optional(),
+        body: z.strictObject({ note: z.string().trim().max(500).optional() }).nullish(),
       },
     },
     async (request, reply) => {
