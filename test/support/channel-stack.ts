@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server.ts';
 import { unrestrictedMessaging, type MessagingSettings } from '../../src/delivery/settings.ts';
+import { createAccountMail } from '../../src/mail/account-mail.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { createTwilioSender } from '../../src/sms/twilio.ts';
 import { injectWithKey, makeKey } from './api.ts';
@@ -36,15 +37,17 @@ export interface ChannelStack {
 
 export async function startChannelStack(): Promise<ChannelStack> {
   const runtime = await startTestRuntime();
+  // The API's address is only known once it listens; links and callbacks point at it.
+  let publicUrl = '';
   const twilioDouble = await startTwilioDouble({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
   const services = createServices({
     db: runtime.db,
     temporal: runtime.env.client,
     taskQueue: runtime.taskQueue,
     channels: { signingSecret: SECRET, org: { name: ORG.name, website: ORG.website }, phoneCountry: 'US' },
+    // Invitations and password resets go through the runtime's real SMTP server, linking to the API.
+    people: { mail: createAccountMail({ mailer: runtime.mailer, from: 'Steward <hello@steward.localhost>', publicUrl: () => publicUrl, orgName: ORG.name }) },
   });
-  // The API's address is only known once it listens; links and callbacks point at it.
-  let publicUrl = '';
   const api = buildApi({
     ...services,
     channelRoutes: {

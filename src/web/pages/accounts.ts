@@ -34,7 +34,7 @@ export function signInPage(input: { next: string; failed?: 'password' | 'key' | 
       <summary>Sign in with an API key (first admin)</summary>
       <form method="post" action="/app/sign-in" class="stack">
         <input type="hidden" name="next" value="${input.next}">
-        <label for="key">Access key</label>
+        <label for="key">Your access key</label>
         <input id="key" name="key" type="password" required autocomplete="off" placeholder="stw_…">
         <p class="muted small">The first admin key is in <code>.steward/api-key</code>: sign in with it once to invite the first people.</p>
         <button type="submit">Sign in with key</button>
