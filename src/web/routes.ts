@@ -108,7 +108,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   // HTTP-only, same-site cookie; no password or key is kept in it.
   const SignInQuery = z.looseObject({ next: z.string().optional(), failed: z.enum(['password', 'key', 'throttled']).optional(), retry: z.coerce.number().int().optional() });
   app.get('/app/sign-in', { config: { permission: 'public' }, schema: { querystring: SignInQuery } }, async (request, reply) =>
-    render(request, reply, { title: 'Sign in', body: signInPage({ next: safeNext(request.query.next), failed: request.query.failed, retryAfterSeconds: request.query.retry}) }),
+    render(request, reply, { title: 'Sign in', body: signInPage({ next: request.query.next ? safeNext(request.query.next) : '', failed: request.query.failed, retryAfterSeconds: request.query.retry}) }),
   );
   app.post(
     '/app/sign-in',
@@ -117,8 +117,9 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
       schema: { body: z.looseObject({ email: z.string().trim().max(254).default(''), password: z.string().max(200).default(''), key: z.string().trim().max(200).default(''), next: z.string().optional() }) },
     },
     async (request, reply) => {
-      const next = safeNext(request.body.next);
-      const failed = (why: string, extra = '') => reply.redirect(`/app/sign-in?failed=${why}${extra}&next=${encodeURIComponent(next)}`, 303);
+      // Without a page asked for, each lands where their role can work (staff in the inbox).
+      const next = request.body.next ? `&next=${encodeURIComponent(safeNext(request.body.next))}` : '';
+      const failed = (why: string, extra = '') => reply.redirect(`/app/sign-in?failed=${why}${extra}${next}`, 303);
       if (request.body.key) {
         const principal = await keys.authenticate(request.body.key);
         return principal ? startSession(reply, { keyId: principal.id }, principal, request.body.next) : failed('key');

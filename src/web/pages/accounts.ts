@@ -22,7 +22,7 @@ export function signInPage(input: { next: string; failed?: 'password' | 'key' | 
     <h1>Sign in to Steward</h1>
     ${input.failed ? html`<p class="flash error" role="alert">${problem[input.failed]}</p>` : ''}
     <form method="post" action="/app/sign-in" class="stack">
-      <input type="hidden" name="next" value="${input.next}">
+      ${input.next ? html`<input type="hidden" name="next" value="${input.next}">` : ''}
       <label for="email">Email</label>
       <input id="email" name="email" type="email" required autocomplete="username">
       <label for="password">Password</label>
@@ -33,7 +33,7 @@ export function signInPage(input: { next: string; failed?: 'password' | 'key' | 
     <details>
       <summary>Sign in with an API key (first admin)</summary>
       <form method="post" action="/app/sign-in" class="stack">
-        <input type="hidden" name="next" value="${input.next}">
+        ${input.next ? html`<input type="hidden" name="next" value="${input.next}">` : ''}
         <label for="key">Your access key</label>
         <input id="key" name="key" type="password" required autocomplete="off" placeholder="stw_…">
         <p class="muted small">The first admin key is in <code>.steward/api-key</code>: sign in with it once to invite the first people.</p>
