@@ -189,6 +189,11 @@ export const ConfigSchema = z.object({
       }
       return secrets;
     }),
+  /** How long an invitation's link works. */
+  STEWARD_INVITATION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  /** Failed sign-ins for one address before further tries are refused for STEWARD_SIGN_IN_LOCKOUT_MINUTES. */
+  STEWARD_SIGN_IN_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  STEWARD_SIGN_IN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
   STEWARD_API_KEY: optional(z.string().min(1)),
   /** Requests one API key (or, without a key, one address) may make per minute, across every API process. */

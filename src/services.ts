@@ -5,6 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { createApiKeyStore } from './auth/api-keys.ts';
+import { createPeopleStore, type PeopleOptions } from './auth/people.ts';
+import { createPublishApproval } from './journeys/publish-approval.ts';
 import { createWebSessionStore, type SessionLifetimes } from './auth/web-sessions.ts';
 import type { Database } from './db/client.ts';
 import { createChannelService, type ChannelServiceOptions } from './consent/service.ts';
@@ -31,6 +33,8 @@ export interface ServiceOptions {
   sessionLifetimes?: SessionLifetimes;
   /** The organisation's time zone (STEWARD_TIMEZONE): task cards count "this year" and show times in it. */
   timeZone?: string;
+  /** People's accounts: the mail that carries invitations and resets, link lifetimes, sign-in throttling. */
+  people?: PeopleOptions;
   /** How recipients' answers are read: link signatures, the organisation, phone numbers. */
   channels?: Omit<ChannelServiceOptions, 'db' | 'temporal'>;
   /** Which webhook endpoint URLs are accepted; https only unless given. */
@@ -41,15 +45,19 @@ export function createServices(options: ServiceOptions) {
   const { db, temporal, taskQueue, temporalTimeoutMs } = options;
   const router = createEventRouter({ db, temporal, taskQueue, routeTimeoutMs: temporalTimeoutMs, concurrency: options.routingConcurrency });
   const keys = createApiKeyStore(db);
+  const people = createPeopleStore(db, options.people);
+  const lifecycle = createJourneyLifecycle({ db, temporal, signalTimeoutMs: temporalTimeoutMs });
   return {
     db,
     temporal,
     router,
     routing: createRoutingPump({ router, log: options.log }),
     tasks: createTaskService({ db, temporal, signalTimeoutMs: temporalTimeoutMs, timeZone: options.timeZone }),
-    lifecycle: createJourneyLifecycle({ db, temporal, signalTimeoutMs: temporalTimeoutMs }),
+    lifecycle,
+    approval: createPublishApproval({ db, lifecycle }),
     keys,
-    sessions: createWebSessionStore(db, keys, options.sessionLifetimes),
+    people,
+    sessions: createWebSessionStore(db, { keys, people }, options.sessionLifetimes),
     channels: options.channels ? createChannelService({ db, temporal, ...options.channels }) : undefined,
     webhooks: {
       endpoints: createWebhookEndpoints(db),

@@ -16,6 +16,7 @@ import { startEmbeddedPostgres } from './db/embedded.ts';
 import { loadJourneyCatalog } from './journeys/catalog.ts';
 import { publishJourneyCatalog } from './journeys/publish-catalog.ts';
 import { startOutboxCapture } from './mail/outbox.ts';
+import { createAccountMail } from './mail/account-mail.ts';
 import { createMailTransport, mailPool, type DkimSettings } from './mail/transport.ts';
 import { resolveFeedbackToken, resolveSigningSecret } from './consent/secret.ts';
 import { messagingSettings } from './delivery/settings.ts';
@@ -183,6 +184,11 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         log,
         channels: { signingSecret, org: messaging.org, phoneCountry: messaging.phoneCountry, log },
         webhookUrlPolicy: { allowLoopbackHttp: config.STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP },
+        people: {
+          mail: createAccountMail({ mailer, from: config.MAIL_FROM, publicUrl: () => publicUrl, orgName: messaging.org.name }),
+          invitationTtlMs: config.STEWARD_INVITATION_HOURS * 3_600_000,
+          throttle: { failures: config.STEWARD_SIGN_IN_FAILURES, windowMs: config.STEWARD_SIGN_IN_LOCKOUT_MINUTES * 60_000 },
+        },
       });
       const { routing, tasks } = services;
       // Outbound webhooks the changes of every process wrote to the outbox, handed to Temporal.

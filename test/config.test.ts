@@ -22,6 +22,9 @@ describe('loadConfig', () => {
       STEWARD_ROLES: ['api', 'worker'],
       STEWARD_SESSION_IDLE_MINUTES: 120,
       STEWARD_SESSION_LIFETIME_HOURS: 12,
+      STEWARD_INVITATION_HOURS: 72,
+      STEWARD_SIGN_IN_FAILURES: 5,
+      STEWARD_SIGN_IN_LOCKOUT_MINUTES: 15,
       dataDir: path.resolve('.steward'),
     });
     expect(config.DATABASE_URL).toBeUndefined();
@@ -62,6 +65,7 @@ describe('loadConfig', () => {
     ['STEWARD_ROLES', 'api,scheduler'],
     ['STEWARD_SESSION_IDLE_MINUTES', '0'],
     ['STEWARD_SESSION_LIFETIME_HOURS', 'a day'],
+    ['STEWARD_SIGN_IN_FAILURES', '0'],
     ['STEWARD_BOUNCE_WEBHOOK_TOKEN', 'short'],
   ])('rejects %s=%s, naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);

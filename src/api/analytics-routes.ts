@@ -17,7 +17,7 @@ export function registerAnalyticsRoutes(server: FastifyInstance, deps: { db: Dat
 
   app.get(
     '/analytics/overview',
-    { config: { scope: 'read' }, schema: { tags, summary: 'Every journey in numbers, task queues, and donor retention' } },
+    { config: { permission: 'records.read' }, schema: { tags, summary: 'Every journey in numbers, task queues, and donor retention' } },
     async () => {
       const [journeys, tasks, retention] = await Promise.all([analytics.journeySummaries(), analytics.taskQueues(), analytics.retention()]);
       return { journeys, tasks, retention };
@@ -27,7 +27,7 @@ export function registerAnalyticsRoutes(server: FastifyInstance, deps: { db: Dat
   app.get(
     '/analytics/journeys/:id',
     {
-      config: { scope: 'read' },
+      config: { permission: 'records.read' },
       schema: {
         tags,
         summary: 'One journey in numbers: conversion, time to convert, revenue, per-state counts, funnel, daily series, response per message',
@@ -57,11 +57,11 @@ export function registerAnalyticsRoutes(server: FastifyInstance, deps: { db: Dat
     },
   );
 
-  app.get('/analytics/tasks', { config: { scope: 'read' }, schema: { tags, summary: 'Task queues: waiting, overdue, completion rate, time in queue' } }, async () => ({
+  app.get('/analytics/tasks', { config: { permission: 'records.read' }, schema: { tags, summary: 'Task queues: waiting, overdue, completion rate, time in queue' } }, async () => ({
     queues: await analytics.taskQueues(),
   }));
 
-  app.get('/analytics/retention', { config: { scope: 'read' }, schema: { tags, summary: 'Donor retention: of last year\'s donors, how many gave again this year' } }, async () =>
+  app.get('/analytics/retention', { config: { permission: 'records.read' }, schema: { tags, summary: 'Donor retention: of last year\'s donors, how many gave again this year' } }, async () =>
     analytics.retention(),
   );
 }

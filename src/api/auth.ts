@@ -1,12 +1,17 @@
 /**
- * Who is calling, and may they: every route names the scope it needs in its
- * config (`config: { scope: 'read' }`); a route that names none needs `admin`,
- * so a forgotten declaration fails closed. Keys come as `Authorization: Bearer`
- * or `X-Api-Key`; the web app's cookie carries a session a key started.
+ * Who is calling, and may they: every route names the permission it needs in its
+ * config (`config: { permission: 'records.read' }`), and the permission table
+ * (src/auth/permissions.ts) says which roles hold it. A route that names none is
+ * for admins only, so a forgotten declaration fails closed. Keys come as
+ * `Authorization: Bearer` or `X-Api-Key`; the web app's cookie carries a session a
+ * person (or a key) started.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { allows, type ApiPrincipal, type ApiScope, type ApiKeyStore } from '../auth/api-keys.ts';
+import type { ApiKeyStore } from '../auth/api-keys.ts';
+import { canViewConstituent } from '../auth/constituent-access.ts';
+import { reach, rolesFor, type Permission, type Principal } from '../auth/permissions.ts';
 import type { WebSessionStore } from '../auth/web-sessions.ts';
+import type { Database } from '../db/client.ts';
 import { errorPage } from '../web/error-page.ts';
 import { errorBody } from './errors.ts';
 import { fromOwnPages } from './same-origin.ts';
@@ -16,15 +21,15 @@ export const SESSION_COOKIE = 'steward_session';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** What the route needs: a scope, any one of several, or `public` for pages and webhooks with their own checks. */
-    scope?: ApiScope | readonly ApiScope[] | 'public';
+    /** What the route needs: a permission of the table, or `public` for pages and webhooks with their own checks. */
+    permission?: Permission | 'public';
     /** A web page: asked for without a key, it sends people to sign in rather than answering 401. */
     page?: boolean;
     /** Message for a request that fails its schema, e.g. "Invalid event". */
     invalid?: string;
   }
   interface FastifyRequest {
-    principal: ApiPrincipal | null;
+    principal: Principal | null;
   }
 }
 
@@ -39,9 +44,12 @@ export interface AuthenticationOptions {
   overLimitWithoutKey?: (request: FastifyRequest) => Promise<{ retryAfterSeconds: number } | undefined>;
 }
 
+/** Routes that name no permission: admins only. */
+const UNDECLARED: Permission = 'settings.manage';
+
 export function registerAuthentication(
   app: FastifyInstance,
-  { keys, sessions }: { keys: ApiKeyStore; sessions: WebSessionStore },
+  { db, keys, sessions }: { db: Database; keys: ApiKeyStore; sessions: WebSessionStore },
   options: AuthenticationOptions = {},
 ): void {
   app.decorateRequest('principal', null);
@@ -53,12 +61,16 @@ export function registerAuthentication(
     const presented = presentedCredential(request);
     // A form post to the app (sign-in and sign-out included) or a cookie-carried change
     // must come from this site's own pages; another site could otherwise sign a browser
-    // into its own key, or act with the browser's.
+    // into its own account, or act with the browser's.
     if ((config.page || presented?.from === 'cookie') && !isSafeMethod(request.method) && !fromOwnPages(request, options.publicUrl?.())) {
       return reply.status(403).send(errorBody('Cross-site request refused: the Origin does not match this site'));
     }
-    if (config.scope === 'public') return;
-    const needed: readonly ApiScope[] = [config.scope ?? 'admin'].flat();
+    if (config.permission === 'public') {
+      // Public pages (sign-in, invitations) still show who is signed in, when someone is.
+      if (config.page && presented?.from === 'cookie') request.principal = (await sessions.authenticate(presented.token)) ?? null;
+      return;
+    }
+    const needed = config.permission ?? UNDECLARED;
     const principal = presented ? await (presented.from === 'cookie' ? sessions : keys).authenticate(presented.token) : undefined;
     if (!principal) {
       const limited = await options.overLimitWithoutKey?.(request);
@@ -75,17 +87,28 @@ export function registerAuthentication(
         .send(errorBody(refusal(presented)));
     }
     request.principal = principal;
-    if (!needed.some((scope) => allows(principal.scopes, scope))) {
-      const named = needed.map((scope) => `"${scope}"`).join(' or ');
-      if (config.page) {
-        return reply
-          .status(403)
-          .type('text/html; charset=utf-8')
-          .send(errorPage(403, `Your key (${principal.name}) lacks the ${named} scope this page needs. Ask an admin.`, principal));
-      }
-      return reply.status(403).send(errorBody(`This API key (${principal.name}) lacks the ${named} scope`));
+    const how = reach(principal, needed);
+    if (how === 'full') return;
+    if (how === 'their-tasks') {
+      const constituentId = (request.params as { id?: string }).id;
+      if (constituentId && (await canViewConstituent(db, principal, constituentId))) return;
+      return forbidden(request, reply, principal, `${who(principal)} may not open this constituent: it needs the ${rolesFor(needed)} role (staff: only the constituents of their tasks)`);
     }
+    return forbidden(request, reply, principal, `${who(principal)} may not do this: it needs the ${rolesFor(needed)} role`);
   });
+}
+
+/** "Your role (staff)" for people, "This API key (Donation form)" for keys. */
+function who(principal: Principal): string {
+  if (principal.kind === 'person') return `Your role (${principal.grants.join(', ')})`;
+  return `This API key (${principal.name})`;
+}
+
+function forbidden(request: FastifyRequest, reply: FastifyReply, principal: Principal, message: string) {
+  if (request.routeOptions.config.page) {
+    return reply.status(403).type('text/html; charset=utf-8').send(errorPage(403, `${message}. Ask an admin.`, principal));
+  }
+  return reply.status(403).send(errorBody(message));
 }
 
 type Credential = { token: string; from: 'header' | 'cookie' };

@@ -27,7 +27,7 @@ import { carriesWebhookToken, WEBHOOK_CHALLENGE } from './webhook-token.ts';
  * and come in bursts the size of Steward's own sends from a few provider addresses:
  * a per-address limit would refuse delivery receipts and STOP replies, so none applies.
  */
-const webhookConfig = { scope: 'public', rateLimit: false } as const;
+const webhookConfig = { permission: 'public', rateLimit: false } as const;
 
 export interface ChannelRouteOptions {
   channels: ChannelService;
@@ -59,7 +59,7 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
 
   type TokenRoute = { Params: { token: string } };
 
-  app.get<TokenRoute>('/u/:token', { config: { scope: 'public' } }, async (request, reply) => {
+  app.get<TokenRoute>('/u/:token', { config: { permission: 'public' } }, async (request, reply) => {
     const claims = channels.readLink(request.params.token);
     reply.type('text/html; charset=utf-8');
     if (!claims) return reply.status(400).send(invalidLinkPage);
@@ -73,7 +73,7 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
     );
   });
 
-  app.post<TokenRoute>('/u/:token', { config: { scope: 'public' } }, async (request, reply) => {
+  app.post<TokenRoute>('/u/:token', { config: { permission: 'public' } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const oneClick = body['List-Unsubscribe'] === 'One-Click';
     const claims = await channels.unsubscribe(request.params.token, oneClick ? 'one-click' : 'link');
@@ -90,13 +90,13 @@ export function registerChannelRoutes(app: FastifyInstance, options: ChannelRout
     );
   });
 
-  app.get<TokenRoute>('/t/c/:token', { config: { scope: 'public', rateLimit: false }, schema: { hide: true } as object }, async (request, reply) => {
+  app.get<TokenRoute>('/t/c/:token', { config: { permission: 'public', rateLimit: false }, schema: { hide: true } as object }, async (request, reply) => {
     const destination = await channels.followTrackedLink(request.params.token);
     if (!destination) return reply.status(404).type('text/html; charset=utf-8').send(invalidLinkPage);
     return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(destination, 302);
   });
 
-  app.get<TokenRoute>('/t/o/:token', { config: { scope: 'public', rateLimit: false }, schema: { hide: true } as object }, async (request, reply) => {
+  app.get<TokenRoute>('/t/o/:token', { config: { permission: 'public', rateLimit: false }, schema: { hide: true } as object }, async (request, reply) => {
     await channels.recordOpen(request.params.token);
     // The same image whatever the token: a pixel tells no one whether a message exists.
     return reply.header('cache-control', 'no-store').type('image/gif').send(PIXEL);

@@ -33,7 +33,7 @@ export interface ConnectorOptions {
 }
 
 /** Providers prove themselves by signature, not an API key, and come in bursts: no per-address limit. */
-const webhookConfig = { scope: 'public', rateLimit: false } as const;
+const webhookConfig = { permission: 'public', rateLimit: false } as const;
 const tags = ['Connectors'];
 const ConnectorName = z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a connector name: lower-case letters, digits and dashes') });
 
@@ -117,7 +117,7 @@ function registerPreviewAndList(server: FastifyInstance, db: Database, mapped: M
   app.post(
     '/connectors/:name/preview',
     {
-      config: { scope: 'read', invalid: 'Invalid preview' },
+      config: { permission: 'records.read', invalid: 'Invalid preview' },
       schema: {
         tags,
         summary: 'The Steward event a sample payload would become',
@@ -137,7 +137,7 @@ function registerPreviewAndList(server: FastifyInstance, db: Database, mapped: M
 
   app.get(
     '/connectors',
-    { config: { scope: 'read' }, schema: { tags, summary: 'Connectors and their latest deliveries', querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) }) } },
+    { config: { permission: 'records.read' }, schema: { tags, summary: 'Connectors and their latest deliveries', querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) }) } },
     async (request) => ({
       connectors: await Promise.all(
         ['stripe', ...mapped.keys()].map(async (name) => ({ name, kind: name === 'stripe' ? 'stripe' : 'mapped', deliveries: await recentDeliveries(db, name, request.query.limit) })),

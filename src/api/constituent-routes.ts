@@ -1,8 +1,7 @@
 /** Constituents over HTTP: create, update, search, and one timeline of everything that happened. */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { canViewConstituent } from '../auth/constituent-access.ts';
 import { createConstituentDirectory, ConstituentError, TimelineKinds } from '../constituents/directory.ts';
 import type { Database } from '../db/client.ts';
 import { ConstituentInput } from '../events/schema.ts';
@@ -25,16 +24,11 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
     if (error instanceof ConstituentError) return reply.status(error.status).send(errorBody(error.message, error.issues));
     throw error;
   };
-  /** Staff keys read only the constituents their tasks concern (see canViewConstituent). */
-  const mayView = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (await canViewConstituent(deps.db, request.principal!, (request.params as { id: string }).id)) return;
-    return reply.status(403).send(errorBody(`This API key (${request.principal!.name}) may open only the constituents its tasks concern`));
-  };
 
   app.post(
     '/constituents',
     {
-      config: { scope: 'ingest', invalid: 'Invalid constituent' },
+      config: { permission: 'records.ingest', invalid: 'Invalid constituent' },
       schema: { tags, summary: 'Add a constituent', description: 'An email already on file is refused (409), naming the existing record.', body: ConstituentCreate },
     },
     async (request, reply) => {
@@ -49,7 +43,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
   app.patch(
     '/constituents/:id',
     {
-      config: { scope: 'ingest', invalid: 'Invalid constituent' },
+      config: { permission: 'records.ingest', invalid: 'Invalid constituent' },
       schema: { tags, summary: 'Change a constituent', description: 'Fields left out keep their value; attributes are merged; consent given here is recorded with its source.', params: IdParams, body: ConstituentUpdate },
     },
     async (request, reply) => {
@@ -64,7 +58,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
   app.get(
     '/constituents',
     {
-      config: { scope: 'read' },
+      config: { permission: 'constituents.search' },
       schema: {
         tags,
         summary: 'Search constituents',
@@ -77,11 +71,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
 
   app.get(
     '/constituents/:id',
-    {
-      config: { scope: ['read', 'staff'] },
-      schema: { tags, summary: 'One constituent, with consent and headline numbers', description: 'Staff keys may open only the constituents their tasks concern.', params: IdParams },
-      preHandler: mayView,
-    },
+    { config: { permission: 'constituents.view' }, schema: { tags, summary: 'One constituent, with consent and headline numbers', params: IdParams } },
     async (request, reply) => {
       try {
         return await directory.find(request.params.id);
@@ -94,8 +84,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
   app.get(
     '/constituents/:id/timeline',
     {
-      config: { scope: ['read', 'staff'] },
-      preHandler: mayView,
+      config: { permission: 'constituents.view' },
       schema: {
         tags,
         summary: "One timeline of a constituent's events, journey steps, messages, tasks and consent, newest first",

@@ -14,7 +14,7 @@ export function registerDropOffRoutes(server: FastifyInstance, deps: { db: Datab
   app.get(
     '/drop-offs/preview',
     {
-      config: { scope: 'read' },
+      config: { permission: 'records.read' },
       schema: {
         tags: ['Events'],
         summary: 'How many constituents a drop-off scan would flag now, flagging no one',

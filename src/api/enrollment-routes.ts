@@ -28,7 +28,7 @@ export function registerEnrollmentRoutes(server: FastifyInstance, deps: { db: Da
 
   app.get(
     '/enrollments',
-    { config: { scope: 'read' }, schema: { tags, summary: 'Enrollments, newest first', querystring: EnrollmentListQuery } },
+    { config: { permission: 'records.read' }, schema: { tags, summary: 'Enrollments, newest first', querystring: EnrollmentListQuery } },
     async (request) => {
       const { journeyId, version, status, state, constituentId, limit, cursor } = request.query;
       const rows = await db.enrollment.findMany({
@@ -62,7 +62,7 @@ export function registerEnrollmentRoutes(server: FastifyInstance, deps: { db: Da
     },
   );
 
-  app.get('/enrollments/:id', { config: { scope: 'read' }, schema: { tags, summary: 'One enrollment: where it is, its history, its messages and tasks, what comes next', params: z.strictObject({ id: z.string().min(1) }) } }, async (request, reply) => {
+  app.get('/enrollments/:id', { config: { permission: 'records.read' }, schema: { tags, summary: 'One enrollment: where it is, its history, its messages and tasks, what comes next', params: z.strictObject({ id: z.string().min(1) }) } }, async (request, reply) => {
     const enrollment = await db.enrollment.findUnique({
       where: { id: request.params.id },
       include: {

@@ -73,7 +73,7 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
   app.post(
     '/events',
     {
-      config: { scope: 'ingest', invalid: 'Invalid event' },
+      config: { permission: 'records.ingest', invalid: 'Invalid event' },
       schema: {
         tags,
         summary: 'Send one event: a gift, a registration, a drop-off',
@@ -98,7 +98,7 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
   app.get(
     '/events/:id',
     {
-      config: { scope: 'read' },
+      config: { permission: 'records.read' },
       schema: {
         tags,
         summary: 'One event, and where routing took it',
@@ -142,7 +142,7 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
 
   app.get(
     '/events',
-    { config: { scope: 'read' }, schema: { tags, summary: 'Events, newest first', querystring: EventListQuery } },
+    { config: { permission: 'records.read' }, schema: { tags, summary: 'Events, newest first', querystring: EventListQuery } },
     async (request) => {
       const { constituentId, type, limit, cursor } = request.query;
       const rows = await db.interactionEvent.findMany({
@@ -167,7 +167,7 @@ export function registerEventRoutes(server: FastifyInstance, deps: { db: Databas
   app.post(
     '/events/batch',
     {
-      config: { scope: 'ingest', invalid: 'Invalid batch' },
+      config: { permission: 'records.ingest', invalid: 'Invalid batch' },
       schema: {
         tags,
         summary: `Send up to ${MAX_BATCH} events at once`,

@@ -48,14 +48,14 @@ export function registerHealthRoutes(server: FastifyInstance, deps: HealthRouteD
 
   app.get(
     '/health',
-    { config: { scope: 'public' }, schema: { tags, summary: 'Liveness: this process is up and serving requests', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    { config: { permission: 'public' }, schema: { tags, summary: 'Liveness: this process is up and serving requests', response: { 200: z.object({ status: z.literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/ready',
     {
-      config: { scope: 'public' },
+      config: { permission: 'public' },
       schema: {
         tags,
         summary: 'Readiness: the database and Temporal each answer within a short timeout',

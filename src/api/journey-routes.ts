@@ -13,6 +13,8 @@ import { journeyToMermaid, journeyToSvg } from '../journeys/diagram.ts';
 import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
 import { formatSimulation, Timeline } from '../journeys/simulate.ts';
 import { errorBody } from './errors.ts';
+import { actorOf } from '../auth/audit.ts';
+import type { PublishApproval } from '../journeys/publish-approval.ts';
 
 const Reason = z.strictObject({ reason: z.string().trim().min(1).max(200) });
 const Source = z.string().min(1).max(200_000).describe('The journey as YAML (or JSON), as a marketer writes it');
@@ -20,8 +22,8 @@ const JourneyParams = z.strictObject({ id: z.string().min(1) });
 const VersionParams = z.strictObject({ id: z.string().min(1), version: JourneyVersionText });
 const tags = ['Journeys'];
 
-export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Database; lifecycle: JourneyLifecycle }): void {
-  const { db, lifecycle } = deps;
+export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Database; lifecycle: JourneyLifecycle; approval: PublishApproval }): void {
+  const { db, lifecycle, approval } = deps;
   const app = server.withTypeProvider<ZodTypeProvider>();
   const authoring = createJourneyAuthoring(db);
   const analytics = createAnalytics(db);
@@ -50,7 +52,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
     return chosen;
   }
 
-  app.get('/journeys', { config: { scope: 'read' }, schema: { tags, summary: 'Every journey with its versions and headline numbers' } }, async () => {
+  app.get('/journeys', { config: { permission: 'records.read' }, schema: { tags, summary: 'Every journey with its versions and headline numbers' } }, async () => {
     const [journeys, summaries] = await Promise.all([
       db.journey.findMany({
         orderBy: { id: 'asc' },
@@ -74,7 +76,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
   app.post(
     '/journeys/validate',
     {
-      config: { scope: 'read', invalid: 'Invalid validation request' },
+      config: { permission: 'records.read', invalid: 'Invalid validation request' },
       schema: { tags, summary: 'Check a journey text; every finding names its field and line', body: z.strictObject({ source: Source }) },
     },
     async (request) => {
@@ -86,7 +88,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
   app.post(
     '/journeys/simulate',
     {
-      config: { scope: 'read', invalid: 'Invalid simulation request' },
+      config: { permission: 'records.read', invalid: 'Invalid simulation request' },
       schema: {
         tags,
         summary: 'Run a journey over a timeline of events, without sending anything',
@@ -110,7 +112,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
   app.post(
     '/journeys',
     {
-      config: { scope: 'admin', invalid: 'Invalid journey' },
+      config: { permission: 'journeys.manage', invalid: 'Invalid journey' },
       schema: {
         tags,
         summary: 'Save a journey text as a new draft version (a new journey, or the next version of one)',
@@ -127,7 +129,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
     },
   );
 
-  app.get('/journeys/:id', { config: { scope: 'read' }, schema: { tags, summary: 'One journey: its versions and the current definition', params: JourneyParams } }, async (request, reply) => {
+  app.get('/journeys/:id', { config: { permission: 'records.read' }, schema: { tags, summary: 'One journey: its versions and the current definition', params: JourneyParams } }, async (request, reply) => {
     try {
       const current = await currentVersion(request.params.id);
       const journey = await db.journey.findUniqueOrThrow({ where: { id: request.params.id }, include: { versions: { orderBy: { version: 'asc' } } } });
@@ -145,7 +147,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
 
   app.get(
     '/journeys/:id/versions/:version',
-    { config: { scope: 'read' }, schema: { tags, summary: 'One version: its definition and its text', params: VersionParams } },
+    { config: { permission: 'records.read' }, schema: { tags, summary: 'One version: its definition and its text', params: VersionParams } },
     async (request, reply) => {
       try {
         const version = await currentVersion(request.params.id, request.params.version);
@@ -159,7 +161,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
   app.get(
     '/journeys/:id/diagram',
     {
-      config: { scope: 'read' },
+      config: { permission: 'records.read' },
       schema: {
         tags,
         summary: 'The journey drawn: SVG (default) or Mermaid, each state with how many are in it now, entered, left and converted',
@@ -183,13 +185,19 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
   const lifecycleRoute = (action: 'publish' | 'pause' | 'resume', summary: string) =>
     app.post(
       `/journeys/:id/versions/:version/${action}`,
-      { config: { scope: 'admin' }, schema: { tags, summary, params: VersionParams } },
+      { config: { permission: 'journeys.manage' }, schema: { tags, summary, params: VersionParams } },
       async (request, reply) => {
         try {
           const { id, version } = request.params;
-          // Publishing says which published journeys would also message someone on the same event.
-          if (action === 'publish') return { version: await lifecycle.publish(id, version), warnings: (await lifecycle.overlaps(id, version)).map((overlap) => overlap.message) };
-          return await lifecycle[action](id, version);
+          // Publishing says which published journeys would also message someone on the same event;
+          // when approval is required, a marketer's publish waits for a second person (202).
+          if (action === 'publish') {
+            const outcome = await approval.publish(request.principal!, id, version);
+            const warnings = (await lifecycle.overlaps(id, version)).map((overlap) => overlap.message);
+            if (outcome.status === 'pending') return reply.status(202).send({ status: 'pending', request: outcome.requestId, warnings });
+            return { status: 'published', version: outcome.version, warnings };
+          }
+          return await lifecycle[action](id, version, actorOf(request.principal));
         } catch (error) {
           return fail(reply, error);
         }
@@ -202,12 +210,12 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
   app.post(
     '/journeys/:id/versions/:version/archive',
     {
-      config: { scope: 'admin', invalid: 'Invalid archive request' },
+      config: { permission: 'journeys.manage', invalid: 'Invalid archive request' },
       schema: { tags, summary: 'End a version: every enrollment on it exits with the reason', params: VersionParams, body: Reason.optional() },
     },
     async (request, reply) => {
       try {
-        return await lifecycle.archive(request.params.id, request.params.version, request.body?.reason ?? 'journey archived');
+        return await lifecycle.archive(request.params.id, request.params.version, request.body?.reason ?? 'journey archived', actorOf(request.principal));
       } catch (error) {
         return fail(reply, error);
       }
@@ -217,7 +225,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
   app.post(
     '/journeys/:id/migrate',
     {
-      config: { scope: 'admin', invalid: 'Invalid migration' },
+      config: { permission: 'journeys.manage', invalid: 'Invalid migration' },
       schema: {
         tags,
         summary: 'Move enrollments from one version to another, state by state',
@@ -227,7 +235,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
     },
     async (request, reply) => {
       try {
-        return reply.status(202).send(await lifecycle.migrate(request.params.id, request.body.from, request.body.to, request.body.states));
+        return reply.status(202).send(await lifecycle.migrate(request.params.id, request.body.from, request.body.to, request.body.states, actorOf(request.principal)));
       } catch (error) {
         return fail(reply, error);
       }
@@ -237,12 +245,12 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
   app.post(
     '/enrollments/:id/remove',
     {
-      config: { scope: 'admin', invalid: 'Invalid removal' },
+      config: { permission: 'enrollments.remove', invalid: 'Invalid removal' },
       schema: { tags: ['Enrollments'], summary: 'Take one constituent out of a journey, with a reason', params: JourneyParams, body: Reason.optional() },
     },
     async (request, reply) => {
       try {
-        const enrollment = await lifecycle.remove(request.params.id, request.body?.reason ?? 'removed by staff');
+        const enrollment = await lifecycle.remove(request.params.id, request.body?.reason ?? 'removed by staff', actorOf(request.principal));
         return reply.status(202).send({ enrollmentId: enrollment.id, removal: 'requested' });
       } catch (error) {
         return fail(reply, error);

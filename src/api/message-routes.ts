@@ -25,7 +25,7 @@ export function registerMessageRoutes(server: FastifyInstance, deps: { db: Datab
   app.get(
     '/messages',
     {
-      config: { scope: 'read' },
+      config: { permission: 'records.read' },
       schema: {
         tags: ['Messages'],
         summary: 'Messages, newest first: sent, waiting for their window, or not sent and why',
@@ -71,7 +71,7 @@ export function registerMessageRoutes(server: FastifyInstance, deps: { db: Datab
   app.get(
     '/messages/:id',
     {
-      config: { scope: 'read' },
+      config: { permission: 'records.read' },
       schema: {
         tags: ['Messages'],
         summary: 'One message to a constituent as they got it: subject, text, HTML (or SMS body) and the template version',

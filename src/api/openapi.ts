@@ -7,6 +7,7 @@ import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import type { OpenAPIV3 } from 'openapi-types';
 import { z } from 'zod';
+import { rolesFor, type Permission } from '../auth/permissions.ts';
 
 /** The one error body, as a schema. */
 export const ErrorBodySchema = z.strictObject({
@@ -50,13 +51,12 @@ const transform: SwaggerTransform = (input) => {
   const url = input.url;
   if (url.startsWith('/app') || url.startsWith('/u/') || url.startsWith('/p/')) return { schema: { hide: true } as never, url };
   const result = jsonSchemaTransform(input as Parameters<typeof jsonSchemaTransform>[0]);
-  const config = (input.route as { config?: { scope?: string | readonly string[] } }).config;
-  // One scope, or a list of which any one will do.
-  const scope = config?.scope ?? 'admin';
+  const config = (input.route as { config?: { permission?: Permission | 'public' } }).config;
+  const permission = config?.permission ?? 'settings.manage';
   const schema = result.schema as Record<string, unknown>;
-  const needs = [scope].flat().map((name) => `\`${name}\``).join(' or ');
-  const description = [schema.description, scope === 'public' ? 'No API key needed.' : `Needs the ${needs} scope.`].filter(Boolean).join('\n\n');
-  return { ...result, schema: { ...schema, description, ...(scope === 'public' ? { security: [] } : {}), 'x-scope': scope } as never };
+  const needs = permission === 'public' ? 'No API key needed.' : `Needs the \`${permission}\` permission: the ${rolesFor(permission)} role (key scopes: admin is admin, read is viewer, staff is staff).`;
+  const description = [schema.description, needs].filter(Boolean).join('\n\n');
+  return { ...result, schema: { ...schema, description, ...(permission === 'public' ? { security: [] } : {}), 'x-permission': permission } as never };
 };
 
 const errorResponse = (description: string): OpenAPIV3.ResponseObject => ({
@@ -70,7 +70,7 @@ const transformObject: SwaggerTransformObject = (input) => {
   document.components.schemas = { ...document.components.schemas, Error: z.toJSONSchema(ErrorBodySchema, { target: 'openapi-3.0' }) as OpenAPIV3.SchemaObject };
   for (const item of Object.values(document.paths ?? {})) {
     for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
-      const operation = item?.[method] as (OpenAPIV3.OperationObject & { 'x-scope'?: string | string[] }) | undefined;
+      const operation = item?.[method] as (OpenAPIV3.OperationObject & { 'x-permission'?: string }) | undefined;
       if (!operation) continue;
       operation.responses ??= {};
       const add = (code: string, description: string) => (operation.responses[code] ??= errorResponse(description));
@@ -82,9 +82,9 @@ const transformObject: SwaggerTransformObject = (input) => {
         add('415', 'The body is not of a type Steward reads: send application/json');
       }
       if (operation.parameters?.some((parameter) => 'in' in parameter && parameter.in === 'path')) add('414', 'A path segment is over 500 characters');
-      if (operation['x-scope'] !== 'public') {
+      if (operation['x-permission'] !== 'public') {
         add('401', 'No API key, or an unknown or revoked one');
-        add('403', 'The key lacks the scope this operation needs');
+        add('403', 'The key or person lacks the role this operation needs; the message names it');
         add('429', 'Rate limit reached; `Retry-After` says when to try again');
       }
       if (Object.keys(operation.responses).every((code) => Number(code) >= 400)) operation.responses['200'] = { description: 'OK' };

@@ -41,14 +41,14 @@ ${preferences.channels
 <p class="note">You can change these at any time from the link at the foot of any email.</p>`,
     );
 
-  app.get<TokenRoute>('/p/:token', { config: { scope: 'public' } }, async (request, reply) => {
+  app.get<TokenRoute>('/p/:token', { config: { permission: 'public' } }, async (request, reply) => {
     const preferences = await channels.preferences(request.params.token);
     reply.type('text/html; charset=utf-8');
     if (!preferences) return reply.status(400).send(invalidLinkPage);
     return form(request.params.token, preferences, false);
   });
 
-  app.post<TokenRoute>('/p/:token', { config: { scope: 'public' } }, async (request, reply) => {
+  app.post<TokenRoute>('/p/:token', { config: { permission: 'public' } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const checked = (channel: 'email' | 'sms') => body[channel] === 'yes' || body[channel] === 'on';
     const preferences = await channels.setPreferences(request.params.token, { email: checked('email'), sms: checked('sms') });

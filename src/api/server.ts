@@ -10,6 +10,11 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiKeyStore } from '../auth/api-keys.ts';
+import type { PeopleStore } from '../auth/people.ts';
+import type { PublishApproval } from '../journeys/publish-approval.ts';
+import { registerApprovalRoutes } from './approval-routes.ts';
+import { registerAuditRoutes } from './audit-routes.ts';
+import { registerPeopleRoutes } from './people-routes.ts';
 import type { WebSessionStore } from '../auth/web-sessions.ts';
 import type { Database } from '../db/client.ts';
 import type { EventRouter } from '../events/router.ts';
@@ -59,6 +64,10 @@ export interface ApiDependencies {
   lifecycle: JourneyLifecycle;
   temporal: Client;
   keys: ApiKeyStore;
+  /** People's accounts: invitations, passwords, roles. */
+  people: PeopleStore;
+  /** Approval before publish, when the organisation asks for it. */
+  approval: PublishApproval;
   /** Web app sign-ins: the cookie carries one of these, never a key. */
   sessions: WebSessionStore;
   /** Outbound webhooks: endpoints, the delivery log, replays. */
@@ -197,7 +206,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
     skipOnError: true,
     // After authentication, so one key's traffic is counted together wherever it comes from.
     hook: 'preHandler',
-    keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
+    keyGenerator: (request) => (request.principal ? `${request.principal.kind}:${request.principal.id}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) =>
       Object.assign(new Error(`Rate limit reached: ${context.max} requests ${perWindow(windowMs)}; try again in ${context.after}`), { statusCode: 429 }),
   });
@@ -213,7 +222,7 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   // Routes go in once the plugins above are loaded, so the OpenAPI description sees every one.
   void app.register(async (routes) => {
     registerHealthRoutes(routes, deps);
-    routes.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } as object }, async () => app.swagger());
+    routes.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } as object }, async () => app.swagger());
 
     registerEventRoutes(routes, deps);
     registerConnectorRoutes(routes, deps);
@@ -235,6 +244,9 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
       registerPreferenceRoutes(routes, deps.channelRoutes);
     }
     registerSessionRoutes(routes, deps);
+    registerPeopleRoutes(routes, deps);
+    registerAuditRoutes(routes, deps);
+    registerApprovalRoutes(routes, deps);
     registerWebApp(routes, { ...deps, templates, secureCookies: deps.publicUrl?.startsWith('https://') ?? false });
   });
   return app;

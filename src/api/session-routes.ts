@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { WebSessionStore } from '../auth/web-sessions.ts';
 import { errorBody } from './errors.ts';
+import { actorOf } from '../auth/audit.ts';
 
 const tags = ['Web sessions'];
 
@@ -13,13 +14,13 @@ export function registerSessionRoutes(server: FastifyInstance, deps: { sessions:
 
   app.get(
     '/sessions',
-    { config: { scope: 'admin' }, schema: { tags, summary: 'Web app sessions that have not ended: the key that signed in, when, last use, when each ends' } },
+    { config: { permission: 'sessions.manage' }, schema: { tags, summary: 'Web app sessions that have not ended: the key that signed in, when, last use, when each ends' } },
     async () => ({ sessions: await sessions.listLive() }),
   );
 
   app.post(
     '/sessions/:id/revoke',
-    { config: { scope: 'admin' }, schema: { tags, summary: 'End a web app session at once (revoking its key ends all of that key’s)', params: z.strictObject({ id: z.string().min(1) }) } },
-    async (request, reply) => (await sessions.revoke(request.params.id)) ?? reply.status(404).send(errorBody(`Web session ${request.params.id} not found`)),
+    { config: { permission: 'sessions.manage' }, schema: { tags, summary: 'End a web app session at once (revoking its key ends all of that key’s)', params: z.strictObject({ id: z.string().min(1) }) } },
+    async (request, reply) => (await sessions.revoke(request.params.id, actorOf(request.principal))) ?? reply.status(404).send(errorBody(`Web session ${request.params.id} not found`)),
   );
 }

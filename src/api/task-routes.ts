@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { StaffTask } from '../db/client.ts';
+import { assigneeOf } from '../auth/constituent-access.ts';
 import { taskQueueIds } from '../tasks/queues.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
 import { errorBody } from './errors.ts';
@@ -24,8 +25,6 @@ const ReassignBody = z
   .refine((body) => body.assignee !== undefined || body.queue !== undefined, 'name an assignee, a queue, or both');
 
 const tags = ['Tasks'];
-/** Looking at the queues: anyone who may read, and the staff who work them. */
-const WORKING_THE_QUEUE = ['read', 'staff'] as const;
 const IdParams = z.strictObject({ id: z.string().min(1) });
 
 /** A task as the inbox shows it: overdue when its due time has passed and nobody has finished it. */
@@ -44,14 +43,14 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
 
   app.get(
     '/tasks/queues',
-    { config: { scope: WORKING_THE_QUEUE }, schema: { tags, summary: 'The task queues, with how many tasks wait in each and how many are overdue' } },
+    { config: { permission: 'tasks.read' }, schema: { tags, summary: 'The task queues, with how many tasks wait in each and how many are overdue' } },
     async () => ({ queues: await tasks.queueCounts() }),
   );
 
   app.get(
     '/tasks',
     {
-      config: { scope: WORKING_THE_QUEUE, invalid: 'Invalid query' },
+      config: { permission: 'tasks.read', invalid: 'Invalid query' },
       schema: { tags, summary: 'A queue of staff tasks: open and claimed ones by default, soonest due first', querystring: ListQuery },
     },
     async (request) => ({ tasks: (await tasks.list(request.query)).map((task) => withOverdue(task)) }),
@@ -60,7 +59,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
   app.get(
     '/tasks/:id',
     {
-      config: { scope: WORKING_THE_QUEUE },
+      config: { permission: 'tasks.read' },
       schema: {
         tags,
         summary: 'One task, with what it is for',
@@ -80,7 +79,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
 
   app.post(
     '/tasks/:id/claim',
-    { config: { scope: 'staff', invalid: 'Invalid claim' }, schema: { tags, summary: 'Take an open task', params: IdParams, body: ClaimBody } },
+    { config: { permission: 'tasks.work', invalid: 'Invalid claim' }, schema: { tags, summary: 'Take an open task', params: IdParams, body: ClaimBody } },
     async (request, reply) => {
       try {
         return withOverdue(await tasks.claim(request.params.id, request.body.assignee));
@@ -93,7 +92,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
   app.post(
     '/tasks/:id/complete',
     {
-      config: { scope: 'staff', invalid: 'Invalid completion' },
+      config: { permission: 'tasks.work', invalid: 'Invalid completion' },
       schema: {
         tags,
         summary: 'Finish a task with its outcome and notes; the journey carries on from the outcome',
@@ -107,8 +106,8 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
       try {
         const principal = request.principal!;
         const { task, delivered } = await tasks.complete(request.params.id, request.body.outcome, {
-          by: request.body.by ?? principal.name,
-          keyId: principal.keyId,
+          by: request.body.by ?? assigneeOf(principal),
+          ...(principal.kind === 'key' ? { keyId: principal.id } : {}),
           notes: request.body.notes,
         });
         return reply.status(delivered ? 200 : 202).send({ task: withOverdue(task), outcome: delivered ? 'delivered' : 'pending' });
@@ -120,7 +119,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
 
   app.post(
     '/tasks/:id/release',
-    { config: { scope: 'staff' }, schema: { tags, summary: 'Give a claimed task back to its queue', params: IdParams } },
+    { config: { permission: 'tasks.work' }, schema: { tags, summary: 'Give a claimed task back to its queue', params: IdParams } },
     async (request, reply) => {
       try {
         return withOverdue(await tasks.release(request.params.id));
@@ -133,7 +132,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
   app.post(
     '/tasks/:id/reassign',
     {
-      config: { scope: 'staff', invalid: 'Invalid reassignment' },
+      config: { permission: 'tasks.work', invalid: 'Invalid reassignment' },
       schema: {
         tags,
         summary: 'Hand an unfinished task to another person or queue',

@@ -82,7 +82,7 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
     return parsed.success ? parsed.data : undefined;
   };
 
-  app.get('/templates', { config: { scope: 'read' }, schema: { tags, summary: 'Every email and SMS template: the version in force, the newest, and the journey versions and steps that send it' } }, async () => {
+  app.get('/templates', { config: { permission: 'records.read' }, schema: { tags, summary: 'Every email and SMS template: the version in force, the newest, and the journey versions and steps that send it' } }, async () => {
     const library = templateLibrary();
     const list = await versions.list();
     return {
@@ -98,7 +98,7 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
 
   app.get(
     '/templates/:channel/:name',
-    { config: { scope: 'read' }, schema: { tags, summary: 'One template: its versions, the one in force, where it is used and the variables those journeys supply', params: TemplateParams } },
+    { config: { permission: 'records.read' }, schema: { tags, summary: 'One template: its versions, the one in force, where it is used and the variables those journeys supply', params: TemplateParams } },
     async (request, reply) => {
       const channel = channelOf(reply, request.params.channel);
       if (!channel) return reply;
@@ -122,7 +122,7 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
 
   app.get(
     '/templates/:channel/:name/versions/:version',
-    { config: { scope: 'read' }, schema: { tags, summary: 'One stored version of a template', params: VersionParams } },
+    { config: { permission: 'records.read' }, schema: { tags, summary: 'One stored version of a template', params: VersionParams } },
     async (request, reply) => {
       const channel = channelOf(reply, request.params.channel);
       if (!channel) return reply;
@@ -137,7 +137,7 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
   app.post(
     '/templates/:channel/:name/versions',
     {
-      config: { scope: 'admin' },
+      config: { permission: 'templates.manage' },
       schema: {
         tags,
         summary: 'Save a new version of a template (a new name starts a new template); it reaches no one until published',
@@ -160,7 +160,7 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
 
   app.get(
     '/templates/:channel/:name/versions/:version/export',
-    { config: { scope: 'read' }, schema: { tags, summary: 'A version in the shipped files\' format: `email/<name>.yaml` or `sms/<name>.liquid`, to keep or to ship', params: VersionParams } },
+    { config: { permission: 'records.read' }, schema: { tags, summary: 'A version in the shipped files\' format: `email/<name>.yaml` or `sms/<name>.liquid`, to keep or to ship', params: VersionParams } },
     async (request, reply) => {
       const channel = channelOf(reply, request.params.channel);
       if (!channel) return reply;
@@ -175,7 +175,7 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
   app.post(
     '/templates/:channel/:name/import',
     {
-      config: { scope: 'admin' },
+      config: { permission: 'templates.manage' },
       schema: {
         tags,
         summary: 'Save a new version from a file in the shipped format (an export, or a file of journeys/templates/)',
@@ -203,7 +203,7 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
   app.post(
     '/templates/:channel/:name/versions/:version/publish',
     {
-      config: { scope: 'admin' },
+      config: { permission: 'templates.manage' },
       schema: {
         tags,
         summary: 'Put a version in force: every live journey version that sends the template sends it from now on',
@@ -226,7 +226,7 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
   app.post(
     '/templates/:channel/:name/render',
     {
-      config: { scope: 'read' },
+      config: { permission: 'records.read' },
       schema: {
         tags,
         summary: 'Render a template as written (not yet saved) with sample data or a constituent\'s, for a live preview',
@@ -251,7 +251,7 @@ export function registerTemplateRoutes(server: FastifyInstance, options: Templat
   app.post(
     '/templates/:channel/:name/preview',
     {
-      config: { scope: 'read', invalid: 'Sample data must be a JSON object' },
+      config: { permission: 'records.read', invalid: 'Sample data must be a JSON object' },
       schema: {
         tags,
         summary: 'Render a template with sample data (yours merged over the defaults), in the variant a constituent with `locale` gets',

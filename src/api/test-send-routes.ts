@@ -36,7 +36,7 @@ export function registerTestSendRoutes(server: FastifyInstance, options: TestSen
   app.post(
     '/templates/:channel/:name/test-sends',
     {
-      config: { scope: 'admin' },
+      config: { permission: 'templates.manage' },
       schema: {
         tags: ['Templates'],
         summary: 'Send the template as written to every seed address of its channel, marked as a test',
@@ -61,14 +61,14 @@ export function registerTestSendRoutes(server: FastifyInstance, options: TestSen
     },
   );
 
-  app.get('/settings/seed-list', { config: { scope: 'read' }, schema: { tags: ['Settings'], summary: 'The seed list: the addresses and phones test sends go to' } }, async () => ({
+  app.get('/settings/seed-list', { config: { permission: 'records.read' }, schema: { tags: ['Settings'], summary: 'The seed list: the addresses and phones test sends go to' } }, async () => ({
     recipients: (await seedList.list()).map(({ id, channel, address, label, createdAt }) => ({ id, channel, address, label, createdAt })),
   }));
 
   app.post(
     '/settings/seed-list',
     {
-      config: { scope: 'admin' },
+      config: { permission: 'templates.manage' },
       schema: {
         tags: ['Settings'],
         summary: 'Add an address (email) or mobile number (sms) to the seed list',
@@ -87,7 +87,7 @@ export function registerTestSendRoutes(server: FastifyInstance, options: TestSen
 
   app.post(
     '/settings/seed-list/:id/remove',
-    { config: { scope: 'admin' }, schema: { tags: ['Settings'], summary: 'Take an address off the seed list', params: z.strictObject({ id: z.uuid() }) } },
+    { config: { permission: 'templates.manage' }, schema: { tags: ['Settings'], summary: 'Take an address off the seed list', params: z.strictObject({ id: z.uuid() }) } },
     async (request, reply) => {
       try {
         await seedList.remove(request.params.id);

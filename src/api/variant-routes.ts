@@ -20,7 +20,7 @@ export function registerVariantRoutes(server: FastifyInstance, deps: { db: Datab
   app.get(
     '/analytics/journeys/:id/variants',
     {
-      config: { scope: 'read' },
+      config: { permission: 'records.read' },
       schema: {
         tags: ['Analytics'],
         summary: 'A/B splits of a journey: per arm, conversions, clicks and revenue with 95% intervals, and a verdict',
@@ -40,7 +40,7 @@ export function registerVariantRoutes(server: FastifyInstance, deps: { db: Datab
   app.post(
     '/journeys/:id/versions/:version/splits/:state/end',
     {
-      config: { scope: 'admin', invalid: 'Invalid request to end the test' },
+      config: { permission: 'journeys.manage', invalid: 'Invalid request to end the test' },
       schema: {
         tags,
         summary: 'End an A/B test: a new version in which the split sends everyone down the winning arm',

@@ -56,7 +56,7 @@ export function registerWebhookRoutes(server: FastifyInstance, deps: { webhooks:
   app.post(
     '/webhooks/endpoints',
     {
-      config: { scope: 'admin', invalid: 'Invalid webhook endpoint' },
+      config: { permission: 'settings.manage', invalid: 'Invalid webhook endpoint' },
       schema: {
         tags,
         summary: 'Add an endpoint that receives the event types it subscribes to; the answer is the only time its signing secret is shown',
@@ -66,18 +66,18 @@ export function registerWebhookRoutes(server: FastifyInstance, deps: { webhooks:
     async (request, reply) => reply.status(201).send(await endpoints.create(request.body)),
   );
 
-  app.get('/webhooks/endpoints', { config: { scope: 'read' }, schema: { tags, summary: 'Every webhook endpoint and its subscriptions; never a secret' } }, async () => ({
+  app.get('/webhooks/endpoints', { config: { permission: 'settings.manage' }, schema: { tags, summary: 'Every webhook endpoint and its subscriptions; never a secret' } }, async () => ({
     endpoints: await endpoints.list(),
   }));
 
-  app.get('/webhooks/endpoints/:id', { config: { scope: 'read' }, schema: { tags, summary: 'One webhook endpoint', params: IdParams } }, async (request, reply) => {
+  app.get('/webhooks/endpoints/:id', { config: { permission: 'settings.manage' }, schema: { tags, summary: 'One webhook endpoint', params: IdParams } }, async (request, reply) => {
     return (await endpoints.find(request.params.id)) ?? reply.status(404).send(notFound('Webhook endpoint', request.params.id));
   });
 
   app.patch(
     '/webhooks/endpoints/:id',
     {
-      config: { scope: 'admin', invalid: 'Invalid webhook endpoint' },
+      config: { permission: 'settings.manage', invalid: 'Invalid webhook endpoint' },
       schema: {
         tags,
         summary: 'Change an endpoint: its URL, subscriptions, description, or whether it is on',
@@ -88,33 +88,33 @@ export function registerWebhookRoutes(server: FastifyInstance, deps: { webhooks:
     async (request, reply) => (await endpoints.update(request.params.id, request.body)) ?? reply.status(404).send(notFound('Webhook endpoint', request.params.id)),
   );
 
-  app.delete('/webhooks/endpoints/:id', { config: { scope: 'admin' }, schema: { tags, summary: 'Delete an endpoint and its delivery log', params: IdParams } }, async (request, reply) => {
+  app.delete('/webhooks/endpoints/:id', { config: { permission: 'settings.manage' }, schema: { tags, summary: 'Delete an endpoint and its delivery log', params: IdParams } }, async (request, reply) => {
     if (!(await endpoints.remove(request.params.id))) return reply.status(404).send(notFound('Webhook endpoint', request.params.id));
     return reply.status(204).send();
   });
 
   app.post(
     '/webhooks/endpoints/:id/rotate-secret',
-    { config: { scope: 'admin' }, schema: { tags, summary: 'Give an endpoint a new signing secret, used from the next request on; shown only in this answer', params: IdParams } },
+    { config: { permission: 'settings.manage' }, schema: { tags, summary: 'Give an endpoint a new signing secret, used from the next request on; shown only in this answer', params: IdParams } },
     async (request, reply) => (await endpoints.rotateSecret(request.params.id)) ?? reply.status(404).send(notFound('Webhook endpoint', request.params.id)),
   );
 
   app.get(
     '/webhooks/deliveries',
-    { config: { scope: 'read', invalid: 'Invalid query' }, schema: { tags, summary: 'The delivery log, newest first: each delivery with its attempts counted', querystring: DeliveryQuery } },
+    { config: { permission: 'settings.manage', invalid: 'Invalid query' }, schema: { tags, summary: 'The delivery log, newest first: each delivery with its attempts counted', querystring: DeliveryQuery } },
     async (request) => ({ deliveries: await deliveries.list(request.query) }),
   );
 
   app.get(
     '/webhooks/deliveries/:id',
-    { config: { scope: 'read' }, schema: { tags, summary: 'One delivery: its payload and every attempt (status code, duration, error, the start of the answer)', params: IdParams } },
+    { config: { permission: 'settings.manage' }, schema: { tags, summary: 'One delivery: its payload and every attempt (status code, duration, error, the start of the answer)', params: IdParams } },
     async (request, reply) => (await deliveries.find(request.params.id)) ?? reply.status(404).send(notFound('Webhook delivery', request.params.id)),
   );
 
   app.post(
     '/webhooks/deliveries/:id/replay',
     {
-      config: { scope: 'admin' },
+      config: { permission: 'settings.manage' },
       schema: { tags, summary: 'Send a delivery again: the same webhook-id, a new timestamp and signature', params: IdParams },
     },
     async (request, reply) => {

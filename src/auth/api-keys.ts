@@ -8,11 +8,13 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ApiKey, Database } from '../db/client.ts';
+import { recordAudit, SYSTEM_ACTOR, type AuditActor } from './audit.ts';
+import { grantOfScope, type Principal } from './permissions.ts';
 
 /**
  * What a key may do. `ingest`: send events and constituents in. `read`: look at
- * everything. `staff`: work the task inbox. `admin`: all of that, plus journeys
- * and keys.
+ * everything (the viewer role). `staff`: work the task inbox (the staff role).
+ * `admin`: everything (the admin role). See `grantOfScope` and the permission table.
  */
 export const apiScopes = ['ingest', 'read', 'staff', 'admin'] as const;
 export const ApiScope = z.enum(apiScopes);
@@ -24,18 +26,9 @@ const DISPLAY_PREFIX_LENGTH = KEY_PREFIX.length + 6;
 /** `last_used_at` is written at most this often per key, so reads do not become writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export interface ApiPrincipal {
-  keyId: string;
-  name: string;
-  scopes: ApiScope[];
-}
 
 export type ApiKeyView = Pick<ApiKey, 'id' | 'name' | 'prefix' | 'createdAt' | 'lastUsedAt' | 'revokedAt'> & { scopes: ApiScope[] };
 
-/** Whether a principal holding `held` may do what needs `needed`; admin may do everything. */
-export function allows(held: readonly ApiScope[], needed: ApiScope): boolean {
-  return held.includes('admin') || held.includes(needed);
-}
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
@@ -64,22 +57,27 @@ export function createApiKeyStore(db: Database) {
   });
 
   /** The principal a stored key stands for, noting its use; undefined when it is revoked. */
-  async function principalOf(row: ApiKey): Promise<ApiPrincipal | undefined> {
+  async function principalOf(row: ApiKey): Promise<Principal | undefined> {
     if (row.revokedAt) return undefined;
     const now = Date.now();
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
     }
-    return { keyId: row.id, name: row.name, scopes: view(row).scopes };
+    return { kind: 'key', id: row.id, name: row.name, grants: view(row).scopes.map((scope) => grantOfScope[scope]) };
   }
 
   return {
     principalOf,
 
     /** Makes a key; the returned `key` is the only time it exists in clear. */
-    async create(input: { name: string; scopes: ApiScope[] }): Promise<{ key: string; apiKey: ApiKeyView }> {
+    async create(input: { name: string; scopes: ApiScope[] }, actor: AuditActor = SYSTEM_ACTOR): Promise<{ key: string; apiKey: ApiKeyView }> {
       const key = newKey();
-      return { key, apiKey: view(await db.apiKey.create({ data: keyRow(key, input) })) };
+      const row = await db.$transaction(async (tx) => {
+        const created = await tx.apiKey.create({ data: keyRow(key, input) });
+        await recordAudit(tx, actor, { action: 'key.created', objectType: 'key', objectId: created.id, detail: { name: created.name, scopes: created.scopes } });
+        return created;
+      });
+      return { key, apiKey: view(row) };
     },
 
     /**
@@ -92,14 +90,15 @@ export function createApiKeyStore(db: Database) {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended('steward:first-admin-key', 0))`;
         if ((await tx.apiKey.count({ where: { revokedAt: null } })) > 0) return false;
         const key = newKey();
-        await tx.apiKey.create({ data: keyRow(key, { name, scopes: ['admin'] }) });
+        const created = await tx.apiKey.create({ data: keyRow(key, { name, scopes: ['admin'] }) });
+        await recordAudit(tx, SYSTEM_ACTOR, { action: 'key.created', objectType: 'key', objectId: created.id, detail: { name, scopes: ['admin'] } });
         await keep(key);
         return true;
       });
     },
 
     /** The principal a presented key stands for, or undefined when it is unknown or revoked. */
-    async authenticate(key: string): Promise<ApiPrincipal | undefined> {
+    async authenticate(key: string): Promise<Principal | undefined> {
       if (!key.startsWith(KEY_PREFIX)) return undefined;
       const row = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) } });
       return row ? principalOf(row) : undefined;
@@ -113,15 +112,17 @@ export function createApiKeyStore(db: Database) {
      * Revokes a key and ends the web sessions it signed in; revoking one already revoked
      * keeps the first time. Undefined when there is no such key.
      */
-    async revoke(id: string): Promise<ApiKeyView | undefined> {
+    async revoke(id: string, actor: AuditActor = SYSTEM_ACTOR): Promise<ApiKeyView | undefined> {
       const row = await db.apiKey.findUnique({ where: { id } });
       if (!row) return undefined;
       if (row.revokedAt) return view(row);
       const revokedAt = new Date();
-      const [revoked] = await db.$transaction([
-        db.apiKey.update({ where: { id }, data: { revokedAt } }),
-        db.webSession.updateMany({ where: { apiKeyId: id, revokedAt: null }, data: { revokedAt } }),
-      ]);
+      const revoked = await db.$transaction(async (tx) => {
+        const updated = await tx.apiKey.update({ where: { id }, data: { revokedAt } });
+        await tx.webSession.updateMany({ where: { apiKeyId: id, revokedAt: null }, data: { revokedAt } });
+        await recordAudit(tx, actor, { action: 'key.revoked', objectType: 'key', objectId: id, detail: { name: row.name } });
+        return updated;
+      });
       return view(revoked);
     },
   };

@@ -1,21 +1,24 @@
 /**
- * Who may look at a constituent's record. Keys that may read see everyone; a key
- * that works the task inbox sees only the people its tasks concern: tasks waiting
- * unclaimed in a queue, tasks it holds, tasks it completed. Every page and route
- * that shows a constituent asks here, so the rule lives in one place.
+ * Which constituents a principal may open. Admins, marketers and viewers see every
+ * one; staff see only those their tasks concern: a task waiting unclaimed in the
+ * inbox, one they claimed, or one they completed. The one rule, shared by the API,
+ * the web app and the task inbox.
  */
 import type { Database, Prisma } from '../db/client.ts';
-import { allows, type ApiPrincipal } from './api-keys.ts';
+import { reach, type Principal } from './permissions.ts';
+
+/** The name a principal's task claims are kept under: a person's email (unique), a key's name. */
+export const assigneeOf = (principal: Pick<Principal, 'email' | 'name'>): string => principal.email ?? principal.name;
 
 /** The tasks that are an actor's to work: unclaimed in a queue, held by them, or completed by them. */
-export function tasksOf(actor: ApiPrincipal): Prisma.StaffTaskWhereInput {
-  return { OR: [{ status: 'open' }, { status: 'claimed', assignee: actor.name }, { completedByKeyId: actor.keyId }] };
+export function tasksOf(actor: Principal): Prisma.StaffTaskWhereInput {
+  return { OR: [{ status: 'open' }, { assignee: assigneeOf(actor) }, { completedByKeyId: actor.id }] };
 }
 
-/** Whether the actor may open the constituent's record. */
-export async function canViewConstituent(db: Database, actor: ApiPrincipal, constituentId: string): Promise<boolean> {
-  if (allows(actor.scopes, 'read')) return true;
-  if (!actor.scopes.includes('staff')) return false;
+/** Whether `actor` may open the constituent `constituentId`. */
+export async function canViewConstituent(db: Database, actor: Principal, constituentId: string): Promise<boolean> {
+  const how = reach(actor, 'constituents.view');
+  if (how !== 'their-tasks') return how === 'full';
   const task = await db.staffTask.findFirst({ where: { constituentId, ...tasksOf(actor) }, select: { id: true } });
   return task !== null;
 }

@@ -1,13 +1,16 @@
 /**
- * Web app sign-ins. Signing in with an API key starts a session: the browser's cookie
- * carries a random session id and never the key, and only the id's sha256 is stored,
- * with the key that signed in. A session ends when its owner signs out, when an admin
- * revokes it or its key, after a spell unused (idle) and at a fixed end (absolute),
- * whichever comes first.
+ * Web app sign-ins. Signing in (a person with their password or identity provider,
+ * or an API key) starts a session: the browser's cookie carries a random session id
+ * and never a secret, and only the id's sha256 is stored, with who signed in. A
+ * session ends when its owner signs out, when an admin revokes it, its key or its
+ * person, after a spell unused (idle) and at a fixed end (absolute), whichever comes first.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database, WebSession } from '../db/client.ts';
-import type { ApiKeyStore, ApiPrincipal } from './api-keys.ts';
+import type { ApiKeyStore } from './api-keys.ts';
+import { recordAudit, SYSTEM_ACTOR, type AuditActor } from './audit.ts';
+import type { PeopleStore } from './people.ts';
+import type { Principal } from './permissions.ts';
 
 export interface SessionLifetimes {
   /** A session unused this long has ended. */
@@ -28,8 +31,8 @@ const KEEP_ENDED_MS = 7 * 24 * HOUR_MS;
 /** A session as admins see it: never its id in clear, which only the browser holds. */
 export interface WebSessionView {
   id: string;
-  keyId: string;
-  keyName: string;
+  /** Who signed in: a person or an API key. */
+  holder: { kind: 'person' | 'key'; id: string; name: string };
   createdAt: Date;
   lastSeenAt: Date;
   /** When it ends if nothing ends it sooner: idle from its last use, or its absolute end. */
@@ -37,48 +40,49 @@ export interface WebSessionView {
   revokedAt: Date | null;
 }
 
-type SessionRow = WebSession & { apiKey: { name: string } };
+type SessionRow = WebSession & { apiKey: { name: string } | null; person: { name: string } | null };
+/** Who a session is for: a key that proved itself, or a person who signed in. */
+export type SessionHolder = { keyId: string } | { personId: string };
 
 export type WebSessionStore = ReturnType<typeof createWebSessionStore>;
 
 const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
-export function createWebSessionStore(db: Database, keys: ApiKeyStore, lifetimes: SessionLifetimes = DEFAULT_SESSION_LIFETIMES) {
+export function createWebSessionStore(db: Database, holders: { keys: ApiKeyStore; people: PeopleStore }, lifetimes: SessionLifetimes = DEFAULT_SESSION_LIFETIMES) {
   const endsAt = (row: WebSession) => new Date(Math.min(row.expiresAt.getTime(), row.lastSeenAt.getTime() + lifetimes.idleMs));
   const live = (row: WebSession, now: number) => !row.revokedAt && endsAt(row).getTime() > now;
   const view = (row: SessionRow): WebSessionView => ({
     id: row.id,
-    keyId: row.apiKeyId,
-    keyName: row.apiKey.name,
+    holder: row.personId ? { kind: 'person', id: row.personId, name: row.person?.name ?? '' } : { kind: 'key', id: row.apiKeyId ?? '', name: row.apiKey?.name ?? '' },
     createdAt: row.createdAt,
     lastSeenAt: row.lastSeenAt,
     endsAt: endsAt(row),
     revokedAt: row.revokedAt,
   });
-  const withKeyName = { apiKey: { select: { name: true } } } as const;
+  const withKeyName = { apiKey: { select: { name: true } }, person: { select: { name: true } } } as const;
 
   return {
     lifetimes,
 
-    /** Starts a session for a key that has just proved itself; the token is for the cookie alone. */
-    async start(keyId: string): Promise<{ token: string; session: WebSessionView }> {
+    /** Starts a session for a key or person that has just proved itself; the token is for the cookie alone. */
+    async start(holder: SessionHolder): Promise<{ token: string; session: WebSessionView }> {
       const now = Date.now();
       await db.webSession.deleteMany({ where: { expiresAt: { lt: new Date(now - KEEP_ENDED_MS) } } });
       const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
       const row = await db.webSession.create({
-        data: { hash: hashToken(token), apiKeyId: keyId, createdAt: new Date(now), lastSeenAt: new Date(now), expiresAt: new Date(now + lifetimes.absoluteMs) },
+        data: { hash: hashToken(token), ...('keyId' in holder ? { apiKeyId: holder.keyId } : { personId: holder.personId }), createdAt: new Date(now), lastSeenAt: new Date(now), expiresAt: new Date(now + lifetimes.absoluteMs) },
         include: withKeyName,
       });
       return { token, session: view(row) };
     },
 
-    /** Who a cookie's session stands for, noting its use; undefined once it has ended, or its key has been revoked. */
-    async authenticate(token: string): Promise<ApiPrincipal | undefined> {
+    /** Who a cookie's session stands for, noting its use; undefined once it has ended, or its key or person is gone. */
+    async authenticate(token: string): Promise<Principal | undefined> {
       if (!token.startsWith(TOKEN_PREFIX)) return undefined;
       const row = await db.webSession.findUnique({ where: { hash: hashToken(token) }, include: { apiKey: true } });
       const now = Date.now();
       if (!row || !live(row, now)) return undefined;
-      const principal = await keys.principalOf(row.apiKey);
+      const principal = row.apiKey ? await holders.keys.principalOf(row.apiKey) : row.personId ? await holders.people.principalOf(row.personId) : undefined;
       if (principal && now - row.lastSeenAt.getTime() > LAST_SEEN_RESOLUTION_MS) {
         await db.webSession.update({ where: { id: row.id }, data: { lastSeenAt: new Date(now) } });
       }
@@ -94,7 +98,12 @@ export function createWebSessionStore(db: Database, keys: ApiKeyStore, lifetimes
     async listLive(): Promise<WebSessionView[]> {
       const now = Date.now();
       const rows = await db.webSession.findMany({
-        where: { revokedAt: null, expiresAt: { gt: new Date(now) }, lastSeenAt: { gt: new Date(now - lifetimes.idleMs) }, apiKey: { revokedAt: null } },
+        where: {
+          revokedAt: null,
+          expiresAt: { gt: new Date(now) },
+          lastSeenAt: { gt: new Date(now - lifetimes.idleMs) },
+          OR: [{ apiKey: { revokedAt: null } }, { person: { removedAt: null } }],
+        },
         orderBy: { lastSeenAt: 'desc' },
         include: withKeyName,
       });
@@ -102,8 +111,11 @@ export function createWebSessionStore(db: Database, keys: ApiKeyStore, lifetimes
     },
 
     /** Ends a session at once; revoking one already revoked keeps the first time. Undefined when there is no such session. */
-    async revoke(id: string): Promise<WebSessionView | undefined> {
-      await db.webSession.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+    async revoke(id: string, actor: AuditActor = SYSTEM_ACTOR): Promise<WebSessionView | undefined> {
+      await db.$transaction(async (tx) => {
+        const { count } = await tx.webSession.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+        if (count > 0) await recordAudit(tx, actor, { action: 'session.revoked', objectType: 'session', objectId: id });
+      });
       const row = await db.webSession.findUnique({ where: { id }, include: withKeyName });
       return row ? view(row) : undefined;
     },

@@ -19,6 +19,7 @@ export type {
   Journey,
   JourneyVersion,
   Message,
+  Person,
   StaffTask,
   Suppression,
   WebSession,
@@ -27,7 +28,7 @@ export type {
   SeedRecipient,
   TestMessage,
 } from './generated/prisma/client.ts';
-export type { Channel, ConsentStatus, EngagementKind, MessageStatus } from './generated/prisma/enums.ts';
+export type { Channel, ConsentStatus, EngagementKind, JourneyStatus, MessageStatus } from './generated/prisma/enums.ts';
 
 export type Database = PrismaClient;
 

@@ -6,11 +6,12 @@
  * The database holds the status; the running enrollments are told by signal.
  */
 import { ServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Database, Enrollment, JourneyVersion } from '../db/client.ts';
+import type { Database, Enrollment, JourneyStatus, JourneyVersion } from '../db/client.ts';
 import { interactionSignal, migrateSignal, pauseSignal, resumeSignal } from '../../workflows/contract.ts';
 import { triggerOverlap, type TriggerOverlap } from './trigger-overlap.ts';
 import { JourneyDefinition, RESERVED_STATES } from './definition.ts';
 import { pinTemplates } from '../templates/versions.ts';
+import { recordAudit, SYSTEM_ACTOR, type AuditAction, type AuditActor } from '../auth/audit.ts';
 
 export class LifecycleError extends Error {
   constructor(
@@ -61,6 +62,25 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
     return active.length;
   }
 
+  /** Stores a version's new status with its audit entry, in one transaction. */
+  function setStatus(target: JourneyVersion, status: JourneyStatus, actor: AuditActor, action: AuditAction, detail?: Record<string, unknown>): Promise<JourneyVersion> {
+    return db.$transaction(async (tx) => {
+      const updated = await tx.journeyVersion.update({
+        where: { id: target.id },
+        data: { status, ...(status === 'published' ? { publishedAt: target.publishedAt ?? new Date() } : {}) },
+      });
+      await recordAudit(tx, actor, { action, objectType: 'journey', objectId: target.journeyId, detail: { version: target.version, ...detail } });
+      return updated;
+    });
+  }
+
+  async function publishable(journeyId: string, number: number): Promise<JourneyVersion> {
+    const target = await version(journeyId, number);
+    if (target.status === 'archived') throw new LifecycleError(`Version ${number} of ${journeyId} is archived`, 409);
+    if (target.status === 'paused') throw new LifecycleError(`Version ${number} of ${journeyId} is paused; resume it instead`, 409);
+    return target;
+  }
+
   const handle = (enrollment: Enrollment) => temporal.workflow.getHandle(enrollment.workflowId);
   const removal = (enrollment: Enrollment, reason: string) =>
     handle(enrollment).signal(interactionSignal, {
@@ -72,19 +92,17 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
 
   return {
     /** New enrollments go to this version from now on; a paused or archived one cannot be published again. */
-    async publish(journeyId: string, number: number): Promise<JourneyVersion> {
-      const target = await version(journeyId, number);
-      if (target.status === 'archived') throw new LifecycleError(`Version ${number} of ${journeyId} is archived`, 409);
-      if (target.status === 'paused') throw new LifecycleError(`Version ${number} of ${journeyId} is paused; resume it instead`, 409);
-      const published = await db.journeyVersion.update({
-        where: { id: target.id },
-        data: { status: 'published', publishedAt: target.publishedAt ?? new Date() },
-      });
+    async publish(journeyId: string, number: number, actor: AuditActor = SYSTEM_ACTOR, detail?: Record<string, unknown>): Promise<JourneyVersion> {
+      const target = await publishable(journeyId, number);
+      const published = await setStatus(target, 'published', actor, 'journey.published', detail);
       // The templates it sends are pinned at the versions in force now (see src/templates/versions.ts).
       const definition = JourneyDefinition.safeParse(published.definition);
       if (definition.success) await pinTemplates(db, published.id, definition.data);
       return published;
     },
+
+    /** The version, when it may be published; refused when archived or paused. */
+    publishable,
 
     /**
      * Published journeys of other ids that would also answer, with a message, an
@@ -99,30 +117,30 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
       });
     },
 
-    async pause(journeyId: string, number: number): Promise<{ version: JourneyVersion; enrollments: number }> {
+    async pause(journeyId: string, number: number, actor: AuditActor = SYSTEM_ACTOR): Promise<{ version: JourneyVersion; enrollments: number }> {
       const target = await version(journeyId, number);
       if (target.status !== 'published' && target.status !== 'paused') {
         throw new LifecycleError(`Only a published journey can be paused; version ${number} is ${target.status}`, 409);
       }
-      const updated = await db.journeyVersion.update({ where: { id: target.id }, data: { status: 'paused' } });
+      const updated = await setStatus(target, 'paused', actor, 'journey.paused');
       const enrollments = await tellEnrollments(target.id, (enrollment) => handle(enrollment).signal(pauseSignal));
       return { version: updated, enrollments };
     },
 
-    async resume(journeyId: string, number: number): Promise<{ version: JourneyVersion; enrollments: number }> {
+    async resume(journeyId: string, number: number, actor: AuditActor = SYSTEM_ACTOR): Promise<{ version: JourneyVersion; enrollments: number }> {
       const target = await version(journeyId, number);
       if (target.status !== 'paused' && target.status !== 'published') {
         throw new LifecycleError(`Only a paused journey can be resumed; version ${number} is ${target.status}`, 409);
       }
-      const updated = await db.journeyVersion.update({ where: { id: target.id }, data: { status: 'published' } });
+      const updated = await setStatus(target, 'published', actor, 'journey.resumed');
       const enrollments = await tellEnrollments(target.id, (enrollment) => handle(enrollment).signal(resumeSignal));
       return { version: updated, enrollments };
     },
 
     /** Ends the version for good: no new enrollments, and every active one exits with the reason. */
-    async archive(journeyId: string, number: number, reason: string): Promise<{ version: JourneyVersion; enrollments: number }> {
+    async archive(journeyId: string, number: number, reason: string, actor: AuditActor = SYSTEM_ACTOR): Promise<{ version: JourneyVersion; enrollments: number }> {
       const target = await version(journeyId, number);
-      const updated = await db.journeyVersion.update({ where: { id: target.id }, data: { status: 'archived' } });
+      const updated = await setStatus(target, 'archived', actor, 'journey.archived', { reason });
       const enrollments = await tellEnrollments(target.id, (enrollment) => removal(enrollment, reason));
       return { version: updated, enrollments };
     },
@@ -132,7 +150,7 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
      * state the mapping names for the state it is in. Every state of `from` a
      * constituent can be waiting in must be mapped, to a state that exists in `to`.
      */
-    async migrate(journeyId: string, from: number, to: number, states: Record<string, string>): Promise<{ enrollments: number }> {
+    async migrate(journeyId: string, from: number, to: number, states: Record<string, string>, actor: AuditActor = SYSTEM_ACTOR): Promise<{ enrollments: number }> {
       const [source, target] = [await version(journeyId, from), await version(journeyId, to)];
       if (target.status !== 'published') throw new LifecycleError(`Publish version ${to} before migrating enrollments to it`, 409);
       const before = JourneyDefinition.parse(source.definition);
@@ -149,11 +167,13 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
       const enrollments = await tellEnrollments(source.id, (enrollment) =>
         handle(enrollment).signal(migrateSignal, { journeyVersionId: target.id, states, at: Date.now() }),
       );
+      // A migration is signals only; it is recorded once every enrollment has been told.
+      await recordAudit(db, actor, { action: 'journey.migrated', objectType: 'journey', objectId: journeyId, detail: { from, to, states, enrollments } });
       return { enrollments };
     },
 
     /** Ends one enrollment at once, whatever state it is in. */
-    async remove(enrollmentId: string, reason: string): Promise<Enrollment> {
+    async remove(enrollmentId: string, reason: string, actor: AuditActor = SYSTEM_ACTOR): Promise<Enrollment> {
       const enrollment = await db.enrollment.findUnique({ where: { id: enrollmentId } });
       if (!enrollment) throw new LifecycleError(`Enrollment ${enrollmentId} not found`, 404);
       if (enrollment.status !== 'active') throw new LifecycleError(`Enrollment ${enrollmentId} has already ended (${enrollment.status})`, 409);
@@ -165,6 +185,8 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
         if (error instanceof ServiceError) throw new LifecycleError('Temporal, which runs the journeys, did not answer: nothing changed; try again in a moment', 503);
         throw error;
       }
+      // The removal is a signal, recorded once it has arrived; the workflow records the exit itself.
+      await recordAudit(db, actor, { action: 'enrollment.removed', objectType: 'enrollment', objectId: enrollmentId, detail: { constituentId: enrollment.constituentId, reason } });
       return enrollment;
     },
   };

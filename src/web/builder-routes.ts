@@ -47,7 +47,7 @@ const BuilderBody = z.looseObject({ source: z.string().max(200_000).default(''),
 export function registerJourneyBuilder(server: FastifyInstance, deps: BuilderRouteDependencies): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const { authoring, render, notFound } = deps;
-  const page = { config: { scope: 'admin' as const, page: true } };
+  const page = { config: { permission: 'journeys.manage' as const, page: true } };
   let vocabulary: BuilderVocabulary | undefined;
   const words = (): BuilderVocabulary => {
     const library = templateLibrary();

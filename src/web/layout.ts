@@ -1,32 +1,36 @@
 /** The frame every page shares: navigation, who is signed in, flash messages; and the formats numbers are shown in. */
-import type { ApiPrincipal } from '../auth/api-keys.ts';
-import { allows } from '../auth/api-keys.ts';
+import { may, type Permission, type Principal } from '../auth/permissions.ts';
 import { html, type Html } from './html.ts';
 
-export type Section = 'journeys' | 'templates' | 'constituents' | 'connectors' | 'inbox' | 'keys' | 'webhooks';
+export type Section = 'journeys' | 'templates' | 'constituents' | 'connectors' | 'inbox' | 'approvals' | 'people' | 'keys' | 'webhooks' | 'audit';
 
 export interface PageFrame {
   title: string;
   section?: Section;
-  principal?: ApiPrincipal | null;
+  principal?: Principal | null;
   /** One line confirming what just happened, or what went wrong. */
   flash?: { kind: 'ok' | 'error'; text: string } | undefined;
   /** Scripts this page needs beyond the shared one. */
   body: Html;
 }
 
+/** The app's sections: where each lives and the permission it needs. */
+const sections: [Section, string, string, Permission][] = [
+  ['journeys', 'Journeys', '/app/journeys', 'records.read'],
+  ['templates', 'Templates', '/app/templates', 'records.read'],
+  ['constituents', 'Constituents', '/app/constituents', 'constituents.search'],
+  ['connectors', 'Connectors', '/app/connectors', 'records.read'],
+  ['inbox', 'Task inbox', '/app/inbox', 'tasks.read'],
+  ['approvals', 'Approvals', '/app/approvals', 'journeys.approve'],
+  ['people', 'People', '/app/people', 'people.manage'],
+  ['keys', 'API keys', '/app/keys', 'keys.manage'],
+  ['webhooks', 'Webhooks', '/app/webhooks', 'settings.manage'],
+  ['audit', 'Audit trail', '/app/audit', 'audit.read'],
+];
+
 export function page(frame: PageFrame): string {
-  // Only the sections the signed-in key may open: a staff-only key sees its inbox.
-  const may = (scope: 'read' | 'admin') => !frame.principal || allows(frame.principal.scopes, scope);
-  const nav: [Section, string, string][] = [
-    ...(may('read')
-      ? ([['journeys', 'Journeys', '/app/journeys'], ['templates', 'Templates', '/app/templates'], ['constituents', 'Constituents', '/app/constituents'], ['connectors', 'Connectors', '/app/connectors']] as [Section, string, string][])
-      : []),
-    ['inbox', 'Task inbox', '/app/inbox'],
-    ...(frame.principal && allows(frame.principal.scopes, 'admin')
-      ? ([['keys', 'API keys', '/app/keys'], ['webhooks', 'Webhooks', '/app/webhooks']] as [Section, string, string][])
-      : []),
-  ];
+  // Only the sections the signed-in person or key may open (the server refuses the rest anyway).
+  const nav = frame.principal ? sections.filter(([, , , permission]) => may(frame.principal!, permission)) : [];
   return html`<!doctype html>
 <html lang="en">
 <head>

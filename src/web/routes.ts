@@ -12,7 +12,12 @@ import { createAnalytics } from '../analytics/metrics.ts';
 import { variantResults } from '../analytics/variants.ts';
 import { EndSplitError, endSplitTest } from '../journeys/end-split.ts';
 import { errorPage } from './error-page.ts';
-import { allows, ApiScope, type ApiKeyStore, type ApiPrincipal } from '../auth/api-keys.ts';
+import { ApiScope, type ApiKeyStore } from '../auth/api-keys.ts';
+import { actorOf } from '../auth/audit.ts';
+import { assigneeOf } from '../auth/constituent-access.ts';
+import type { PeopleStore } from '../auth/people.ts';
+import { may, type Permission, type Principal } from '../auth/permissions.ts';
+import type { PublishApproval } from '../journeys/publish-approval.ts';
 import type { WebSessionStore } from '../auth/web-sessions.ts';
 import { canViewConstituent } from '../auth/constituent-access.ts';
 import { createConstituentDirectory, ConstituentError } from '../constituents/directory.ts';
@@ -31,6 +36,9 @@ import { registerJourneyBuilder } from './builder-routes.ts';
 import { html } from './html.ts';
 import type { WebhookServices } from '../api/webhook-routes.ts';
 import { registerWebhookPages } from './webhook-pages.ts';
+import { registerAccountPages } from './account-routes.ts';
+import { signInPage } from './pages/accounts.ts';
+import type { SessionHolder } from '../auth/web-sessions.ts';
 import { page, type PageFrame } from './layout.ts';
 import { connectorsPage } from './pages/connectors.ts';
 import { constituentPage, constituentsList } from './pages/constituents.ts';
@@ -48,6 +56,8 @@ export interface WebAppDependencies {
   lifecycle: JourneyLifecycle;
   tasks: TaskService;
   keys: ApiKeyStore;
+  people: PeopleStore;
+  approval: PublishApproval;
   sessions: WebSessionStore;
   /** Cookies marked Secure: set when people reach Steward over https. */
   secureCookies: boolean;
@@ -72,8 +82,8 @@ const favicon = readFileSync(new URL('./static/favicon.ico', import.meta.url));
 
 /** Only paths inside the app are followed after sign-in, never another site; printable ASCII only, as a Location header must be. */
 const safeNext = (next: string | undefined, fallback = '/app/journeys') => (next && /^\/app(\/|$|\?)/.test(next) && /^[\x21-\x7e]*$/.test(next) ? next : fallback);
-/** Where a key lands after sign-in when no page was asked for: staff who only work tasks start in the inbox. */
-const landing = (principal: ApiPrincipal) => (allows(principal.scopes, 'read') ? '/app/journeys' : '/app/inbox');
+/** Where someone lands after sign-in when no page was asked for: staff who only work tasks start in the inbox. */
+export const landing = (principal: Principal) => (may(principal, 'records.read') ? '/app/journeys' : '/app/inbox');
 
 /** The one line a form post left for the next page; a cookie someone else set is ignored. */
 const Flash = z.strictObject({ kind: z.enum(['ok', 'error']), text: z.string().max(500) });
@@ -86,7 +96,7 @@ function readFlash(text: string): PageFrame['flash'] {
 }
 
 export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies): void {
-  const { db, lifecycle, tasks, keys, sessions } = deps;
+  const { db, lifecycle, tasks, keys, people, approval, sessions } = deps;
   const app = server.withTypeProvider<ZodTypeProvider>();
   const analytics = createAnalytics(db);
   const directory = createConstituentDirectory(db);
@@ -109,62 +119,63 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     return reply.setCookie(FLASH_COOKIE, JSON.stringify({ kind, text }), { ...cookieOptions, maxAge: 60 }).redirect(to, 303);
   }
 
-  const pageConfig = (scope: ApiScope | readonly ApiScope[]) => ({ config: { scope, page: true } });
-  const principalOf = (request: FastifyRequest): ApiPrincipal => request.principal!;
+  const pageConfig = (permission: Permission) => ({ config: { permission, page: true } });
+  const principalOf = (request: FastifyRequest): Principal => request.principal!;
 
   // Browsers ask for it on every page; a 404 there is noise in every log.
-  app.get('/favicon.ico', { config: { scope: 'public' }, schema: { tags: ['Web app'], summary: 'The icon browsers show for Steward' } }, async (_request, reply) =>
+  app.get('/favicon.ico', { config: { permission: 'public' }, schema: { tags: ['Web app'], summary: 'The icon browsers show for Steward' } }, async (_request, reply) =>
     reply.type('image/x-icon').header('cache-control', 'public, max-age=86400').send(favicon),
   );
   for (const [name, file] of Object.entries(staticFiles)) {
-    app.get(`/app/static/${name}`, { config: { scope: 'public' } }, async (_request, reply) =>
+    app.get(`/app/static/${name}`, { config: { permission: 'public' } }, async (_request, reply) =>
       reply.type(file.type).header('cache-control', 'public, max-age=300').send(file.body),
     );
   }
 
-  // Signing in: the key starts a session, whose id becomes an HTTP-only, same-site cookie; the key is not kept.
-  app.get('/app/sign-in', { config: { scope: 'public' }, schema: { querystring: z.looseObject({ next: z.string().optional(), failed: z.string().optional() }) } }, async (request, reply) =>
-    render(request, reply, {
-      title: 'Sign in',
-      body: html`<section class="panel narrow">
-        <h1>Sign in to Steward</h1>
-        ${request.query.failed ? html`<p class="flash error" role="alert">That key is unknown or revoked.</p>` : ''}
-        <form method="post" action="/app/sign-in" class="stack">
-          <input type="hidden" name="next" value="${safeNext(request.query.next)}">
-          <label for="key">Your access key</label>
-          <input id="key" name="key" type="password" required autocomplete="current-password" placeholder="stw_…">
-          <p class="muted small">${
-            deps.apiKeyFile
-              ? html`The first admin key is in <code>${deps.apiKeyFile}</code>`
-              : html`The first admin key is in the file <code>api-key</code> in Steward's data directory (<code>STEWARD_DATA_DIR</code>)`
-          }; admins make keys for colleagues under API keys.</p>
-          <button type="submit">Sign in</button>
-        </form></section>`,
-    }),
+  // Signing in (a person's email and password, or a key) starts a session, whose id becomes an
+  // HTTP-only, same-site cookie; no password or key is kept in it.
+  const SignInQuery = z.looseObject({ next: z.string().optional(), failed: z.enum(['password', 'key', 'throttled']).optional(), retry: z.coerce.number().int().optional() });
+  app.get('/app/sign-in', { config: { permission: 'public' }, schema: { querystring: SignInQuery } }, async (request, reply) =>
+    render(request, reply, { title: 'Sign in', body: signInPage({ next: request.query.next ? safeNext(request.query.next) : '', failed: request.query.failed, retryAfterSeconds: request.query.retry, apiKeyFile: deps.apiKeyFile }) }),
   );
   app.post(
     '/app/sign-in',
-    { config: { scope: 'public', page: true }, schema: { body: z.looseObject({ key: z.string().trim().default(''), next: z.string().optional() }) } },
+    {
+      config: { permission: 'public', page: true },
+      schema: { body: z.looseObject({ email: z.string().trim().max(254).default(''), password: z.string().max(200).default(''), key: z.string().trim().max(200).default(''), next: z.string().optional() }) },
+    },
     async (request, reply) => {
-      const principal = request.body.key ? await keys.authenticate(request.body.key) : undefined;
-      if (!principal) return reply.redirect(`/app/sign-in?failed=1&next=${encodeURIComponent(safeNext(request.body.next))}`, 303);
-      const { token } = await sessions.start(principal.keyId);
-      return reply
-        .clearCookie(KEY_COOKIE_OF_OLD, { path: '/' })
-        .setCookie(SESSION_COOKIE, token, { ...cookieOptions, maxAge: Math.floor(sessions.lifetimes.absoluteMs / 1_000) })
-        .redirect(safeNext(request.body.next, landing(principal)), 303);
+      // Without a page asked for, each lands where their role can work (staff in the inbox).
+      const next = request.body.next ? `&next=${encodeURIComponent(safeNext(request.body.next))}` : '';
+      const failed = (why: string, extra = '') => reply.redirect(`/app/sign-in?failed=${why}${extra}${next}`, 303);
+      if (request.body.key) {
+        const principal = await keys.authenticate(request.body.key);
+        return principal ? startSession(reply, { keyId: principal.id }, principal, request.body.next) : failed('key');
+      }
+      const outcome = await people.signIn(request.body.email, request.body.password);
+      if ('refused' in outcome) return outcome.refused === 'throttled' ? failed('throttled', `&retry=${outcome.retryAfterSeconds}`) : failed('password');
+      return startSession(reply, { personId: outcome.principal.id }, outcome.principal, request.body.next);
     },
   );
-  app.post('/app/sign-out', { config: { scope: 'public', page: true } }, async (request, reply) => {
+  /** Starts a web session for someone who just proved who they are, and sends them on. */
+  async function startSession(reply: FastifyReply, holder: SessionHolder, principal: Principal, next: string | undefined) {
+    const { token } = await sessions.start(holder);
+    return reply
+      .clearCookie(KEY_COOKIE_OF_OLD, { path: '/' })
+      .setCookie(SESSION_COOKIE, token, { ...cookieOptions, maxAge: Math.floor(sessions.lifetimes.absoluteMs / 1_000) })
+      .redirect(safeNext(next, landing(principal)), 303);
+  }
+  app.post('/app/sign-out', { config: { permission: 'public', page: true } }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
     if (token) await sessions.end(token);
     return reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(KEY_COOKIE_OF_OLD, { path: '/' }).redirect('/app/sign-in', 303);
   });
+  registerAccountPages(app, { ...deps, render, redirectWith, startSession });
 
-  app.get('/app', pageConfig(['read', 'staff']), async (request, reply) => reply.redirect(landing(request.principal!), 303));
+  app.get('/app', pageConfig('tasks.read'), async (request, reply) => reply.redirect(landing(request.principal!), 303));
 
   // Journeys.
-  app.get('/app/journeys', pageConfig('read'), async (request, reply) => {
+  app.get('/app/journeys', pageConfig('records.read'), async (request, reply) => {
     const [journeys, summaries] = await Promise.all([
       db.journey.findMany({ orderBy: { name: 'asc' }, include: { versions: { orderBy: { version: 'desc' }, select: { version: true, status: true } } } }),
       analytics.journeySummaries(),
@@ -220,23 +231,23 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
 
   registerJourneyBuilder(server, { authoring, render: (request, reply, frame, status) => render(request, reply, frame as Omit<PageFrame, 'principal' | 'flash'>, status), notFound, shownVersion });
 
-  app.get('/app/journeys/new', pageConfig('admin'), async (request, reply) =>
+  app.get('/app/journeys/new', pageConfig('journeys.manage'), async (request, reply) =>
     render(request, reply, { title: 'New journey', section: 'journeys', body: editorPage({ source: SAMPLE_JOURNEY, timeline: SAMPLE_TIMELINE }) }),
   );
 
-  app.get('/app/journeys/:id', { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string() }), ...VersionQuery } }, async (request, reply) => {
+  app.get('/app/journeys/:id', { ...pageConfig('records.read'), schema: { params: z.strictObject({ id: z.string() }), ...VersionQuery } }, async (request, reply) => {
     const data = await journeyData(request.params.id, request.query.version);
     if (!data) return notFound(request, reply, `There is no journey ${request.params.id}.`);
     return render(request, reply, { title: data.journey.name, section: 'journeys', body: journeyPage(data, principalOf(request)) });
   });
 
-  app.get('/app/journeys/:id/live', { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string() }), ...VersionQuery } }, async (request, reply) => {
+  app.get('/app/journeys/:id/live', { ...pageConfig('records.read'), schema: { params: z.strictObject({ id: z.string() }), ...VersionQuery } }, async (request, reply) => {
     const data = await journeyData(request.params.id, request.query.version);
     if (!data) return reply.status(404).type('text/html; charset=utf-8').send('');
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(journeyLive(data).text);
   });
 
-  app.get('/app/journeys/:id/edit', { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string() }) } }, async (request, reply) => {
+  app.get('/app/journeys/:id/edit', { ...pageConfig('journeys.manage'), schema: { params: z.strictObject({ id: z.string() }) } }, async (request, reply) => {
     const shown = await shownVersion(request.params.id);
     if (!shown) return notFound(request, reply, `There is no journey ${request.params.id}.`);
     return render(request, reply, {
@@ -286,15 +297,15 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     return render(request, reply, { title: journeyId ? `Edit ${journeyId}` : 'New journey', section: 'journeys', body: editorPage(state) }, hasErrors ? 422 : 200);
   }
 
-  app.post('/app/journeys/new', { ...pageConfig('admin'), schema: { body: EditorForm } }, async (request, reply) => handleEditor(request, reply, undefined, request.body));
-  app.post('/app/journeys/:id/edit', { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string() }), body: EditorForm } }, async (request, reply) =>
+  app.post('/app/journeys/new', { ...pageConfig('journeys.manage'), schema: { body: EditorForm } }, async (request, reply) => handleEditor(request, reply, undefined, request.body));
+  app.post('/app/journeys/:id/edit', { ...pageConfig('journeys.manage'), schema: { params: z.strictObject({ id: z.string() }), body: EditorForm } }, async (request, reply) =>
     handleEditor(request, reply, request.params.id, request.body),
   );
 
   // Publishing asks first, with what the version changes against the live one.
   app.get(
     '/app/journeys/:id/versions/:version/publish',
-    { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string(), version: JourneyVersionText }) } },
+    { ...pageConfig('journeys.manage'), schema: { params: z.strictObject({ id: z.string(), version: JourneyVersionText }) } },
     async (request, reply) => {
       const { id, version } = request.params;
       const journey = await db.journey.findUnique({ where: { id }, include: { versions: { orderBy: { version: 'asc' } } } });
@@ -317,15 +328,19 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   app.post(
     '/app/journeys/:id/versions/:version/:action',
     {
-      ...pageConfig('admin'),
+      ...pageConfig('journeys.manage'),
       schema: { params: z.strictObject({ id: z.string(), version: JourneyVersionText, action: z.enum(['publish', 'pause', 'resume', 'archive']) }) },
     },
     async (request, reply) => {
       const { id, version, action } = request.params;
       const back = `/app/journeys/${encodeURIComponent(id)}`;
       try {
-        if (action === 'archive') await lifecycle.archive(id, version, `archived by ${principalOf(request).name}`);
-        else await lifecycle[action](id, version);
+        const actor = actorOf(request.principal);
+        if (action === 'publish') {
+          const outcome = await approval.publish(principalOf(request), id, version);
+          if (outcome.status === 'pending') return redirectWith(reply, back, 'ok', `Version ${version} waits for approval: another admin or marketer publishes it from Approvals.`);
+        } else if (action === 'archive') await lifecycle.archive(id, version, `archived by ${principalOf(request).name}`, actor);
+        else await lifecycle[action](id, version, actor);
         const done = { publish: 'published: new enrollments go to it', pause: 'paused', resume: 'resumed', archive: 'archived' }[action];
         // A journey that would message someone on the same event as another published one is said at once.
         const overlaps = action === 'publish' ? await lifecycle.overlaps(id, version) : [];
@@ -341,7 +356,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   app.post(
     '/app/journeys/:id/versions/:version/splits/:state/end',
     {
-      ...pageConfig('admin'),
+      ...pageConfig('journeys.manage'),
       schema: {
         params: z.strictObject({ id: z.string(), version: JourneyVersionText, state: z.string().max(200) }),
         body: z.looseObject({ winner: z.string().max(200).default(''), publish: z.literal('true').optional() }),
@@ -367,7 +382,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   // Constituents.
   app.get(
     '/app/constituents',
-    { ...pageConfig('read'), schema: { querystring: z.looseObject({ q: z.string().trim().max(200).default(''), cursor: z.string().optional() }) } },
+    { ...pageConfig('constituents.search'), schema: { querystring: z.looseObject({ q: z.string().trim().max(200).default(''), cursor: z.string().optional() }) } },
     async (request, reply) => {
       const found = await directory.search({ q: request.query.q, limit: 50, cursor: request.query.cursor });
       return render(request, reply, { title: 'Constituents', section: 'constituents', body: constituentsList(request.query.q, found.constituents, found.nextCursor) });
@@ -376,10 +391,10 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
 
   app.get(
     '/app/constituents/:id',
-    { ...pageConfig(['read', 'staff']), schema: { params: z.strictObject({ id: z.string() }), querystring: z.looseObject({ cursor: z.string().optional() }) } },
+    { ...pageConfig('constituents.view'), schema: { params: z.strictObject({ id: z.string() }), querystring: z.looseObject({ cursor: z.string().optional() }) } },
     async (request, reply) => {
       if (!(await canViewConstituent(db, principalOf(request), request.params.id))) {
-        const refusal = `Your key (${principalOf(request).name}) may open only the constituents your tasks concern.`;
+        const refusal = `${principalOf(request).name} may open only the constituents of their tasks.`;
         return reply.status(403).type('text/html; charset=utf-8').send(errorPage(403, refusal, request.principal));
       }
       try {
@@ -413,7 +428,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   app.post(
     '/app/constituents/:id/enrollments/:enrollmentId/remove',
     {
-      ...pageConfig('admin'),
+      ...pageConfig('enrollments.remove'),
       schema: { params: z.strictObject({ id: z.string(), enrollmentId: z.string() }), body: z.looseObject({ reason: z.string().trim().max(500).default('') }) },
     },
     async (request, reply) => {
@@ -424,7 +439,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
       const journey = enrollment.journeyVersion.journeyId;
       if (!request.body.reason) return redirectWith(reply, back, 'error', `Say why they leave ${journey}: the reason is kept with their exit.`);
       try {
-        await lifecycle.remove(enrollmentId, `${request.body.reason} — ${principalOf(request).name}`);
+        await lifecycle.remove(enrollmentId, `${request.body.reason} — ${principalOf(request).name}`, actorOf(request.principal));
         return redirectWith(reply, back, 'ok', `Removed from ${journey}; the journey stops now and records the exit in a moment.`);
       } catch (error) {
         if (error instanceof LifecycleError) return redirectWith(reply, back, 'error', `Not removed from ${journey}: ${error.message}.`);
@@ -456,7 +471,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     });
   }
 
-  app.get('/app/inbox', { ...pageConfig(['read', 'staff']), schema: { querystring: z.looseObject({ queue: z.string().optional() }) } }, async (request, reply) => {
+  app.get('/app/inbox', { ...pageConfig('tasks.read'), schema: { querystring: z.looseObject({ queue: z.string().optional() }) } }, async (request, reply) => {
     const queues = await tasks.queueCounts();
     const queue = request.query.queue ?? queues.find((item) => item.open + item.claimed > 0)?.id ?? queues[0]?.id ?? 'stewardship';
     const list = await tasks.list({ queue, limit: 200 });
@@ -465,7 +480,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   });
 
   const TaskParams = z.strictObject({ id: z.string() });
-  app.get('/app/tasks/:id', { ...pageConfig(['read', 'staff']), schema: { params: TaskParams } }, async (request, reply) => {
+  app.get('/app/tasks/:id', { ...pageConfig('tasks.read'), schema: { params: TaskParams } }, async (request, reply) => {
     const task = await db.staffTask.findUnique({ where: { id: request.params.id } });
     if (!task) return notFound(request, reply, `There is no task ${request.params.id}.`);
     const [shown] = await inboxTasks([task]);
@@ -488,14 +503,14 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     }
   }
 
-  app.post('/app/inbox/:id/claim', { ...pageConfig('staff'), schema: { params: TaskParams, body: TaskForm } }, async (request, reply) =>
+  app.post('/app/inbox/:id/claim', { ...pageConfig('tasks.work'), schema: { params: TaskParams, body: TaskForm } }, async (request, reply) =>
     taskAction(reply, request.body, async () => {
-      const task = await tasks.claim(request.params.id, principalOf(request).name);
+      const task = await tasks.claim(request.params.id, assigneeOf(principalOf(request)));
       return { task, text: `Claimed: ${task.title}` };
     }),
   );
 
-  app.post('/app/inbox/:id/release', { ...pageConfig('staff'), schema: { params: TaskParams, body: TaskForm } }, async (request, reply) =>
+  app.post('/app/inbox/:id/release', { ...pageConfig('tasks.work'), schema: { params: TaskParams, body: TaskForm } }, async (request, reply) =>
     taskAction(reply, request.body, async () => {
       const task = await tasks.release(request.params.id);
       return { task, text: `Released: ${task.title} waits in its queue again.` };
@@ -504,7 +519,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
 
   app.post(
     '/app/inbox/:id/reassign',
-    { ...pageConfig('staff'), schema: { params: TaskParams, body: TaskForm.extend({ assignee: z.string().trim().max(200).default(''), queue: z.string().default('') }) } },
+    { ...pageConfig('tasks.work'), schema: { params: TaskParams, body: TaskForm.extend({ assignee: z.string().trim().max(200).default(''), queue: z.string().default('') }) } },
     async (request, reply) =>
       taskAction(reply, request.body, async () => {
         const task = await tasks.reassign(request.params.id, { assignee: request.body.assignee || undefined, queue: request.body.queue || undefined });
@@ -515,7 +530,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
 
   app.post(
     '/app/inbox/:id/complete',
-    { ...pageConfig('staff'), schema: { params: TaskParams, body: TaskForm.extend({ outcome: z.string().trim().default(''), notes: z.string().max(5_000).default('') }) } },
+    { ...pageConfig('tasks.work'), schema: { params: TaskParams, body: TaskForm.extend({ outcome: z.string().trim().default(''), notes: z.string().max(5_000).default('') }) } },
     async (request, reply) => {
       const outcome = request.body.outcome;
       if (!/^[a-z0-9][a-z0-9-]{0,99}$/.test(outcome)) {
@@ -523,7 +538,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
       }
       const principal = principalOf(request);
       return taskAction(reply, request.body, async () => {
-        const { task, delivered } = await tasks.complete(request.params.id, outcome, { by: principal.name, keyId: principal.keyId, notes: request.body.notes });
+        const { task, delivered } = await tasks.complete(request.params.id, outcome, { by: assigneeOf(principal), ...(principal.kind === 'key' ? { keyId: principal.id } : {}), notes: request.body.notes });
         return { task, text: `Completed "${task.title}" with ${outcome}${delivered ? '; the journey has carried on.' : '; the journey will hear of it shortly.'}` };
       });
     },
@@ -532,7 +547,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   registerTemplatePages(app, deps, { render, redirectWith, notFound });
 
   // API keys, for admins.
-  app.get('/app/connectors', pageConfig('read'), async (request, reply) => {
+  app.get('/app/connectors', pageConfig('records.read'), async (request, reply) => {
     const mapped = deps.connectors?.mapped ?? [];
     const views = [
       {
@@ -555,20 +570,20 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     const withDeliveries = await Promise.all(views.map(async (view) => ({ ...view, deliveries: await recentDeliveries(db, view.name, 20) })));
     return render(request, reply, { title: 'Connectors', section: 'connectors', body: connectorsPage(withDeliveries) });
   });
-  app.get('/app/keys', pageConfig('admin'), async (request, reply) => render(request, reply, { title: 'API keys', section: 'keys', body: keysPage(await keys.list()) }));
+  app.get('/app/keys', pageConfig('keys.manage'), async (request, reply) => render(request, reply, { title: 'API keys', section: 'keys', body: keysPage(await keys.list()) }));
   app.post(
     '/app/keys',
-    { ...pageConfig('admin'), schema: { body: z.looseObject({ name: z.string().trim().default(''), scopes: z.union([z.string(), z.array(z.string())]).optional() }) } },
+    { ...pageConfig('keys.manage'), schema: { body: z.looseObject({ name: z.string().trim().default(''), scopes: z.union([z.string(), z.array(z.string())]).optional() }) } },
     async (request, reply) => {
       const scopes = z.array(ApiScope).min(1).safeParse([request.body.scopes ?? []].flat());
       if (!request.body.name || !scopes.success) return redirectWith(reply, '/app/keys', 'error', 'Give the key a name and at least one scope.');
-      const created = await keys.create({ name: request.body.name.slice(0, 100), scopes: scopes.data });
+      const created = await keys.create({ name: request.body.name.slice(0, 100), scopes: scopes.data }, actorOf(request.principal));
       return render(request, reply, { title: 'API keys', section: 'keys', body: keysPage(await keys.list(), { key: created.key, name: created.apiKey.name }) }, 201);
     },
   );
-  app.post('/app/keys/:id/revoke', { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string() }) } }, async (request, reply) => {
-    if (principalOf(request).keyId === request.params.id) return redirectWith(reply, '/app/keys', 'error', 'You are signed in with that key; sign in with another admin key to revoke it.');
-    const revoked = await keys.revoke(request.params.id);
+  app.post('/app/keys/:id/revoke', { ...pageConfig('keys.manage'), schema: { params: z.strictObject({ id: z.string() }) } }, async (request, reply) => {
+    if (principalOf(request).kind === 'key' && principalOf(request).id === request.params.id) return redirectWith(reply, '/app/keys', 'error', 'You are signed in with that key; sign in with another admin key to revoke it.');
+    const revoked = await keys.revoke(request.params.id, actorOf(request.principal));
     return redirectWith(reply, '/app/keys', revoked ? 'ok' : 'error', revoked ? `Revoked ${revoked.name}.` : 'No such key.');
   });
 

@@ -50,7 +50,7 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
   const versions = createTemplateVersions(db);
   const directory = createConstituentDirectory(db);
   const seedList = createSeedList(db, templates.phoneCountry);
-  const pageConfig = (scope: 'read' | 'admin') => ({ config: { scope, page: true } });
+  const pageConfig = (permission: 'records.read' | 'templates.manage') => ({ config: { permission, page: true } });
   const frame = (title: string, body: Html) => ({ title, section: 'templates' as const, body });
   // Browsers send CRLF in form fields; line numbers should match what people see.
   const lf = (text: string) => text.replace(/\r\n/g, '\n');
@@ -107,13 +107,13 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
     };
   }
 
-  app.get('/app/templates', pageConfig('read'), async (request, reply) => tools.render(request, reply, frame('Templates', templatesList(await versions.list()))));
+  app.get('/app/templates', pageConfig('records.read'), async (request, reply) => tools.render(request, reply, frame('Templates', templatesList(await versions.list()))));
 
-  app.get('/app/templates/new', pageConfig('admin'), async (request, reply) =>
+  app.get('/app/templates/new', pageConfig('templates.manage'), async (request, reply) =>
     tools.render(request, reply, frame('New template', templateEditor(await editorState('email', '', { isNew: true })))),
   );
 
-  app.post('/app/templates/new', { ...pageConfig('admin'), schema: { body: EditorForm } }, async (request, reply) => {
+  app.post('/app/templates/new', { ...pageConfig('templates.manage'), schema: { body: EditorForm } }, async (request, reply) => {
     const form = request.body;
     if (form.intent === 'save') {
       try {
@@ -129,14 +129,14 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
     return tools.render(request, reply, frame('New template', templateEditor(await editorState(form.channel, form.name, { ...form, isNew: true }))));
   });
 
-  app.get('/app/templates/:channel/:name', { ...pageConfig('read'), schema: { params: Params, querystring: z.looseObject({ constituent: z.string().trim().max(200).optional() }) } }, async (request, reply) => {
+  app.get('/app/templates/:channel/:name', { ...pageConfig('records.read'), schema: { params: Params, querystring: z.looseObject({ constituent: z.string().trim().max(200).optional() }) } }, async (request, reply) => {
     const { channel, name } = request.params;
     const known = templateLibrary()[channel].has(name) || (await versions.versionsOf(channel, name)).length > 0;
     if (!known) return tools.notFound(request, reply, `There is no ${channel} template ${name}.`);
     return tools.render(request, reply, frame(name, templateEditor(await editorState(channel, name, { constituent: request.query.constituent }))));
   });
 
-  app.post('/app/templates/:channel/:name', { ...pageConfig('admin'), schema: { params: Params, body: EditorForm } }, async (request, reply) => {
+  app.post('/app/templates/:channel/:name', { ...pageConfig('templates.manage'), schema: { params: Params, body: EditorForm } }, async (request, reply) => {
     const { channel, name } = request.params;
     const form = request.body;
     const source = { subject: lf(form.subject), text: lf(form.text), html: lf(form.html) };
@@ -170,7 +170,7 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
 
   app.post(
     '/app/templates/:channel/:name/versions/:version/publish',
-    { ...pageConfig('admin'), schema: { params: Params.extend({ version: z.coerce.number().int().min(1).max(2_147_483_647) }) } },
+    { ...pageConfig('templates.manage'), schema: { params: Params.extend({ version: z.coerce.number().int().min(1).max(2_147_483_647) }) } },
     async (request, reply) => {
       const { channel, name, version } = request.params;
       const back = `/app/templates/${channel}/${encodeURIComponent(name)}`;
@@ -185,12 +185,12 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
     },
   );
 
-  app.get('/app/settings/seed-list', pageConfig('admin'), async (request, reply) =>
+  app.get('/app/settings/seed-list', pageConfig('templates.manage'), async (request, reply) =>
     tools.render(request, reply, frame('Seed list', seedListPage(await seedList.list(), await db.testMessage.findMany({ orderBy: { createdAt: 'desc' }, take: 20 })))),
   );
   app.post(
     '/app/settings/seed-list',
-    { ...pageConfig('admin'), schema: { body: z.looseObject({ channel: z.enum(['email', 'sms']).default('email'), address: z.string().max(254).default(''), label: z.string().max(200).default('') }) } },
+    { ...pageConfig('templates.manage'), schema: { body: z.looseObject({ channel: z.enum(['email', 'sms']).default('email'), address: z.string().max(254).default(''), label: z.string().max(200).default('') }) } },
     async (request, reply) => {
       try {
         const added = await seedList.add(request.body.channel, request.body.address, request.body.label || undefined);
@@ -201,7 +201,7 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
       }
     },
   );
-  app.post('/app/settings/seed-list/:id/remove', { ...pageConfig('admin'), schema: { params: z.strictObject({ id: z.string().max(100) }) } }, async (request, reply) => {
+  app.post('/app/settings/seed-list/:id/remove', { ...pageConfig('templates.manage'), schema: { params: z.strictObject({ id: z.string().max(100) }) } }, async (request, reply) => {
     try {
       await seedList.remove(request.params.id);
       return tools.redirectWith(reply, '/app/settings/seed-list', 'ok', 'Removed.');
@@ -211,7 +211,7 @@ export function registerTemplatePages(server: FastifyInstance, deps: { db: Datab
     }
   });
 
-  app.get('/app/messages/:id', { ...pageConfig('read'), schema: { params: z.strictObject({ id: z.string().max(100) }) } }, async (request, reply) => {
+  app.get('/app/messages/:id', { ...pageConfig('records.read'), schema: { params: z.strictObject({ id: z.string().max(100) }) } }, async (request, reply) => {
     const message = await sentMessage(db, request.params.id);
     if (!message) return tools.notFound(request, reply, 'There is no such message.');
     const constituent = await db.constituent.findUnique({ where: { id: message.constituentId }, select: { firstName: true, lastName: true, email: true } });

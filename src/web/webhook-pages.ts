@@ -12,7 +12,7 @@ export interface WebhookPageHelpers {
 }
 
 const IdParams = z.strictObject({ id: z.string().min(1) });
-const admin = { config: { scope: 'admin' as const, page: true } };
+const admin = { config: { permission: 'settings.manage' as const, page: true } };
 
 export function registerWebhookPages(server: FastifyInstance, webhooks: WebhookServices, { render, redirectWith }: WebhookPageHelpers): void {
   const app = server.withTypeProvider<ZodTypeProvider>();

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/api/server.ts';
 import { apiScopes, type ApiScope } from '../../src/auth/api-keys.ts';
+import { grantOfScope, permissionTable, permissions, rolesFor, type Grant, type Permission } from '../../src/auth/permissions.ts';
 import type { Database } from '../../src/db/client.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
@@ -27,7 +28,7 @@ let services: Services;
 let api: FastifyInstance;
 let admin: ReturnType<typeof injectWithKey>;
 let keyFor: Record<ApiScope, string>;
-let document: { paths: Record<string, Record<string, { 'x-scope'?: string; security?: unknown[]; responses: Record<string, unknown> }>> };
+let document: { paths: Record<string, Record<string, { 'x-permission'?: string; security?: unknown[]; responses: Record<string, unknown> }>> };
 
 const routes: { method: string; url: string }[] = [];
 
@@ -62,7 +63,7 @@ const concrete = (path: string) => path.replace(/\{[^}]+\}/g, (name) => (name ==
 
 function operations() {
   return Object.entries(document.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, operation]) => ({ path, method: method.toUpperCase(), scope: operation['x-scope'] ?? 'admin', operation })),
+    Object.entries(methods).map(([method, operation]) => ({ path, method: method.toUpperCase(), scope: (operation['x-permission'] ?? 'settings.manage') as Permission | 'public', operation })),
   );
 }
 
@@ -77,10 +78,10 @@ describe('the OpenAPI description', () => {
     for (const route of served) expect(described, route).toContain(route);
   });
 
-  it('says which scope each operation needs and lists the shared error answers', () => {
+  it('says which permission each operation needs and lists the shared error answers', () => {
     for (const { path, method, scope, operation } of operations()) {
       const where = `${method} ${path}`;
-      for (const name of [scope].flat()) expect([...apiScopes, 'public'], where).toContain(name);
+      expect([...permissions, 'public'], where).toContain(scope);
       if (scope === 'public') {
         expect(operation.security, where).toEqual([]);
       } else {
@@ -88,12 +89,11 @@ describe('the OpenAPI description', () => {
       }
     }
     const scopeOf = (method: string, path: string) => operations().find((operation) => operation.method === method && operation.path === path)?.scope;
-    expect(scopeOf('POST', '/events')).toBe('ingest');
-    // Staff keys too, for the constituents their tasks concern (checked by the route itself).
-    expect(scopeOf('GET', '/constituents/{id}/timeline')).toEqual(['read', 'staff']);
-    expect(scopeOf('POST', '/tasks/{id}/complete')).toBe('staff');
-    expect(scopeOf('GET', '/tasks')).toEqual(['read', 'staff']);
-    expect(scopeOf('POST', '/journeys/{id}/versions/{version}/publish')).toBe('admin');
+    expect(scopeOf('POST', '/events')).toBe('records.ingest');
+    expect(scopeOf('GET', '/constituents/{id}/timeline')).toBe('constituents.view');
+    expect(scopeOf('POST', '/tasks/{id}/complete')).toBe('tasks.work');
+    expect(scopeOf('GET', '/tasks')).toBe('tasks.read');
+    expect(scopeOf('POST', '/journeys/{id}/versions/{version}/publish')).toBe('journeys.manage');
     expect(scopeOf('GET', '/health')).toBe('public');
     // Refusals Fastify makes before a route runs are described too.
     const responsesOf = (method: string, path: string) => Object.keys(operations().find((operation) => operation.method === method && operation.path === path)!.operation.responses);
@@ -116,17 +116,16 @@ describe('authentication and scopes, on every endpoint', () => {
     }
   });
 
-  it('answers 403 naming the missing scope when the key lacks it', async () => {
-    // A key with every scope but those that would do (admin needs admin, so it gets the other three).
+  it('answers 403 naming the role needed when the key lacks it', async () => {
+    // A key with every scope but those whose role holds the permission.
     const keys = new Map<string, string>();
     for (const { path, method, scope } of operations()) {
       if (scope === 'public') continue;
-      const needed: string[] = [scope].flat();
-      const label = needed.join(',');
-      if (!keys.has(label)) keys.set(label, await makeKey(services.keys, apiScopes.filter((other) => !needed.includes(other) && other !== 'admin')));
-      const response = await api.inject({ method: method as 'GET', url: concrete(path), headers: bearer(keys.get(label)!) });
+      const holders: readonly string[] = permissionTable[scope];
+      if (!keys.has(scope)) keys.set(scope, await makeKey(services.keys, apiScopes.filter((other) => !holders.includes(grantOfScope[other] satisfies Grant))));
+      const response = await api.inject({ method: method as 'GET', url: concrete(path), headers: bearer(keys.get(scope)!) });
       expect(response.statusCode, `${method} ${path}`).toBe(403);
-      expect(response.json().error.message, `${method} ${path}`).toContain(`${needed.map((name) => `"${name}"`).join(' or ')} scope`);
+      expect(response.json().error.message, `${method} ${path}`).toContain(`${rolesFor(scope)} role`);
     }
   });
 

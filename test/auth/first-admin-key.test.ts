@@ -39,7 +39,7 @@ describe('the first admin key', () => {
     const made = starts.find((start) => start?.created)!;
     expect((await stat(made.file)).mode & 0o777).toBe(0o600);
     const key = (await readFile(made.file, 'utf8')).trim();
-    expect(await keys.authenticate(key)).toMatchObject({ scopes: ['admin'] });
+    expect(await keys.authenticate(key)).toMatchObject({ kind: 'key', grants: ['admin'] });
     // The others found a key already there and, with no file of their own, report none.
     expect(starts.filter((start) => start === undefined)).toHaveLength(5);
   });
@@ -56,7 +56,7 @@ describe('the first admin key', () => {
     expect(await ensureFirstAdminKey(keys, dir)).toEqual({ file: first!.file, created: true });
     const replacement = (await readFile(first!.file, 'utf8')).trim();
     expect(replacement).not.toBe(key);
-    expect(await keys.authenticate(replacement)).toMatchObject({ scopes: ['admin'] });
+    expect(await keys.authenticate(replacement)).toMatchObject({ kind: 'key', grants: ['admin'] });
   });
 
   it('stores no key when it cannot be written down, and tightens a stale file it replaces', async () => {

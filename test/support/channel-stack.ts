@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApi, type ApiDependencies } from '../../src/api/server.ts';
 import { unrestrictedMessaging, type MessagingSettings } from '../../src/delivery/settings.ts';
+import { createAccountMail } from '../../src/mail/account-mail.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { createTwilioSender } from '../../src/sms/twilio.ts';
 import { injectWithKey, makeKey } from './api.ts';
@@ -42,6 +43,8 @@ export interface ChannelStackOptions {
 /** `extra` goes to buildApi (connectors, for instance). */
 export async function startChannelStack(extra: Partial<ApiDependencies> = {}, options: ChannelStackOptions = {}): Promise<ChannelStack> {
   const runtime = await startTestRuntime();
+  // The API's address is only known once it listens; links and callbacks point at it.
+  let publicUrl = '';
   const twilioDouble = await startTwilioDouble({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
   const services = createServices({
     db: runtime.db,
@@ -49,9 +52,9 @@ export async function startChannelStack(extra: Partial<ApiDependencies> = {}, op
     taskQueue: runtime.taskQueue,
     channels: { signingSecret: SECRET, org: { name: ORG.name, website: ORG.website }, phoneCountry: 'US' },
     webhookUrlPolicy: { allowLoopbackHttp: options.webhookLoopbackHttp ?? false },
+    // Invitations and password resets go through the runtime's real SMTP server, linking to the API.
+    people: { mail: createAccountMail({ mailer: runtime.mailer, from: 'Steward <hello@steward.localhost>', publicUrl: () => publicUrl, orgName: ORG.name }) },
   });
-  // The API's address is only known once it listens; links and callbacks point at it.
-  let publicUrl = '';
   const api = buildApi({
     ...services,
     ...extra,

@@ -52,7 +52,7 @@ beforeAll(async () => {
   worker = await stack.runtime.worker({ messaging: { ...stack.messaging, defaultTimeZone: ORG_TIME_ZONE } });
   working = worker.run();
   staffKey = await makeKey(stack.services.keys, ['staff'], STAFF_NAME);
-  staffKeyId = (await stack.services.keys.authenticate(staffKey))!.keyId;
+  staffKeyId = (await stack.services.keys.authenticate(staffKey))!.id;
 }, 120_000);
 
 afterAll(async () => {

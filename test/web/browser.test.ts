@@ -42,7 +42,7 @@ beforeAll(async () => {
   api = buildApi(services);
   baseUrl = (await api.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
   adminKey = await makeKey(services.keys, ['admin'], 'Grace (marketing)');
-  adminSession = (await services.sessions.start((await services.keys.authenticate(adminKey))!.keyId)).token;
+  adminSession = (await services.sessions.start({ keyId: (await services.keys.authenticate(adminKey))!.id })).token;
   staffKey = await makeKey(services.keys, ['read', 'staff'], 'Maria (gift officer)');
 }, 180_000);
 
@@ -60,8 +60,10 @@ async function signIn(key: string): Promise<Page> {
   await page.goto(`${baseUrl}/app/journeys`);
   // Without a session the app asks for a key, and comes back to where it was going.
   expect(new URL(page.url()).pathname).toBe('/app/sign-in');
+  // People sign in with email and password; a key (the first admin's) behind "Sign in with an API key".
+  await page.getByText('Sign in with an API key').click();
   await page.getByLabel('Your access key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in with key' }).click();
   await page.waitForURL(`${baseUrl}/app/journeys`);
   return page;
 }
@@ -148,8 +150,9 @@ describe('the web app', () => {
   it('refuses a wrong key at sign-in', async () => {
     const page = await browser.newPage();
     await page.goto(`${baseUrl}/app/sign-in`);
+    await page.getByText('Sign in with an API key').click();
     await page.getByLabel('Your access key').fill('stw_wrong-key-000000000000000000000000');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with key' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('unknown or revoked');
     await screenshot(page, '01-sign-in-refused');
     await page.close();

@@ -24,7 +24,7 @@ beforeAll(async () => {
   await publishJourneyCatalog(stack.database.prisma, await loadJourneyCatalog());
   baseUrl = (await stack.api.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
   const key = await makeKey(stack.services.keys, ['admin'], 'Grace (marketing)');
-  session = (await stack.services.sessions.start((await stack.services.keys.authenticate(key))!.keyId)).token;
+  session = (await stack.services.sessions.start({ keyId: (await stack.services.keys.authenticate(key))!.id })).token;
 }, 180_000);
 
 afterAll(async () => {

@@ -118,8 +118,7 @@ describe('admins', () => {
     expect(listed.statusCode).toBe(200);
     expect(listed.json().sessions).toContainEqual({
       id,
-      keyId: expect.any(String),
-      keyName: 'Maria (gift officer)',
+      holder: { kind: 'key', id: expect.any(String), name: 'Maria (gift officer)' },
       createdAt: expect.any(String),
       lastSeenAt: expect.any(String),
       endsAt: expect.any(String),

@@ -49,7 +49,7 @@ beforeAll(async () => {
   });
   baseUrl = (await api.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
   adminKey = await makeKey(services.keys, ['admin'], 'Grace (marketing)');
-  adminSession = (await services.sessions.start((await services.keys.authenticate(adminKey))!.keyId)).token;
+  adminSession = (await services.sessions.start({ keyId: (await services.keys.authenticate(adminKey))!.id })).token;
 }, 180_000);
 
 afterAll(async () => {

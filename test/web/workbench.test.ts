@@ -43,7 +43,7 @@ beforeAll(async () => {
   [started, browser] = await Promise.all([startApiWithoutTemporal({ apiKeyFile: KEY_FILE }), launchBrowser()]);
   baseUrl = (await started.api.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
   const key = await makeKey(started.services.keys, ['admin'], 'Grace (marketing)');
-  session = (await started.services.sessions.start((await started.services.keys.authenticate(key))!.keyId)).token;
+  session = (await started.services.sessions.start({ keyId: (await started.services.keys.authenticate(key))!.id })).token;
   // v1 a draft never published, v2 live, v3 a draft that adds a call and an SMS.
   const authoring = createJourneyAuthoring(started.database.prisma);
   await authoring.saveDraft(source(''), journeyId);

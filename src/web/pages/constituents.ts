@@ -1,6 +1,5 @@
 /** Finding a constituent, and one page with everything about them: details, consent, journeys, and the timeline. */
-import type { ApiPrincipal } from '../../auth/api-keys.ts';
-import { allows } from '../../auth/api-keys.ts';
+import { may, type Principal } from '../../auth/permissions.ts';
 import type { Constituent } from '../../db/client.ts';
 import type { TimelineEntry } from '../../constituents/directory.ts';
 import { html, type Html } from '../html.ts';
@@ -51,10 +50,10 @@ const kindIcon: Record<TimelineEntry['kind'], string> = { event: '●', journey:
 
 type EnrollmentRow = ConstituentPageData['enrollments'][number];
 
-export function constituentPage(data: ConstituentPageData, principal: ApiPrincipal): Html {
+export function constituentPage(data: ConstituentPageData, principal: Principal): Html {
   const { constituent } = data;
   // Admins may take someone out of a journey still running; ended ones have nothing to act on.
-  const removable = allows(principal.scopes, 'admin') && data.enrollments.some((row) => row.status === 'active');
+  const removable = may(principal, 'enrollments.remove') && data.enrollments.some((row) => row.status === 'active');
   const consent = (channel: 'email' | 'sms') => data.constituent.consents.find((item) => item.channel === channel);
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/constituents">Constituents</a> › <span aria-current="page">${fullName(constituent)}</span></nav>
   <h1>${fullName(constituent)}</h1>

@@ -1,6 +1,7 @@
 /** The staff task inbox: tasks by queue with what each is for, overdue ones marked; claim, release, hand on, and complete with an outcome and notes. */
-import type { ApiKeyView, ApiPrincipal } from '../../auth/api-keys.ts';
-import { allows, apiScopes } from '../../auth/api-keys.ts';
+import type { ApiKeyView } from '../../auth/api-keys.ts';
+import { apiScopes } from '../../auth/api-keys.ts';
+import { may, type Principal } from '../../auth/permissions.ts';
 import type { StaffTask } from '../../db/client.ts';
 import { telHref, type TaskCard } from '../../tasks/card.ts';
 import { formatAmount, formatLocalDay, formatLocalTime } from '../../tasks/card-format.ts';
@@ -36,8 +37,8 @@ const COMMON_OUTCOMES = ['reached', 'left-message', 'no-answer', 'done'];
  */
 export const OUTCOME_PATTERN = '[a-z0-9][a-z0-9\\-]*';
 
-export function inboxPage(data: InboxData, principal: ApiPrincipal): Html {
-  const canWork = allows(principal.scopes, 'staff');
+export function inboxPage(data: InboxData, principal: Principal): Html {
+  const canWork = may(principal, 'tasks.work');
   const current = data.queues.find((queue) => queue.id === data.queue);
   const timeZone = data.timeZone ?? 'UTC';
   return html`<h1>Task inbox</h1>
@@ -54,11 +55,11 @@ export function inboxPage(data: InboxData, principal: ApiPrincipal): Html {
 }
 
 /** One task on a page of its own, where the queue's notification links to. */
-export function taskPage(task: InboxTask, principal: ApiPrincipal, timeZone: string): Html {
+export function taskPage(task: InboxTask, principal: Principal, timeZone: string): Html {
   const queue = taskQueues.find((item) => item.id === task.queue)?.name ?? task.queue;
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/inbox?queue=${task.queue}">${queue}</a> › <span aria-current="page">${task.title}</span></nav>
   <h1>${task.title}${task.constituentName ? html` <span class="muted">· ${task.constituentName}</span>` : ''}</h1>
-  <ul class="tasks single">${taskCard(task, allows(principal.scopes, 'staff'), timeZone, `/app/tasks/${task.id}`)}</ul>`;
+  <ul class="tasks single">${taskCard(task, may(principal, 'tasks.work'), timeZone, `/app/tasks/${task.id}`)}</ul>`;
 }
 
 function taskCard(task: InboxTask, canWork: boolean, timeZone: string, back: string): Html {

@@ -1,6 +1,5 @@
 /** The journeys list and the journey page: live diagram, funnel, charts, and the numbers nonprofits report. */
-import type { ApiPrincipal } from '../../auth/api-keys.ts';
-import { allows } from '../../auth/api-keys.ts';
+import { may, type Principal } from '../../auth/permissions.ts';
 import type { JourneyVersion } from '../../db/client.ts';
 import { JourneyDefinition, RESERVED_STATES } from '../../journeys/definition.ts';
 import { liveVersionNumber, shownStatus, type ShownStatus } from '../../journeys/version-status.ts';
@@ -28,10 +27,10 @@ export interface JourneyRow {
 const money = (revenue: { currency: string; amount: string }[]) =>
   revenue.length === 0 ? '—' : revenue.map((item) => formatMoney(item.amount, item.currency)).join(' + ');
 
-export function journeysList(rows: JourneyRow[], principal: ApiPrincipal): Html {
+export function journeysList(rows: JourneyRow[], principal: Principal): Html {
   return html`<div class="page-head">
     <div><h1>Journeys</h1><p class="muted">Each journey follows constituents from a trigger to a goal. Numbers cover every version.</p></div>
-    ${allows(principal.scopes, 'admin') ? html`<div class="actions"><a class="button" href="/app/journeys/new/build">Build a journey</a> <a class="button secondary" href="/app/journeys/new">New journey in YAML</a></div>` : ''}
+    ${may(principal, 'journeys.manage') ? html`<div class="actions"><a class="button" href="/app/journeys/new/build">Build a journey</a> <a class="button secondary" href="/app/journeys/new">New journey in YAML</a></div>` : ''}
   </div>
   <div class="table-wrap">${scrollHint}<table class="data">
     <caption class="visually-hidden">Journeys with their status and headline numbers</caption>
@@ -141,9 +140,9 @@ function card(label: string, value: string | Html, id: string): Html {
   return html`<div class="card" role="listitem" data-metric="${id}"><div class="card-label">${label}</div><div class="card-value">${value}</div></div>`;
 }
 
-export function journeyPage(data: JourneyPageData, principal: ApiPrincipal): Html {
+export function journeyPage(data: JourneyPageData, principal: Principal): Html {
   const { journey, versions, shown } = data;
-  const admin = allows(principal.scopes, 'admin');
+  const admin = may(principal, 'journeys.manage');
   const live = liveVersionNumber(versions);
   const statusOf = (version: JourneyVersion) => shownStatus(version, live);
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/journeys">Journeys</a> › <span aria-current="page">${journey.name}</span></nav>

@@ -40,7 +40,7 @@ describe('inboxPage', () => {
       queue: 'major-gifts',
       tasks: [task('t1', 'Call to thank a major donor', 'Octavia Hill'), task('t2', 'Call <b>now</b>', "O'Hara & Sons"), task('t3', 'Send a card', null)],
     },
-    { keyId: 'k1', name: 'Maria (gift officer)', scopes: ['read', 'staff'] },
+    { kind: 'key', id: 'k1', name: 'Maria (gift officer)', grants: ['viewer', 'staff'] },
   ).text;
 
   it('names the task and the constituent inside each Claim, Reassign and Complete button, heard but not seen', () => {
@@ -55,7 +55,7 @@ describe('inboxPage', () => {
   it('offers a claimed task back to its queue, and names the task in the notes field', () => {
     const claimed = inboxPage(
       { queues: [], queue: 'major-gifts', tasks: [{ ...task('t4', 'Call back', 'Jane Addams'), status: 'claimed', assignee: 'Maria' }] },
-      { keyId: 'k', name: 'Maria', scopes: ['staff'] },
+      { kind: 'key', id: 'k', name: 'Maria', grants: ['staff'] },
     ).text;
     expect(buttons(claimed)[0]).toBe('Release<span class="visually-hidden"> task: Call back, Jane Addams</span>');
     expect(claimed).toContain('<label for="notes-t4">Notes<span class="visually-hidden"> on task: Call back, Jane Addams</span></label>');
