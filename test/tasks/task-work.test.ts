@@ -179,7 +179,7 @@ describe('who may open a constituent', () => {
     // Nobody's task: refused, by the API and the page.
     const refused = await staff({ method: 'GET', url: `/constituents/${stranger.id}` });
     expect(refused.statusCode).toBe(403);
-    expect(refused.json().error.message).toBe(`This API key (${STAFF_NAME}) may open only the constituents its tasks concern`);
+    expect(refused.json().error.message).toMatch(/may not open this constituent: .*staff: only the constituents of their tasks/);
     expect((await staff({ method: 'GET', url: `/constituents/${stranger.id}/timeline` })).statusCode).toBe(403);
     expect((await page(stranger.id)).statusCode).toBe(403);
 

@@ -37,8 +37,10 @@ async function signIn(key: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${stack.apiUrl}/app/journeys`);
+  // People sign in with email and password; a key behind "Sign in with an API key".
+  await page.getByText('Sign in with an API key').click();
   await page.getByLabel('Your access key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in with key' }).click();
   await page.waitForURL(`${stack.apiUrl}/app/journeys`);
   return page;
 }

@@ -56,8 +56,10 @@ async function signIn(): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${baseUrl}/app/webhooks`);
+  // People sign in with email and password; a key behind "Sign in with an API key".
+  await page.getByText('Sign in with an API key').click();
   await page.getByLabel('Your access key').fill(adminKey);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in with key' }).click();
   await page.waitForURL(`${baseUrl}/app/webhooks`);
   return page;
 }

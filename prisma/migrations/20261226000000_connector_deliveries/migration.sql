@@ -20,4 +20,3 @@ CREATE UNIQUE INDEX "connector_delivery_connector_delivery_id_key" ON "connector
 -- The web app lists each connector's latest deliveries.
 CREATE INDEX "connector_delivery_connector_received_at_idx" ON "connector_delivery"("connector", "received_at");
 
-ALTER TABLE "connector_delivery" ADD CONSTRAINT "connector_delivery_event_id_fkey" FOREIGN KEY ("event_id") REFERENCES "interaction_event"("id") ON DELETE SET NULL ON UPDATE CASCADE;
