@@ -133,20 +133,22 @@ describe(`templates written in the app, in journeys (${process.env.DATABASE_URL 
     const drafted = `autumn-draft-${suffix}`;
     await saveTemplate(drafted, { subject: 'Autumn', text: 'Hello.' });
     const cookie = await signedInCookie(stack.api, await makeKey(stack.services.keys, ['admin']));
-    const page = await stack.api.inject({ method: 'GET', url: '/app/journeys/new/build', headers: { cookie } });
-    expect(page.statusCode).toBe(200);
+    const form = (url: string, fields: Record<string, string>) =>
+      stack.api.inject({
+        method: 'POST',
+        url,
+        headers: { cookie, host: 'steward.example', origin: 'http://steward.example', 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams(fields).toString(),
+      });
+    // A journey with a state, so the builder shows the action form and its template list.
+    const page = await form('/app/journeys/new/build', { source: donationJourney(`autumn-${suffix}`, autumn), op: 'sync' });
+    expect(page.statusCode, page.body).toBe(200);
     expect(page.body).toContain(`<option value="email:${autumn}">${autumn}</option>`);
     expect(page.body).toContain('value="email:first-gift-thank-you"');
     expect(page.body).not.toContain(`email:${drafted}`);
 
     // The editor's live check knows them the same way.
-    const check = (name: string) =>
-      stack.api.inject({
-        method: 'POST',
-        url: '/app/journeys/new',
-        headers: { cookie, host: 'steward.example', origin: 'http://steward.example', 'content-type': 'application/x-www-form-urlencoded' },
-        payload: new URLSearchParams({ source: donationJourney(`autumn-${suffix}`, name), intent: 'check' }).toString(),
-      });
+    const check = (name: string) => form('/app/journeys/new', { source: donationJourney(`autumn-${suffix}`, name), intent: 'check' });
     const usable = await check(autumn);
     expect(usable.statusCode, usable.body).toBe(200);
     const unpublished = await check(drafted);
