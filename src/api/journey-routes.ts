@@ -80,7 +80,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
       schema: { tags, summary: 'Check a journey text; every finding names its field and line', body: z.strictObject({ source: Source }) },
     },
     async (request) => {
-      const { ok, findings } = authoring.check(request.body.source);
+      const { ok, findings } = await authoring.check(request.body.source);
       return { ok, findings };
     },
   );
@@ -101,7 +101,7 @@ export function registerJourneyRoutes(server: FastifyInstance, deps: { db: Datab
     async (request, reply) => {
       try {
         const source = request.body.source ?? sourceOf(await currentVersion(request.body.journeyId!, request.body.version));
-        const result = authoring.simulate(source, request.body.timeline);
+        const result = await authoring.simulate(source, request.body.timeline);
         return { ...result, text: formatSimulation(result) };
       } catch (error) {
         return fail(reply, error);

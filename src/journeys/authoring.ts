@@ -6,7 +6,7 @@
  */
 import { Document, isMap, isScalar, parseDocument, stringify, visit } from 'yaml';
 import type { Database, JourneyVersion, Prisma } from '../db/client.ts';
-import { productCatalog } from './catalog.ts';
+import { storedTemplateCatalog } from '../templates/catalog.ts';
 import { JourneyDefinition } from './definition.ts';
 import { statesInJourneyOrder } from './diagram.ts';
 import { journeyText } from './edits.ts';
@@ -108,10 +108,20 @@ function writtenStateOrder(text: string): string[] {
 
 export type JourneyAuthoring = ReturnType<typeof createJourneyAuthoring>;
 
-export function createJourneyAuthoring(db: Database, catalog: ValidationCatalog = productCatalog()) {
+/** The catalog to check against: a fixed one, or one read for each check (the installation's, by default). */
+export type CatalogSource = ValidationCatalog | (() => Promise<ValidationCatalog>);
+
+/**
+ * Journey authoring on this installation. By default a journey is checked against
+ * the shipped files and the templates published in the app (src/templates/catalog.ts),
+ * read again for each check, so a template published a moment ago can be named.
+ */
+export function createJourneyAuthoring(db: Database, source: CatalogSource = () => storedTemplateCatalog(db)) {
+  const catalog = async (): Promise<ValidationCatalog> => (typeof source === 'function' ? source() : source);
+
   /** Reads and checks journey text (YAML or JSON); the definition is there only when it has no errors. */
-  function check(source: string): { ok: boolean; definition?: JourneyDefinition; findings: SourceFinding[] } {
-    const loaded = readJourneySource(source, SOURCE_NAME, catalog);
+  async function check(text: string): Promise<{ ok: boolean; definition?: JourneyDefinition; findings: SourceFinding[] }> {
+    const loaded = readJourneySource(text, SOURCE_NAME, await catalog());
     const findings = loaded.diagnostics.map(finding);
     return { ok: loaded.definition !== undefined && !findings.some((item) => item.severity === 'error'), definition: loaded.definition, findings };
   }
@@ -119,9 +129,12 @@ export function createJourneyAuthoring(db: Database, catalog: ValidationCatalog 
   return {
     check,
 
-    /** Runs the journey over a timeline, without Temporal or the database; errors in either come back as findings. */
-    simulate(source: string, timeline: TimelineInput): SimulationResult {
-      const checked = check(source);
+    /** The templates and queues a journey may name now: for pickers. */
+    catalog,
+
+    /** Runs the journey over a timeline, without Temporal or sending anything; errors in either come back as findings. */
+    async simulate(text: string, timeline: TimelineInput): Promise<SimulationResult> {
+      const checked = await check(text);
       if (!checked.ok || !checked.definition) throw new JourneySourceError(checked.findings);
       try {
         return simulateJourney(checked.definition, timeline);
@@ -137,7 +150,7 @@ export function createJourneyAuthoring(db: Database, catalog: ValidationCatalog 
      * ignored: versions are numbered here, one after the newest.
      */
     async saveDraft(source: string, journeyId?: string): Promise<JourneyVersion> {
-      const checked = check(source);
+      const checked = await check(source);
       if (!checked.ok || !checked.definition) throw new JourneySourceError(checked.findings);
       const definition = checked.definition;
       if (journeyId && definition.id !== journeyId) {

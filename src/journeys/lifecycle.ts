@@ -10,13 +10,15 @@ import type { Database, Enrollment, JourneyStatus, JourneyVersion } from '../db/
 import { interactionSignal, migrateSignal, pauseSignal, resumeSignal } from '../../workflows/contract.ts';
 import { triggerOverlap, type TriggerOverlap } from './trigger-overlap.ts';
 import { JourneyDefinition, RESERVED_STATES } from './definition.ts';
+import { storedTemplateCatalog } from '../templates/catalog.ts';
 import { pinTemplates } from '../templates/versions.ts';
+import { formatPath, validateJourney, type ValidationCatalog } from './validate.ts';
 import { recordAudit, SYSTEM_ACTOR, type AuditAction, type AuditActor } from '../auth/audit.ts';
 
 export class LifecycleError extends Error {
   constructor(
     message: string,
-    readonly status: 404 | 409 | 503,
+    readonly status: 404 | 409 | 422 | 503,
   ) {
     super(message);
     this.name = 'LifecycleError';
@@ -25,9 +27,10 @@ export class LifecycleError extends Error {
 
 export type JourneyLifecycle = ReturnType<typeof createJourneyLifecycle>;
 
-export function createJourneyLifecycle(deps: { db: Database; temporal: Client; signalTimeoutMs?: number }) {
+export function createJourneyLifecycle(deps: { db: Database; temporal: Client; signalTimeoutMs?: number; catalog?: () => Promise<ValidationCatalog> }) {
   const { db, temporal } = deps;
   const signalTimeoutMs = deps.signalTimeoutMs ?? 10_000;
+  const catalog = deps.catalog ?? (() => storedTemplateCatalog(db));
 
   async function version(journeyId: string, number: number): Promise<JourneyVersion> {
     const found = await db.journeyVersion.findUnique({ where: { journeyId_version: { journeyId, version: number } } });
@@ -78,7 +81,21 @@ export function createJourneyLifecycle(deps: { db: Database; temporal: Client; s
     const target = await version(journeyId, number);
     if (target.status === 'archived') throw new LifecycleError(`Version ${number} of ${journeyId} is archived`, 409);
     if (target.status === 'paused') throw new LifecycleError(`Version ${number} of ${journeyId} is paused; resume it instead`, 409);
+    await checkTemplatesUsable(target);
     return target;
+  }
+
+  /**
+   * The rest of a draft was checked when it was saved and cannot change since; the
+   * templates it sends can (a new version in force needing variables this trigger
+   * lacks), so they are checked again against the templates published now.
+   */
+  async function checkTemplatesUsable(target: JourneyVersion): Promise<void> {
+    const checked = validateJourney(target.definition, await catalog());
+    const problems = checked.diagnostics.filter((diagnostic) => diagnostic.severity === 'error' && diagnostic.path.at(-1) === 'template');
+    if (problems.length === 0) return;
+    const listed = problems.map((problem) => `${formatPath(problem.path)}: ${problem.message}`).join('; ');
+    throw new LifecycleError(`Version ${target.version} of ${target.journeyId} cannot be published: ${listed}`, 422);
   }
 
   const handle = (enrollment: Enrollment) => temporal.workflow.getHandle(enrollment.workflowId);

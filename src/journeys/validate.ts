@@ -35,6 +35,8 @@ export interface ValidationCatalog {
   taskQueues: ReadonlySet<string>;
   /** The class a template declares (`class:` in its file), which steps sending it take unless they say otherwise. */
   templateClass?: TemplateClass;
+  /** Templates written but with no version published yet (`email:spring-appeal`): known, but nothing would be sent. */
+  unpublishedTemplates?: ReadonlySet<string>;
   /** Why a template cannot be sent by a journey with this trigger (variables it cannot fill); empty when it can. */
   templateProblems?: (channel: 'email' | 'sms', template: string, trigger: InteractionType) => string[];
 }
@@ -135,7 +137,9 @@ function checkMeaning(definition: JourneyDefinition, catalog: ValidationCatalog)
   const checkActions = (actions: readonly Action[] | undefined, path: DiagnosticPath) => {
     for (const [index, action] of (actions ?? []).entries()) {
       const at = [...path, index];
-      if (action.do === 'email' && !catalog.emailTemplates.has(action.template)) {
+      if ((action.do === 'email' || action.do === 'sms') && catalog.unpublishedTemplates?.has(`${action.do}:${action.template}`)) {
+        error([...at, 'template'], `the ${action.do === 'sms' ? 'SMS' : 'email'} template "${action.template}" has no published version: publish it before a journey sends it`);
+      } else if (action.do === 'email' && !catalog.emailTemplates.has(action.template)) {
         error([...at, 'template'], `unknown email template "${action.template}"${suggest(action.template, usableTemplates('email'))}`);
       } else if (action.do === 'sms' && !catalog.smsTemplates.has(action.template)) {
         error([...at, 'template'], `unknown SMS template "${action.template}"${suggest(action.template, usableTemplates('sms'))}`);

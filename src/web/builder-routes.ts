@@ -13,8 +13,6 @@ import { JourneyDefinition } from '../journeys/definition.ts';
 import { journeyToSvg } from '../journeys/diagram.ts';
 import { JourneyEditError, journeyText, openJourneySource, stateOrder } from '../journeys/edits.ts';
 import { MAX_ALIAS_EXPANSIONS } from '../journeys/source.ts';
-import { taskQueueIds } from '../tasks/queues.ts';
-import { templateLibrary } from '../templates/library.ts';
 import { applyBuilderOp, type BuilderForm, type BuilderVocabulary } from './builder-form.ts';
 import type { Html } from './html.ts';
 import { BUILDER_STARTER, builderPage, type BuilderState } from './pages/builder.ts';
@@ -48,17 +46,22 @@ export function registerJourneyBuilder(server: FastifyInstance, deps: BuilderRou
   const app = server.withTypeProvider<ZodTypeProvider>();
   const { authoring, render, notFound } = deps;
   const page = { config: { permission: 'journeys.manage' as const, page: true } };
-  let vocabulary: BuilderVocabulary | undefined;
-  const words = (): BuilderVocabulary => {
-    const library = templateLibrary();
-    vocabulary ??= { emailTemplates: [...library.email.keys()].sort(), smsTemplates: [...library.sms.keys()].sort(), taskQueues: [...taskQueueIds] };
-    return vocabulary;
+  /** The templates a journey may send now (shipped, or published in the app) and the task queues. */
+  const words = async (): Promise<BuilderVocabulary> => {
+    const catalog = await authoring.catalog();
+    return { emailTemplates: [...catalog.emailTemplates].sort(), smsTemplates: [...catalog.smsTemplates].sort(), taskQueues: [...catalog.taskQueues] };
   };
 
-  async function show(request: FastifyRequest, reply: FastifyReply, state: Omit<BuilderState, 'findings' | 'data' | 'diagram' | 'vocabulary'>, status = 200) {
+  async function show(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    state: Omit<BuilderState, 'findings' | 'data' | 'diagram' | 'vocabulary'>,
+    status = 200,
+    vocabulary?: BuilderVocabulary,
+  ) {
     const drawn = await drawing(state.source, authoring);
     const title = state.journeyId ? `Build ${state.journeyId}` : 'Build a new journey';
-    return render(request, reply, { title, section: 'journeys', body: builderPage({ ...state, ...drawn, vocabulary: words() }) }, status);
+    return render(request, reply, { title, section: 'journeys', body: builderPage({ ...state, ...drawn, vocabulary: vocabulary ?? (await words()) }) }, status);
   }
 
   app.get('/app/journeys/new/build', page, async (request, reply) => show(request, reply, { source: BUILDER_STARTER }));
@@ -74,16 +77,17 @@ export function registerJourneyBuilder(server: FastifyInstance, deps: BuilderRou
     const source = body.source.replace(/\r\n/g, '\n');
     const op = body.op;
     const state: Omit<BuilderState, 'findings' | 'data' | 'diagram' | 'vocabulary'> = { journeyId, source };
+    const vocabulary = await words();
     try {
       const document = openJourneySource(source);
-      if (applyBuilderOp(document, op, body as BuilderForm, words())) state.source = journeyText(document);
+      if (applyBuilderOp(document, op, body as BuilderForm, vocabulary)) state.source = journeyText(document);
       state.done = DONE[op.split(':')[0]!];
     } catch (error) {
       if (!(error instanceof JourneyEditError)) throw error;
       state.refused = { path: error.path, message: error.message };
-      return show(request, reply, state, 422);
+      return show(request, reply, state, 422, vocabulary);
     }
-    if (op !== 'save') return show(request, reply, state);
+    if (op !== 'save') return show(request, reply, state, 200, vocabulary);
     try {
       const saved = await authoring.saveDraft(state.source, journeyId);
       state.saved = { journeyId: saved.journeyId, version: saved.version };
@@ -106,7 +110,7 @@ export function registerJourneyBuilder(server: FastifyInstance, deps: BuilderRou
 
 /** The text's findings, its plain data for the forms, and its diagram when the format accepts it. */
 async function drawing(source: string, authoring: JourneyAuthoring): Promise<{ findings: SourceFinding[]; data: unknown; diagram?: string }> {
-  const { findings } = authoring.check(source);
+  const { findings } = await authoring.check(source);
   let data: unknown = {};
   try {
     data = parseDocument(source).toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS + 1 });

@@ -264,7 +264,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     const source = form.source.replace(/\r\n/g, '\n');
     const timeline = form.timeline.replace(/\r\n/g, '\n');
     const state: EditorState = { journeyId, source, timeline };
-    const checked = authoring.check(source);
+    const checked = await authoring.check(source);
     state.findings = checked.findings;
     state.checkedOk = checked.ok;
     if (checked.ok && checked.definition) {
@@ -276,7 +276,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
           } catch (error) {
             throw new JourneySourceError([{ severity: 'error', path: 'timeline', message: `is not JSON: ${(error as Error).message}` }]);
           }
-          const result = authoring.simulate(source, parsed as never);
+          const result = await authoring.simulate(source, parsed as never);
           state.simulation = { definition: checked.definition, result, diagram: await journeyToSvg(checked.definition, { counts: simulationCounts(result) }) };
         }
         if (form.intent === 'save') {

@@ -4,6 +4,7 @@ import { JourneyDefinition } from '../../src/journeys/definition.ts';
 import { templatesOf, versionChanges } from '../../src/journeys/version-changes.ts';
 import { liveVersionNumber, shownStatus } from '../../src/journeys/version-status.ts';
 import { createJourneyAuthoring } from '../../src/journeys/authoring.ts';
+import { productCatalog } from '../../src/journeys/catalog.ts';
 import { SAMPLE_JOURNEY } from '../../src/web/pages/editor.ts';
 
 const base = JourneyDefinition.parse({
@@ -74,19 +75,19 @@ describe('the status a version is shown with', () => {
 });
 
 describe('the starter journey', () => {
-  it('has the call its description promises, and checks clean', () => {
-    const checked = createJourneyAuthoring(undefined as never).check(SAMPLE_JOURNEY);
+  it('has the call its description promises, and checks clean', async () => {
+    const checked = await createJourneyAuthoring(undefined as never, productCatalog()).check(SAMPLE_JOURNEY);
     expect(checked.ok).toBe(true);
     expect(checked.definition!.description).toMatch(/call the generous ones/);
     const tasks = Object.values(checked.definition!.states).flatMap((state) => (state.entry ?? []).filter((action) => action.do === 'task'));
     expect(tasks).toHaveLength(1);
   });
 
-  it('asks staff to call a generous donor in simulation, and not a small one', () => {
-    const authoring = createJourneyAuthoring(undefined as never);
-    const run = (amount: number) =>
-      authoring.simulate(SAMPLE_JOURNEY, { events: [{ at: '+0d', type: 'donation', data: { amount, currency: 'USD', campaign: 'spring-appeal' } }], until: '+60d' } as never).entries;
-    expect(run(500).filter((entry) => entry.kind === 'task')).toHaveLength(1);
-    expect(run(50).filter((entry) => entry.kind === 'task')).toHaveLength(0);
+  it('asks staff to call a generous donor in simulation, and not a small one', async () => {
+    const authoring = createJourneyAuthoring(undefined as never, productCatalog());
+    const run = async (amount: number) =>
+      (await authoring.simulate(SAMPLE_JOURNEY, { events: [{ at: '+0d', type: 'donation', data: { amount, currency: 'USD', campaign: 'spring-appeal' } }], until: '+60d' } as never)).entries;
+    expect((await run(500)).filter((entry) => entry.kind === 'task')).toHaveLength(1);
+    expect((await run(50)).filter((entry) => entry.kind === 'task')).toHaveLength(0);
   });
 });
