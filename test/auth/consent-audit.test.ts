@@ -88,6 +88,40 @@ describe('consent changes in the audit trail', () => {
     expect(await audit(`action=consent.changed&object=${id}`)).toHaveLength(4);
   });
 
+  it('records a change an admin makes in the web app, as that person, refusals included', async () => {
+    const admin = await stack.database.prisma.person.create({ data: { email: 'admin@hope.example', name: 'Ruth Admin', role: 'admin' } });
+    const cookie = `steward_session=${(await stack.services.sessions.start({ personId: admin.id })).token}`;
+    const constituent = await stack.database.prisma.constituent.create({ data: { email: 'lin@example.org', firstName: 'Lin' } });
+    const page = await api.inject({ method: 'GET', url: `/app/constituents/${constituent.id}`, headers: { host: 'steward.example', cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Record a consent change');
+
+    const post = (fields: Record<string, string>) =>
+      api.inject({
+        method: 'POST',
+        url: `/app/constituents/${constituent.id}/consent`,
+        headers: { host: 'steward.example', origin: 'http://steward.example', cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams(fields).toString(),
+      });
+    const flash = (response: { cookies: { name: string; value: string }[] }) => decodeURIComponent(response.cookies.find((item) => item.name === 'steward_flash')?.value ?? '');
+
+    await recordConsentChanges(stack.database.prisma, [{ constituentId: constituent.id, channel: 'sms', status: 'withdrawn', source: 'STOP', authority: 'constituent' }]);
+    const granted = await post({ channel: 'email', status: 'granted', source: 'phone call' });
+    expect(granted.statusCode).toBe(303);
+    expect(flash(granted)).toContain('Email consent granted: recorded.');
+    const refused = await post({ channel: 'sms', status: 'granted' });
+    expect(refused.statusCode).toBe(303);
+    expect(flash(refused)).toContain('kept, not applied (refused)');
+    const bad = await post({ channel: 'fax', status: 'granted' });
+    expect(flash(bad)).toContain('Choose a channel');
+
+    const entries = await audit(`action=consent.changed&object=${constituent.id}`);
+    expect(entries.map((entry) => [entry.actorKind, entry.actorId, entry.detail?.channel, entry.detail?.status, entry.detail?.outcome, entry.detail?.by, entry.detail?.source])).toEqual([
+      ['person', admin.id, 'sms', 'granted', 'refused', 'staff', 'Steward app'],
+      ['person', admin.id, 'email', 'granted', 'applied', 'staff', 'phone call'],
+    ]);
+  });
+
   it('commits the entry with its change, or neither', async () => {
     const constituent = await stack.database.prisma.constituent.create({ data: { email: 'grace@example.org' } });
     await expect(
