@@ -194,6 +194,22 @@ export const ConfigSchema = z.object({
   /** Failed sign-ins for one address before further tries are refused for STEWARD_SIGN_IN_LOCKOUT_MINUTES. */
   STEWARD_SIGN_IN_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
   STEWARD_SIGN_IN_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  /**
+   * Sign-in through the organisation's identity provider (OpenID Connect): its issuer URL
+   * (https; plain http only on this machine, for trying it out), and the client Steward is
+   * registered as there. Without a secret Steward signs in as a public client (PKCE alone).
+   * The provider must allow the redirect URL <STEWARD_PUBLIC_URL>/app/sign-in/oidc/callback.
+   */
+  STEWARD_OIDC_ISSUER: optional(
+    z.url({ protocol: /^https?$/, error: 'must be an https:// URL', abort: true }).refine((value) => {
+      const url = new URL(value);
+      return url.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    }, 'must be an https:// URL (http only for 127.0.0.1, localhost or [::1])'),
+  ),
+  STEWARD_OIDC_CLIENT_ID: optional(z.string().trim().min(1).max(300)),
+  STEWARD_OIDC_CLIENT_SECRET: optional(z.string().min(1).max(1_000)),
+  /** The provider's name on the sign-in page's button: "Sign in with <name>". Default: the issuer's host name. */
+  STEWARD_OIDC_PROVIDER_NAME: optional(z.string().trim().min(1).max(60)),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
   STEWARD_API_KEY: optional(z.string().min(1)),
   /** Requests one API key (or, without a key, one address) may make per minute, across every API process. */
@@ -237,6 +253,14 @@ export const ConfigSchema = z.object({
     .transform((value) => value.split(',').map((role) => role.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['api', 'worker'])).min(1)),
 }).superRefine((config, ctx) => {
+  // Half a provider configuration is a mistake to name at start-up, not a button that fails later.
+  if (Boolean(config.STEWARD_OIDC_ISSUER) !== Boolean(config.STEWARD_OIDC_CLIENT_ID)) {
+    const missing = config.STEWARD_OIDC_ISSUER ? 'STEWARD_OIDC_CLIENT_ID' : 'STEWARD_OIDC_ISSUER';
+    ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${missing === 'STEWARD_OIDC_ISSUER' ? 'STEWARD_OIDC_CLIENT_ID' : 'STEWARD_OIDC_ISSUER'} is set` });
+  }
+  if (config.STEWARD_OIDC_CLIENT_SECRET && !config.STEWARD_OIDC_ISSUER) {
+    ctx.addIssue({ code: 'custom', path: ['STEWARD_OIDC_ISSUER'], message: 'is required when STEWARD_OIDC_CLIENT_SECRET is set' });
+  }
   // A receipt without the organisation's tax id is no receipt in any jurisdiction that asks for one.
   if (config.STEWARD_RECEIPT_JURISDICTION !== 'none' && !config.STEWARD_ORG_TAX_ID) {
     ctx.addIssue({ code: 'custom', path: ['STEWARD_ORG_TAX_ID'], message: `is required when STEWARD_RECEIPT_JURISDICTION is ${config.STEWARD_RECEIPT_JURISDICTION}` });

@@ -30,6 +30,8 @@ import { startTemporalDevServer } from './temporal/devServer.ts';
 import { ensureUpkeepSchedules } from './temporal/schedules.ts';
 import { startWatching, type DropOffSettings } from './events/drop-offs.ts';
 import { createEventRouter } from './events/router.ts';
+import { createOidcSignIn, type OidcSignIn } from './auth/oidc-sign-in.ts';
+import { OIDC_CALLBACK_PATH } from './web/oidc-routes.ts';
 import { taskQueueIds } from './tasks/queues.ts';
 import { bundleWorkflows } from './temporal/workflow-bundle.ts';
 import { createJourneyWorker } from './worker.ts';
@@ -225,6 +227,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         logLevel: config.STEWARD_LOG_LEVEL,
         trustProxy: config.STEWARD_TRUST_PROXY,
         publicUrl,
+        oidc: oidcSignIn(config, publicUrl, signingSecret),
         apiKeyFile: apiKeyFileIn(config.dataDir),
         dropOffSettings: dropOffSettings(config),
         templates: {
@@ -298,6 +301,19 @@ function redactPassword(url: string): string {
 }
 
 /** What counts as a drop-off, from the configuration. */
+/** Sign-in through the identity provider the configuration names, if it names one; the redirect URL follows from the public URL. */
+function oidcSignIn(config: Config, publicUrl: string, signingSecret: string): OidcSignIn | undefined {
+  if (!config.STEWARD_OIDC_ISSUER || !config.STEWARD_OIDC_CLIENT_ID) return undefined;
+  return createOidcSignIn({
+    issuer: config.STEWARD_OIDC_ISSUER,
+    clientId: config.STEWARD_OIDC_CLIENT_ID,
+    clientSecret: config.STEWARD_OIDC_CLIENT_SECRET,
+    redirectUri: `${publicUrl}${OIDC_CALLBACK_PATH}`,
+    providerName: config.STEWARD_OIDC_PROVIDER_NAME ?? new URL(config.STEWARD_OIDC_ISSUER).hostname,
+    sealingSecret: signingSecret,
+  });
+}
+
 function dropOffSettings(config: Config): DropOffSettings {
   return {
     lapsedAfterDays: config.STEWARD_LAPSED_AFTER_DAYS,

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../auth/audit.ts';
 import { createConstituentDirectory, ConstituentError, TimelineKinds } from '../constituents/directory.ts';
 import type { Database } from '../db/client.ts';
 import { ConstituentInput } from '../events/schema.ts';
@@ -33,7 +34,7 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
     },
     async (request, reply) => {
       try {
-        return reply.status(201).send(await directory.create(request.body));
+        return reply.status(201).send(await directory.create(request.body, actorOf(request.principal)));
       } catch (error) {
         return fail(reply, error);
       }
@@ -44,11 +45,11 @@ export function registerConstituentRoutes(server: FastifyInstance, deps: { db: D
     '/constituents/:id',
     {
       config: { permission: 'records.ingest', invalid: 'Invalid constituent' },
-      schema: { tags, summary: 'Change a constituent', description: 'Fields left out keep their value; attributes are merged; consent given here is recorded with its source.', params: IdParams, body: ConstituentUpdate },
+      schema: { tags, summary: 'Change a constituent', description: 'Fields left out keep their value; attributes are merged; consent given here is recorded with its source, and in the audit trail (`consent.changed`) with who gave it and what became of it.', params: IdParams, body: ConstituentUpdate },
     },
     async (request, reply) => {
       try {
-        return await directory.update(request.params.id, request.body);
+        return await directory.update(request.params.id, request.body, actorOf(request.principal));
       } catch (error) {
         return fail(reply, error);
       }

@@ -10,6 +10,7 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiKeyStore } from '../auth/api-keys.ts';
+import type { OidcSignIn } from '../auth/oidc-sign-in.ts';
 import type { PeopleStore } from '../auth/people.ts';
 import type { PublishApproval } from '../journeys/publish-approval.ts';
 import { registerApprovalRoutes } from './approval-routes.ts';
@@ -101,6 +102,8 @@ export interface ApiDependencies {
   connectors?: ConnectorOptions | undefined;
   /** Template previews and test sends: the organisation they render with and the transport tests go through. */
   templates?: TemplateServices | undefined;
+  /** Sign-in through the organisation's identity provider (STEWARD_OIDC_*); left out, the web app offers passwords only. */
+  oidc?: OidcSignIn | undefined;
 }
 
 export interface TemplateServices {

@@ -40,10 +40,12 @@ export const auditActions = [
   'person.role-changed',
   'person.removed',
   'person.password-reset',
+  'person.sso-linked',
   'session.revoked',
   'settings.changed',
   'sign-in.succeeded',
   'sign-in.failed',
+  'sign-in.refused',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Channel, ConsentStatus, Database, Prisma } from '../db/client.ts';
 import type { MessageClass } from '../journeys/definition.ts';
 import { decideConsent, type ConsentAuthority, type ConsentDecision, type ConsentState } from './precedence.ts';
+import { recordAudit, type AuditActor } from '../auth/audit.ts';
 import { recordWebhookEvent } from '../webhooks/outbox.ts';
 
 type Tx = Prisma.TransactionClient | Database;
@@ -58,8 +59,11 @@ export async function recordConsent(db: Tx, input: ConsentInput): Promise<Consen
  * `precedence.ts`), and puts the outcome in force. The rows in force are locked
  * while deciding; the upsert repeats the constituent's-withdrawal rule in SQL, so
  * a row another transaction inserted meanwhile is not overwritten against it.
+ *
+ * With an `actor` (a person or key changing consent by hand), each change, applied or
+ * not, also goes in the audit trail through the same client, so it commits with the change.
  */
-export async function recordConsentChanges(db: Tx, inputs: readonly ConsentInput[]): Promise<ConsentResult[]> {
+export async function recordConsentChanges(db: Tx, inputs: readonly ConsentInput[], actor?: AuditActor): Promise<ConsentResult[]> {
   if (inputs.length === 0) return [];
   const now = new Date();
   const key = (input: { constituentId: string; channel: string }) => `${input.constituentId}:${input.channel}`;
@@ -88,6 +92,12 @@ export async function recordConsentChanges(db: Tx, inputs: readonly ConsentInput
   // The CRM hears of each consent in force that changed, by the change that set it.
   for (const row of rows) {
     if (row.outcome === 'applied' && changed.has(key(row))) await recordWebhookEvent(db, 'consent.changed', row.id);
+  }
+  if (actor) {
+    for (const row of rows) {
+      const detail = { channel: row.channel, status: row.status, outcome: row.outcome, source: row.source, by: row.authority, changeId: row.id, ...(row.note ? { note: row.note } : {}) };
+      await recordAudit(db, actor, { action: 'consent.changed', objectType: 'constituent', objectId: row.constituentId, detail });
+    }
   }
   return rows.map((row) => ({
     constituentId: row.constituentId,

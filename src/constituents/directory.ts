@@ -3,6 +3,7 @@
  * timeline of everything that happened with each, for the API and the web app.
  */
 import { z } from 'zod';
+import type { AuditActor } from '../auth/audit.ts';
 import { consentReport, recordConsentChanges, type ConsentReport } from '../consent/consent.ts';
 import { Prisma, type Constituent, type Database } from '../db/client.ts';
 import type { ConsentInput } from '../events/schema.ts';
@@ -63,15 +64,18 @@ function withConsent<T extends object>(record: T, consent: ConsentReport[]): T &
 }
 
 export function createConstituentDirectory(db: Database) {
-  /** Records the consent given with a change; returns what became of each (a refused "granted" is reported, not applied). */
-  async function recordConsentGiven(tx: Prisma.TransactionClient, constituentId: string, consent: ConstituentFields['consent'], source: string): Promise<ConsentReport[]> {
+  /**
+   * Records the consent given with a change; returns what became of each (a refused "granted" is
+   * reported, not applied). The actor who gave it is kept in the audit trail with each change.
+   */
+  async function recordConsentGiven(tx: Prisma.TransactionClient, constituentId: string, consent: ConstituentFields['consent'], source: string, actor: AuditActor | undefined): Promise<ConsentReport[]> {
     const changes = (['email', 'sms'] as const).flatMap((channel) => {
       const given = consent?.[channel];
       if (!given) return [];
       const change = typeof given === 'string' ? { status: given } : given;
       return [{ constituentId, channel, status: change.status, source: change.source ?? source, authority: change.by, evidence: change.evidence, at: change.at ? new Date(change.at) : new Date() }];
     });
-    const results = await recordConsentChanges(tx, changes);
+    const results = await recordConsentChanges(tx, changes, actor);
     return results.map(consentReport);
   }
 
@@ -107,13 +111,13 @@ export function createConstituentDirectory(db: Database) {
   }
 
   return {
-    async create(fields: ConstituentFields & { email: string }): Promise<Constituent & { consent?: ConsentReport[] }> {
+    async create(fields: ConstituentFields & { email: string }, actor?: AuditActor): Promise<Constituent & { consent?: ConsentReport[] }> {
       const existing = await db.constituent.findUnique({ where: { email: fields.email }, select: { id: true } });
       if (existing) throw new ConstituentError(`A constituent with this email already exists (${existing.id})`, 409, [{ path: 'email', message: 'already on file' }]);
       try {
         return await db.$transaction(async (tx) => {
           const created = await tx.constituent.create({ data: { ...details(fields), attributes: fields.attributes ?? {} } });
-          return withConsent(created, await recordConsentGiven(tx, created.id, fields.consent, 'API'));
+          return withConsent(created, await recordConsentGiven(tx, created.id, fields.consent, 'API', actor));
         });
       } catch (error) {
         if ((error as { code?: string }).code === 'P2002') throw new ConstituentError('A constituent with this email already exists', 409, [{ path: 'email', message: 'already on file' }]);
@@ -121,14 +125,14 @@ export function createConstituentDirectory(db: Database) {
       }
     },
 
-    async update(id: string, fields: ConstituentFields): Promise<Constituent & { consent?: ConsentReport[] }> {
+    async update(id: string, fields: ConstituentFields, actor?: AuditActor): Promise<Constituent & { consent?: ConsentReport[] }> {
       try {
         return await db.$transaction(async (tx) => {
           const current = await tx.constituent.findUnique({ where: { id } });
           if (!current) throw new ConstituentError(`Constituent ${id} not found`, 404);
           const attributes = fields.attributes ? { ...(current.attributes as Record<string, Scalar>), ...fields.attributes } : undefined;
           const updated = await tx.constituent.update({ where: { id }, data: { ...details(fields), ...(attributes ? { attributes } : {}) } });
-          return withConsent(updated, await recordConsentGiven(tx, id, fields.consent, 'API'));
+          return withConsent(updated, await recordConsentGiven(tx, id, fields.consent, 'API', actor));
         });
       } catch (error) {
         if ((error as { code?: string }).code === 'P2002') throw new ConstituentError('Another constituent has this email', 409, [{ path: 'email', message: 'already on file' }]);

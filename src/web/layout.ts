@@ -12,6 +12,8 @@ export interface PageFrame {
   flash?: { kind: 'ok' | 'error'; text: string } | undefined;
   /** Scripts this page needs beyond the shared one. */
   body: Html;
+  /** Extra elements for the page's head (the refresh that moves on after an identity provider's sign-in). */
+  head?: Html;
 }
 
 /** The app's sections: where each lives and the permission it needs. */
@@ -37,6 +39,7 @@ export function page(frame: PageFrame): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${frame.title} · Steward</title>
+${frame.head ?? ''}
 <link rel="stylesheet" href="/app/static/app.css">
 <script src="/app/static/app.js" defer></script>
 </head>

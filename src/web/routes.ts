@@ -37,6 +37,9 @@ import { html } from './html.ts';
 import type { WebhookServices } from '../api/webhook-routes.ts';
 import { registerWebhookPages } from './webhook-pages.ts';
 import { registerAccountPages } from './account-routes.ts';
+import { registerConsentPages } from './consent-pages.ts';
+import type { OidcSignIn } from '../auth/oidc-sign-in.ts';
+import { OIDC_START_PATH, registerOidcPages } from './oidc-routes.ts';
 import { signInPage } from './pages/accounts.ts';
 import type { SessionHolder } from '../auth/web-sessions.ts';
 import { page, type PageFrame } from './layout.ts';
@@ -69,6 +72,8 @@ export interface WebAppDependencies {
   templates: TemplateServices;
   /** Outbound webhooks: the endpoints and the delivery log pages. */
   webhooks: WebhookServices;
+  /** Sign-in through the organisation's identity provider, when one is configured. */
+  oidc?: OidcSignIn | undefined;
 }
 
 const FLASH_COOKIE = 'steward_flash';
@@ -136,7 +141,16 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
   // HTTP-only, same-site cookie; no password or key is kept in it.
   const SignInQuery = z.looseObject({ next: z.string().optional(), failed: z.enum(['password', 'key', 'throttled']).optional(), retry: z.coerce.number().int().optional() });
   app.get('/app/sign-in', { config: { permission: 'public' }, schema: { querystring: SignInQuery } }, async (request, reply) =>
-    render(request, reply, { title: 'Sign in', body: signInPage({ next: request.query.next ? safeNext(request.query.next) : '', failed: request.query.failed, retryAfterSeconds: request.query.retry, apiKeyFile: deps.apiKeyFile }) }),
+    render(request, reply, {
+      title: 'Sign in',
+      body: signInPage({
+        next: request.query.next ? safeNext(request.query.next) : '',
+        failed: request.query.failed,
+        retryAfterSeconds: request.query.retry,
+        apiKeyFile: deps.apiKeyFile,
+        provider: deps.oidc ? { name: deps.oidc.providerName, startPath: OIDC_START_PATH } : undefined,
+      }),
+    }),
   );
   app.post(
     '/app/sign-in',
@@ -157,13 +171,28 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
       return startSession(reply, { personId: outcome.principal.id }, outcome.principal, request.body.next);
     },
   );
-  /** Starts a web session for someone who just proved who they are, and sends them on. */
-  async function startSession(reply: FastifyReply, holder: SessionHolder, principal: Principal, next: string | undefined) {
+  /**
+   * Starts a web session for someone who just proved who they are, and sends them on. After
+   * a cross-site redirect (an identity provider's), browsers withhold the same-site session
+   * cookie from the rest of that redirect chain, so the way on is a page of our own instead.
+   */
+  async function startSession(reply: FastifyReply, holder: SessionHolder, principal: Principal, next: string | undefined, options: { afterCrossSiteRedirect?: boolean } = {}) {
     const { token } = await sessions.start(holder);
+    const to = safeNext(next, landing(principal));
+    reply.clearCookie(KEY_COOKIE_OF_OLD, { path: '/' }).setCookie(SESSION_COOKIE, token, { ...cookieOptions, maxAge: Math.floor(sessions.lifetimes.absoluteMs / 1_000) });
+    if (!options.afterCrossSiteRedirect) return reply.redirect(to, 303);
     return reply
-      .clearCookie(KEY_COOKIE_OF_OLD, { path: '/' })
-      .setCookie(SESSION_COOKIE, token, { ...cookieOptions, maxAge: Math.floor(sessions.lifetimes.absoluteMs / 1_000) })
-      .redirect(safeNext(next, landing(principal)), 303);
+      .status(200)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(
+        page({
+          title: 'Signed in',
+          principal,
+          head: html`<meta http-equiv="refresh" content="0;url=${to}">`,
+          body: html`<section class="panel narrow"><h1>Signed in</h1><p><a href="${to}" data-testid="continue">Continue to Steward</a></p></section>`,
+        }),
+      );
   }
   app.post('/app/sign-out', { config: { permission: 'public', page: true } }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
@@ -171,6 +200,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     return reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(KEY_COOKIE_OF_OLD, { path: '/' }).redirect('/app/sign-in', 303);
   });
   registerAccountPages(app, { ...deps, render, redirectWith, startSession });
+  if (deps.oidc) registerOidcPages(app, { db, oidc: deps.oidc, secureCookies: deps.secureCookies, render, startSession });
 
   app.get('/app', pageConfig('tasks.read'), async (request, reply) => reply.redirect(landing(request.principal!), 303));
 
@@ -447,6 +477,8 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
       }
     },
   );
+
+  registerConsentPages(app, { directory, redirectWith });
 
   // The staff inbox.
   /** Tasks as their cards show them: who, which journey, what it understands, and what the task is for. */

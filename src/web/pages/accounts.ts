@@ -12,7 +12,14 @@ const ROLE_MEANING = {
   viewer: 'looks at everything, changes nothing',
 } as const;
 
-export function signInPage(input: { next: string; failed?: 'password' | 'key' | 'throttled' | undefined; retryAfterSeconds?: number | undefined; apiKeyFile?: string | undefined }): Html {
+export function signInPage(input: {
+  next: string;
+  failed?: 'password' | 'key' | 'throttled' | undefined;
+  retryAfterSeconds?: number | undefined;
+  apiKeyFile?: string | undefined;
+  /** The organisation's identity provider, when one is configured: its button comes first. */
+  provider?: { name: string; startPath: string } | undefined;
+}): Html {
   const problem = {
     password: 'That email and password do not match an account.',
     key: 'That key is unknown or revoked.',
@@ -21,6 +28,10 @@ export function signInPage(input: { next: string; failed?: 'password' | 'key' | 
   return html`<section class="panel narrow">
     <h1>Sign in to Steward</h1>
     ${input.failed ? html`<p class="flash error" role="alert">${problem[input.failed]}</p>` : ''}
+    ${input.provider
+      ? html`<p><a class="button" href="${input.provider.startPath}${input.next ? `?next=${encodeURIComponent(input.next)}` : ''}" data-testid="oidc-sign-in">Sign in with ${input.provider.name}</a></p>
+    <p class="muted small">Or with your Steward email and password:</p>`
+      : ''}
     <form method="post" action="/app/sign-in" class="stack">
       ${input.next ? html`<input type="hidden" name="next" value="${input.next}">` : ''}
       <label for="email">Email</label>
@@ -57,6 +68,11 @@ export function choosePasswordPage(input: { action: string; person: PersonView; 
       <button type="submit">Save password and sign in</button>
     </form>
   </section>`;
+}
+
+/** The identity provider's sign-in did not lead to an account: why, and what to do. */
+export function providerRefusedPage(message: string): Html {
+  return html`<section class="panel narrow"><h1>Sign-in refused</h1><p role="alert">${message}</p><p><a href="/app/sign-in">Back to sign-in</a></p></section>`;
 }
 
 export function linkUnusablePage(message: string): Html {

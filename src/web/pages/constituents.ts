@@ -73,6 +73,7 @@ export function constituentPage(data: ConstituentPageData, principal: Principal)
         const given = consent(channel);
         return html`<dt>${channel === 'email' ? 'Email' : 'SMS'}</dt><dd>${given ? html`${badge(given.status, statusTone[given.status])} <span class="muted small">${given.source}, ${formatDate(given.recordedAt)}</span>` : html`<span class="muted">not given</span>`}</dd>`;
       })}</dl>
+      ${may(principal, 'records.ingest') ? consentForm(constituent) : ''}
     </section>
     <section class="panel" aria-labelledby="giving-title">
       <h2 id="giving-title">Giving</h2>
@@ -114,6 +115,22 @@ export function constituentPage(data: ConstituentPageData, principal: Principal)
     }
     ${data.nextCursor ? html`<p><a class="button secondary" href="/app/constituents/${constituent.id}?cursor=${data.nextCursor}">Older</a></p>` : ''}
   </section>`;
+}
+
+/** Records a consent change by hand (a call, a signed form): made by staff, decided like any other. */
+function consentForm(constituent: Constituent): Html {
+  return html`<details>
+    <summary>Record a consent change</summary>
+    <form method="post" action="/app/constituents/${constituent.id}/consent" class="stack" data-testid="consent-form">
+      <label for="consent-channel">Channel</label>
+      <select id="consent-channel" name="channel" required><option value="email">Email</option><option value="sms">SMS</option></select>
+      <label for="consent-status">Consent</label>
+      <select id="consent-status" name="status" required><option value="granted">Given</option><option value="withdrawn">Withdrawn</option></select>
+      <label for="consent-source">Where it came from <span class="muted small">(optional)</span></label>
+      <input id="consent-source" name="source" maxlength="200" placeholder="Phone call, signed form…" autocomplete="off">
+      <button type="submit">Record</button>
+    </form>
+  </details>`;
 }
 
 /** Takes the constituent out of one journey; the reason is kept with the exit. Asked again before it goes. */
