@@ -1,5 +1,6 @@
 /** The load benchmark's flags: full-size defaults, a CI-sized --quick, and overrides. */
-export const ROW_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const;
+/** Every row; a bare run measures those that suit its database (h needs DATABASE_URL). */
+export const ROW_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
 export type RowId = (typeof ROW_IDS)[number];
 
 export interface LoadOptions {
@@ -30,7 +31,7 @@ export interface LoadOptions {
   forecastConstituents: number;
 }
 
-const USAGE = `npm run bench:load -- [--quick] [--only=a,b,c,d,e,f,g] [--rate=10] [--duration=300]
+const USAGE = `npm run bench:load -- [--quick] [--only=a,b,c,d,e,f,g,h] [--rate=10] [--duration=300]
     [--intake-rate=100] [--intake-duration=60] [--concurrency=1,8,32] [--seconds=10] [--rounds=2]
     [--sleepers=1000,10000,20000] [--histories=5] [--settle=90] [--import-rows=50000]
     [--forecast-constituents=100000]
@@ -41,10 +42,15 @@ const USAGE = `npm run bench:load -- [--quick] [--only=a,b,c,d,e,f,g] [--rate=10
   d  Temporal history events and workflow tasks per enrollment
   e  worker RSS with --sleepers sleeping enrollments
   f  steward events import of a CSV of --import-rows past gifts: stored, routed, the command's peak RSS
-  g  forecast of --forecast-constituents × 365 days per journey, against one-by-one simulation`;
+  g  forecast of --forecast-constituents × 365 days per journey, against one-by-one simulation
+  h  the open loop of a against an API-only process with a worker process beside it, against
+     a raw INSERT open loop at the same rate (DATABASE_URL only)`;
 
-/** Parses argv (without node and the script); throws with the usage on a bad flag. */
-export function parseOptions(argv: string[]): LoadOptions {
+/**
+ * Parses argv (without node and the script); throws with the usage on a bad flag.
+ * Without --only every row is run that the database can serve: h only on a server.
+ */
+export function parseOptions(argv: string[], databaseServer = Boolean(process.env.DATABASE_URL)): LoadOptions {
   const flags = new Map<string, string>();
   for (const arg of argv) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
@@ -90,7 +96,8 @@ export function parseOptions(argv: string[]): LoadOptions {
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`Unknown flag --${name}\n\n${USAGE}`);
 
   const rows = new Set<RowId>();
-  for (const id of (flags.get('only') ?? ROW_IDS.join(',')).split(',').map((part) => part.trim().toLowerCase())) {
+  const defaultRows = ROW_IDS.filter((id) => id !== 'h' || databaseServer);
+  for (const id of (flags.get('only') ?? defaultRows.join(',')).split(',').map((part) => part.trim().toLowerCase())) {
     if (!(ROW_IDS as readonly string[]).includes(id)) throw new Error(`--only: unknown row "${id}" (rows: ${ROW_IDS.join(', ')})`);
     rows.add(id as RowId);
   }

@@ -11,6 +11,7 @@ import type { IntakeResults } from './intake.ts';
 import type { LoadResult } from './load.ts';
 import type { LoadOptions, RowId } from './options.ts';
 import type { SleeperResults } from './sleepers.ts';
+import type { SplitIntakeResults } from './split-intake.ts';
 
 export interface Results {
   intake?: IntakeResults;
@@ -18,6 +19,7 @@ export interface Results {
   history?: HistoryResults;
   sleepers?: SleeperResults;
   csvImport?: CsvImportResults;
+  splitIntake?: SplitIntakeResults;
   forecasts?: ForecastPoint[];
   /** Rows that could not be measured, and why. */
   failures: { row: string; error: string }[];
@@ -154,6 +156,7 @@ export function tableRows(results: Results, options: LoadOptions): TableRow[] {
     }
   }
   if (csvImport) rows.push(...csvImportRows(csvImport));
+  if (results.splitIntake) rows.push(...splitIntakeRows(results.splitIntake, options));
   for (const point of forecasts ?? []) {
     rows.push({
       row: 'g',
@@ -164,6 +167,28 @@ export function tableRows(results: Results, options: LoadOptions): TableRow[] {
   }
   for (const failure of results.failures) rows.push({ row: failure.row as RowId, measure: 'NOT MEASURED', value: failure.error.split('\n')[0]!.slice(0, 160), ratio: '' });
   return rows;
+}
+
+/** Row h: the open loop against an API-only process, read against raw INSERTs offered at the same rate. */
+function splitIntakeRows({ steward, rawInsert }: SplitIntakeResults, options: LoadOptions): TableRow[] {
+  const offered = `offered ${steward.offeredPerSecond}/s for ${options.intakeSeconds} s`;
+  return [
+    {
+      row: 'h',
+      measure: `POST /events to an API-only process, worker apart, ${offered}`,
+      value: `${fixed(steward.perSecond)}/s  p50 ${fixed(steward.p50Ms)} ms  p99 ${fixed(steward.p99Ms)} ms  non-2xx ${steward.non2xx}  5xx ${steward.status5xx}  errors ${steward.errors}`,
+      ratio: `p99 ${fixed(steward.p99Ms / rawInsert.p99Ms)}× raw INSERT's`,
+    },
+    {
+      row: 'h',
+      measure: '  enrollments by the worker process',
+      value: steward.enrolled.complete
+        ? `${fixed(steward.enrolled.perSecond)}/s, the last ${fixed(steward.enrolled.lagSeconds)} s after the last POST`
+        : `${fixed(steward.enrolled.perSecond)}/s; ${steward.enrolled.enrollments} of ${steward.ok} enrolled ${options.settleSeconds} s after the last POST`,
+      ratio: '',
+    },
+    { row: 'h', measure: `raw INSERT … ON CONFLICT DO NOTHING, ${offered}`, value: `${fixed(rawInsert.perSecond)}/s  p50 ${fixed(rawInsert.p50Ms)} ms  p99 ${fixed(rawInsert.p99Ms)} ms`, ratio: '1 (baseline)' },
+  ];
 }
 
 /** Row f: the CSV import of past gifts, stored (the command exits), routed, and the command's memory. */

@@ -19,6 +19,7 @@ import { parseOptions, reproduceCommand, type LoadOptions } from './options.ts';
 import { progress } from './progress.ts';
 import { formatTable, tableRows, writeResults, type Results } from './report.ts';
 import { measureSleepers } from './sleepers.ts';
+import { measureSplitIntake } from './split-intake.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 import { startStewardProcess, startStewardStack, type StewardProcess, type StewardStack } from './stack.ts';
 
@@ -97,6 +98,28 @@ function sleepers(options: LoadOptions, results: Results): Promise<void> {
   });
 }
 
+/** Row h: the API and the worker as processes of their own, on DATABASE_URL only (PGlite serves one process). */
+function splitIntake(options: LoadOptions, results: Results): Promise<void> {
+  if (!process.env.DATABASE_URL) return Promise.reject(new Error('row h needs DATABASE_URL: embedded PGlite serves one process'));
+  return withSink(async (sink) => {
+    const host = await startStewardStack('api process', { STEWARD_ROLES: 'api', SMTP_URL: sink.url });
+    const db = openPool(host.databaseUrl, 1);
+    const rawPool = openPool(host.databaseUrl, 8);
+    try {
+      const worker = await startStewardProcess('worker process', host, { STEWARD_ROLES: 'worker' });
+      try {
+        results.splitIntake = await measureSplitIntake(apiOf(host), db, rawPool, options);
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      await rawPool.end();
+      await db.end();
+      await host.stop();
+    }
+  });
+}
+
 /** Row f: `steward events import` on a stack of its own, after the other rows, so they share nothing. */
 async function csvImport(options: LoadOptions, results: Results): Promise<void> {
   const stack = await startStewardStack('import stack');
@@ -141,6 +164,7 @@ async function main(): Promise<void> {
     if (options.rows.has('a') || options.rows.has('b') || options.rows.has('d')) await attempt(results, 'a, b, d', () => intakeAndHistory(options, results));
     if (options.rows.has('c')) await attempt(results, 'c', () => delivery(options, results));
     if (options.rows.has('e')) await attempt(results, 'e', () => sleepers(options, results));
+    if (options.rows.has('h')) await attempt(results, 'h', () => splitIntake(options, results));
     if (options.rows.has('f')) await attempt(results, 'f', () => csvImport(options, results));
     if (options.rows.has('g')) {
       progress(`forecast: ${options.forecastConstituents} constituents × 365 days per journey`);

@@ -44,3 +44,11 @@ describe('options of rows f and g', () => {
     expect(() => parseOptions(['--import-rows=2.5'])).toThrow('--import-rows must be a whole number');
   });
 });
+
+describe('row h', () => {
+  it('is among the default rows on a database server only, and can still be asked for by name', () => {
+    expect(parseOptions([], false).rows.has('h')).toBe(false);
+    expect(parseOptions([], true).rows).toEqual(new Set(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']));
+    expect(parseOptions(['--only=h'], false).rows).toEqual(new Set(['h']));
+  });
+});
