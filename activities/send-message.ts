@@ -21,12 +21,15 @@
  * A passing provider failure is thrown for Temporal
  * to retry with backoff; the message keeps its place under the cap meanwhile. A
  * permanent one (unknown mailbox, invalid number) is recorded and reported back,
- * so the journey can branch on it. Results carry ids and codes only: they are
- * kept in workflow history, which holds no personal data.
+ * so the journey can branch on it; when it is the receiving mail server refusing
+ * the recipient or the message, the record tells the CRM of the bounce too. Results
+ * carry ids and codes only: they are kept in workflow history, which holds no
+ * personal data.
  */
 import type { Database, Message } from '../src/db/client.ts';
 import type { Prisma } from '../src/db/client.ts';
 import { sendBlocker, suppress } from '../src/consent/consent.ts';
+import { loseEmailAddress } from '../src/consent/bounces.ts';
 import { toE164 } from '../src/consent/phone.ts';
 import { signLinkToken } from '../src/consent/tokens.ts';
 import { loadMessageData } from '../src/delivery/message-data.ts';
@@ -302,16 +305,16 @@ export function createSendMessage(deps: SendMessageDependencies) {
       return { messageId: message.id, status: 'sent' };
     }
     const permanent = permanentFailure(call.refused)!;
-    await recordUnderLease(db, call.lease, { status: 'failed', scheduledFor: null, error: permanent.detail, errorCode: permanent.providerCode });
-    // An address that can never receive is suppressed for every journey.
-    if (permanent.badAddress) {
-      await suppress(db, {
-        channel: input.channel,
-        address: address!,
-        reason: input.channel === 'email' ? 'hard-bounce' : 'invalid-number',
-        source: `send of message ${message.id}: ${permanent.providerCode}`,
-      });
-    }
+    // Recorded once, under the claim, with what the refusal changes: the CRM hears of a bounce, and an
+    // address that can never receive is suppressed for every journey, all in the record's transaction.
+    const source = `send of message ${message.id}: ${permanent.providerCode}`;
+    await recordUnderLease(
+      db,
+      call.lease,
+      { status: 'failed', scheduledFor: null, error: permanent.detail, errorCode: permanent.providerCode },
+      permanent.bounce ? 'message.bounced' : undefined,
+      permanent.badAddress ? (tx) => addressCannotReceive(tx, input.channel, address!, source) : undefined,
+    );
     return { messageId: message.id, status: 'failed', code: permanent.code };
   }
 }
@@ -350,23 +353,41 @@ function settled(message: Message): SendMessageResult {
   }
 }
 
+/**
+ * An address the provider says can never receive: suppressed for every journey. For
+ * email that is a hard bounce, and does what a hard bounce report does to consent.
+ * Journeys are not told here: the one sending hears `delivery-failed` from the result
+ * and may branch on it; the others find the address suppressed when they next send.
+ */
+async function addressCannotReceive(tx: Prisma.TransactionClient, channel: Channel, address: string, source: string): Promise<void> {
+  if (channel === 'email') await loseEmailAddress(tx, address, 'hard-bounce', source);
+  else await suppress(tx, { channel, address, reason: 'invalid-number', source });
+}
+
 interface PermanentFailure {
   code: string;
   providerCode: string;
   detail: string;
   badAddress: boolean;
+  /** The receiving side refused the recipient or the message: a bounce, though nothing was handed over. */
+  bounce: boolean;
 }
+
+/** The SMTP commands whose refusal is the recipient's side saying no; a refused MAIL FROM or AUTH is Steward's own problem. */
+const BOUNCING_COMMANDS = new Set(['RCPT TO', 'DATA']);
 
 /** SMTP 5xx and Twilio's refusals are final; everything else may pass. */
 function permanentFailure(error: unknown): PermanentFailure | undefined {
   if (error instanceof PermanentSmsError) {
-    return { code: failureCode('sms', error.code, error.message), providerCode: error.code, detail: error.message, badAddress: error.badNumber };
+    return { code: failureCode('sms', error.code, error.message), providerCode: error.code, detail: error.message, badAddress: error.badNumber, bounce: false };
   }
-  const responseCode = (error as { responseCode?: unknown } | null)?.responseCode;
+  const { responseCode, command } = (error ?? {}) as { responseCode?: unknown; command?: unknown };
   if (typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600) {
     const text = error instanceof Error ? error.message : String(error);
     const code = failureCode('email', String(responseCode), text);
-    return { code, providerCode: String(responseCode), detail: text, badAddress: code === 'mailbox-unknown' };
+    const bounce = BOUNCING_COMMANDS.has(String(command));
+    // Only the recipient's side can say the mailbox is unknown: a 5.1.x refusal of MAIL FROM is about the sender.
+    return { code, providerCode: String(responseCode), detail: text, badAddress: bounce && code === 'mailbox-unknown', bounce };
   }
   return undefined;
 }

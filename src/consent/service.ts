@@ -8,23 +8,24 @@
  *   ends the journeys of everyone at it as `hard-bounced` / `unsubscribed`;
  * - SMS keywords: STOP withdraws SMS consent and suppresses the number, START
  *   gives consent back, HELP says who is writing and how to stop;
- * - an SMS delivery receipt marks the message, and a number that can never
- *   receive is suppressed and reported to the journey as `delivery-failed`.
+ * - an SMS delivery receipt marks the message delivered or bounced (a bounce told
+ *   to the CRM once, by `message.bounced`), and a number that can never receive
+ *   is suppressed and reported to the journey as `delivery-failed`.
  *
  * Consent and suppression are written first, in one transaction; journeys are
  * told afterwards. Should Temporal be unreachable then, nothing more is sent
  * anyway: every send checks consent and suppression at the moment it goes out.
  */
 import type { Client } from '@temporalio/client';
-import type { Database } from '../db/client.ts';
+import type { Database, Message } from '../db/client.ts';
 import type { JourneyEvent } from '../journeys/vocabulary.ts';
 import { isBadNumberCode } from '../sms/twilio.ts';
 import { interactionSignal } from '../../workflows/contract.ts';
 import { liftConstituentSuppressions, recordConsentChanges, suppress, unsuppress, type ConsentResult } from './consent.ts';
+import { loseEmailAddress, markBounced } from './bounces.ts';
 import { toE164 } from './phone.ts';
 import { verifyLinkToken, type LinkClaims } from './tokens.ts';
 import { followTrackedLink, recordOpen } from '../engagement/record.ts';
-import { recordWebhookEvent } from '../webhooks/outbox.ts';
 
 export interface ChannelServiceOptions {
   db: Database;
@@ -68,6 +69,22 @@ async function markDelivered(db: Database, address: string, messageId: string | 
     select: { id: true },
   });
   if (message) await db.message.updateMany({ where: { id: message.id, status: 'sent' }, data: { status: 'delivered', deliveredAt: new Date() } });
+}
+
+/**
+ * Twilio could not deliver a text (`undelivered`, `failed`): the message is marked
+ * bounced with Twilio's error code, and a number that can never receive is suppressed,
+ * in one transaction. Only the first receipt does this; returns whether it was this one.
+ */
+async function smsBounced(db: Database, message: Pick<Message, 'id' | 'recipient'>, report: { status: string; errorCode: string | null }): Promise<boolean> {
+  const { errorCode } = report;
+  return db.$transaction(async (tx) => {
+    const marked = await markBounced(tx, message.id, { error: `Twilio ${report.status}${errorCode ? ` (${errorCode})` : ''}`, errorCode });
+    if (marked && isBadNumberCode(errorCode)) {
+      await suppress(tx, { channel: 'sms', address: message.recipient, reason: 'invalid-number', source: `Twilio error ${errorCode} for message ${message.id}` });
+    }
+    return marked;
+  });
 }
 
 /** Carrier keywords (CTIA): these words alone, in any case, change consent. */
@@ -236,31 +253,22 @@ export function createChannelService(options: ChannelServiceOptions) {
         return { suppressed: false, constituents: 0, enrollments: 0 };
       }
       const final = report.type === 'complaint' || report.bounceType !== 'soft';
-      const constituents = await db.constituent.findMany({ where: { email: address }, select: { id: true } });
-      const ids = constituents.map((constituent) => constituent.id);
+      const complaint = report.type === 'complaint';
+      const constituents = await db.constituent.count({ where: { email: address } });
+      // A soft bounce (a full mailbox, a passing refusal) changes nothing.
+      if (!final) return { suppressed: false, constituents, enrollments: 0 };
       const changes = await db.$transaction(async (tx) => {
-        const status = report.type === 'complaint' ? 'complained' : final ? 'bounced' : undefined;
+        // The message the report names, or else the latest one sent to the address.
         const where = report.messageId ? { id: report.messageId, recipient: address } : { recipient: address, channel: 'email' as const, status: { in: ['sent' as const, 'delivered' as const] } };
-        if (status) {
-          // The message the report names, or else the latest one sent to the address.
-          const message = await tx.message.findFirst({ where, orderBy: { sentAt: 'desc' } });
-          if (message) {
-            await tx.message.update({ where: { id: message.id }, data: { status, error: report.detail ?? `${report.type}${report.bounceType ? ` (${report.bounceType})` : ''}` } });
-            if (status === 'bounced') await recordWebhookEvent(tx, 'message.bounced', message.id);
-          }
-        }
-        if (!final) return [];
-        await suppress(tx, { channel: 'email', address, reason: report.type === 'complaint' ? 'complaint' : 'hard-bounce', source: report.detail ?? 'mail feedback report' });
+        const message = await tx.message.findFirst({ where, orderBy: { sentAt: 'desc' } });
+        const error = report.detail ?? `${report.type}${report.bounceType ? ` (${report.bounceType})` : ''}`;
+        if (message && complaint) await tx.message.update({ where: { id: message.id }, data: { status: 'complained', error } });
+        else if (message) await markBounced(tx, message.id, { error, errorCode: null });
         // A complaint is the constituent's own "no"; a bounce is the provider's report that the address cannot receive.
-        const complaint = report.type === 'complaint';
-        return recordConsentChanges(
-          tx,
-          ids.map((id) => ({ constituentId: id, channel: 'email' as const, status: 'withdrawn' as const, source: complaint ? 'spam complaint' : 'hard bounce', authority: complaint ? ('constituent' as const) : ('provider' as const) })),
-        );
+        return loseEmailAddress(tx, address, complaint ? 'complaint' : 'hard-bounce', report.detail ?? 'mail feedback report');
       });
-      if (!final) return { suppressed: false, constituents: ids.length, enrollments: 0 };
-      const enrollments = await tellJourneys(changes, lostChannel(report.type === 'complaint' ? 'unsubscribed' : 'hard-bounced', 'email'));
-      return { suppressed: true, constituents: ids.length, enrollments };
+      const enrollments = await tellJourneys(changes, lostChannel(complaint ? 'unsubscribed' : 'hard-bounced', 'email'));
+      return { suppressed: true, constituents, enrollments };
     },
 
     /**
@@ -298,13 +306,12 @@ export function createChannelService(options: ChannelServiceOptions) {
       const message = await db.message.findFirst({ where: { providerMessageId: report.sid, channel: 'sms' } });
       if (!message) return { known: false };
       if (report.status === 'delivered') {
-        await db.message.update({ where: { id: message.id }, data: { status: 'delivered', deliveredAt: new Date() } });
+        // Only a text still out counts as delivered: a late receipt never undoes a bounce.
+        await db.message.updateMany({ where: { id: message.id, status: 'sent' }, data: { status: 'delivered', deliveredAt: new Date() } });
       } else if (report.status === 'undelivered' || report.status === 'failed') {
-        await db.message.update({ where: { id: message.id }, data: { status: 'failed', errorCode: report.errorCode ?? null, error: `Twilio ${report.status}${report.errorCode ? ` (${report.errorCode})` : ''}` } });
-        if (isBadNumberCode(report.errorCode)) {
-          await suppress(db, { channel: 'sms', address: message.recipient, reason: 'invalid-number', source: `Twilio error ${report.errorCode} for message ${message.id}` });
-        }
-        if (message.enrollmentId) {
+        const marked = await smsBounced(db, message, { status: report.status, errorCode: report.errorCode ?? null });
+        // Told again on a repeated receipt, in case Temporal missed it: the journey drops an event it has seen.
+        if ((marked || message.status === 'bounced') && message.enrollmentId) {
           const enrollment = await db.enrollment.findUnique({ where: { id: message.enrollmentId } });
           if (enrollment?.status === 'active') {
             await temporal.workflow.getHandle(enrollment.workflowId).signal(interactionSignal, {

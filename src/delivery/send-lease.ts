@@ -60,20 +60,30 @@ const RECORD_RETRY_MS = 10_000;
 
 /**
  * Records the attempt's result and ends its lease, only if the lease is still its own.
- * A result that is a webhook's event (`message.sent`) writes the webhook with it, in
- * one transaction, when an endpoint subscribes; otherwise it is the one UPDATE.
+ * A result that is a webhook's event (`message.sent`, `message.bounced`) writes the
+ * webhook with it, in one transaction, when an endpoint subscribes; what the result
+ * changes besides the message (`alongside`: a bounced address suppressed) is always
+ * written in that transaction. Otherwise it is the one UPDATE. Either way it is
+ * written once: a second recording finds the lease gone.
  */
-export async function recordUnderLease(db: Database, lease: SendLease, data: Prisma.MessageUpdateManyMutationInput, webhook?: WebhookEventType): Promise<void> {
+export async function recordUnderLease(
+  db: Database,
+  lease: SendLease,
+  data: Prisma.MessageUpdateManyMutationInput,
+  webhook?: WebhookEventType,
+  alongside?: (tx: Prisma.TransactionClient) => Promise<void>,
+): Promise<void> {
   const deadline = Date.now() + RECORD_RETRY_MS;
   const record = { where: { id: lease.messageId, leaseToken: lease.token }, data: { ...data, leaseToken: null, leaseExpiresAt: null } };
   let count: number;
   for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
     try {
       count =
-        webhook && (await isSubscribed(db, webhook))
+        alongside || (webhook && (await isSubscribed(db, webhook)))
           ? await db.$transaction(async (tx) => {
               const recorded = await tx.message.updateMany(record);
-              if (recorded.count > 0) await recordWebhookEvent(tx, webhook, lease.messageId);
+              if (recorded.count > 0 && webhook) await recordWebhookEvent(tx, webhook, lease.messageId);
+              if (recorded.count > 0) await alongside?.(tx);
               return recorded.count;
             })
           : (await db.message.updateMany(record)).count;

@@ -53,11 +53,17 @@ async function consentContent(tx: Tx, changeId: string): Promise<WebhookContent 
   return { occurredAt: change.at, payload: { consent: fields, constituent } };
 }
 
-async function messageContent(tx: Tx, messageId: string): Promise<WebhookContent | undefined> {
+/**
+ * A message's outcome. A bounce carries what the provider said (`error`) and its code
+ * (`errorCode`: the SMTP reply code, Twilio's error code): a message refused as it was
+ * sent keeps the status `failed`, one reported afterwards becomes `bounced`.
+ */
+async function messageContent(tx: Tx, messageId: string, outcome: 'sent' | 'bounced'): Promise<WebhookContent | undefined> {
   const message = await tx.message.findUnique({ where: { id: messageId }, include: { constituent: { select: constituentFields } } });
   if (!message) return undefined;
+  const bounced = outcome === 'bounced';
   return {
-    occurredAt: message.sentAt ?? new Date(),
+    occurredAt: bounced ? new Date() : (message.sentAt ?? new Date()),
     payload: {
       message: {
         id: message.id,
@@ -70,7 +76,8 @@ async function messageContent(tx: Tx, messageId: string): Promise<WebhookContent
         status: message.status,
         providerMessageId: message.providerMessageId,
         sentAt: message.sentAt,
-        error: message.status === 'bounced' ? message.error : null,
+        error: bounced ? message.error : null,
+        errorCode: bounced ? message.errorCode : null,
       },
       constituent: message.constituent,
     },
@@ -84,9 +91,6 @@ export const webhookContent: Record<WebhookEventType, (tx: Tx, subjectId: string
   'enrollment.converted': enrollmentContent,
   'enrollment.exited': enrollmentContent,
   'consent.changed': consentContent,
-  'message.sent': messageContent,
-  'message.bounced': async (tx, id) => {
-    const content = await messageContent(tx, id);
-    return content && { ...content, occurredAt: new Date() };
-  },
+  'message.sent': (tx, id) => messageContent(tx, id, 'sent'),
+  'message.bounced': (tx, id) => messageContent(tx, id, 'bounced'),
 };

@@ -20,6 +20,21 @@ export interface SmtpSinkOptions {
   onReceiving?: () => void;
   /** Recipients refused as mail servers refuse unknown mailboxes: 550 5.1.1. */
   unknownMailboxes?: ReadonlySet<string>;
+  /** Every message refused once its data has arrived, with this reply (a content filter: 554 5.7.1 …). */
+  refuseMessages?: SmtpRefusal;
+  /** Every sender refused at MAIL FROM with this reply (a relay that does not know the sender's domain: 553 5.1.8 …). */
+  refuseSenders?: SmtpRefusal;
+}
+
+/** A permanent refusal: the reply code and the text after it. */
+export interface SmtpRefusal {
+  code: number;
+  text: string;
+}
+
+/** An error smtp-server answers with: its code and text as the reply. */
+function refusal({ code, text }: SmtpRefusal): Error {
+  return Object.assign(new Error(text), { responseCode: code });
 }
 
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
@@ -29,9 +44,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      callback(options.refuseSenders ? refusal(options.refuseSenders) : undefined);
+    },
     onRcptTo(address, _session, callback) {
       if (!options.unknownMailboxes?.has(address.address.toLowerCase())) return callback();
-      callback(Object.assign(new Error('5.1.1 <' + address.address + '>: Recipient address rejected: User unknown'), { responseCode: 550 }));
+      callback(refusal({ code: 550, text: `5.1.1 <${address.address}>: Recipient address rejected: User unknown` }));
     },
     onClose(session) {
       closed.add(session.id);
@@ -42,6 +60,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           options.onReceiving?.();
           if (options.acceptDelayMs) await new Promise((resolve) => setTimeout(resolve, options.acceptDelayMs));
           if (closed.has(session.id)) return;
+          if (options.refuseMessages) return callback(refusal(options.refuseMessages));
           messages.push(mail);
           callback();
         })
