@@ -34,21 +34,29 @@ const COUNTED = ['pending', 'sent', 'delivered', 'bounced', 'complained'] as con
 export type Reservation = { reserved: true } | { reserved: false; roomAt: Date };
 
 /**
+ * Only a message still waiting may be cleared to go. An attempt that read the
+ * message before another attempt sent it must not turn it back to pending: the
+ * claim would then be free again and the message sent twice. When the update
+ * touches nothing, the send claim finds the message settled and answers from it.
+ */
+const STILL_WAITING = ['scheduled', 'pending'] as const;
+
+/** Clears a message to go without a place under the cap (a transactional one): it is never counted against the constituent. */
+export async function clearOutsideCap(db: Database, messageId: string): Promise<void> {
+  await db.message.updateMany({ where: { id: messageId, status: { in: [...STILL_WAITING] } }, data: { status: 'pending', scheduledFor: null } });
+}
+
+/**
  * Gives the message a place under the cap (marking it pending, counted now) or
  * says when the earliest counted message leaves the period and makes room.
  */
-/** Clears a message to go without a place under the cap (a transactional one): it is never counted against the constituent. */
-export async function clearOutsideCap(db: Database, messageId: string): Promise<void> {
-  await db.message.update({ where: { id: messageId }, data: { status: 'pending', scheduledFor: null } });
-}
-
 export async function reserveUnderCap(
   db: Database,
   request: { messageId: string; constituentId: string; channel: Channel; cap: FrequencyCap | null; now: Date },
 ): Promise<Reservation> {
   const { messageId, constituentId, channel, cap, now } = request;
   const markCounted = (client: Pick<Database, 'message'>) =>
-    client.message.update({ where: { id: messageId }, data: { status: 'pending', countedAt: now, scheduledFor: null } });
+    client.message.updateMany({ where: { id: messageId, status: { in: [...STILL_WAITING] } }, data: { status: 'pending', countedAt: now, scheduledFor: null } });
   // No cap on the channel: nothing to count, so no lock to take; one statement marks the place.
   if (!cap) {
     await markCounted(db);

@@ -14,6 +14,7 @@ import { createSendMessage, type SendMessageInput } from '../../activities/send-
 import type { Database } from '../../src/db/client.ts';
 import { unrestrictedMessaging } from '../../src/delivery/settings.ts';
 import { withHeartbeat } from '../../src/delivery/activity-heartbeat.ts';
+import { clearOutsideCap, reserveUnderCap } from '../../src/delivery/caps.ts';
 import { claimSend, recordUnderLease } from '../../src/delivery/send-lease.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -108,6 +109,22 @@ describe(`a claimed send (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     expect(await sendMessage()(input)).toEqual(sent);
     expect(smtp.received.length).toBe(before + 1);
     expect(await messageFor(input)).toMatchObject({ status: 'sent', sendAttempts: 1, leaseToken: null, leaseExpiresAt: null });
+  });
+
+  it('does not let an attempt that read the message before another sent it clear it to go again', async () => {
+    // The second attempt read the message while it still waited, then the first sent it:
+    // clearing it for the window or the cap now must leave it sent and unclaimable.
+    const donor = await consentingDonor();
+    const message = await db.message.create({
+      data: { idempotencyKey: randomUUID(), constituentId: donor.id, channel: 'email', template: 't', recipient: donor.email!, status: 'sent', sentAt: new Date() },
+    });
+    await clearOutsideCap(db, message.id);
+    expect(await reserveUnderCap(db, { messageId: message.id, constituentId: donor.id, channel: 'email', cap: null, now: new Date() })).toEqual({ reserved: true });
+    expect(await reserveUnderCap(db, { messageId: message.id, constituentId: donor.id, channel: 'email', cap: { limit: 5, periodMs: 86_400_000, label: '5 per day' }, now: new Date() })).toEqual({
+      reserved: true,
+    });
+    expect(await db.message.findUniqueOrThrow({ where: { id: message.id } })).toMatchObject({ status: 'sent', countedAt: null });
+    expect(await claimSend(db, message.id, 60_000)).toBeUndefined();
   });
 
   it('calls the provider once for a staff notice asked twice at once', async () => {
