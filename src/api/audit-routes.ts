@@ -12,8 +12,9 @@ export function registerAuditRoutes(server: FastifyInstance, deps: { db: Databas
       config: { permission: 'audit.read', invalid: 'Invalid audit query' },
       schema: {
         tags: ['Audit trail'],
-        summary: 'Who did what: publishes, pauses, migrations, archives, removals, keys, people, sign-ins',
-        description: '`action` is an action (`journey.published`) or a kind (`journey`); `since` and `until` bound the time; pages by `cursor`.',
+        summary: 'Who did what: publishes, pauses, migrations, archives, removals, keys, people, sign-ins, task work',
+        description:
+          "`action` is an action (`journey.published`) or a kind (`task`); `object` an object's id, or a constituent's for everything that concerned them; `since` and `until` bound the time; pages by `cursor`.",
         querystring: AuditQuery,
       },
     },

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { StaffTask } from '../db/client.ts';
+import { actorOf } from '../auth/audit.ts';
 import { assigneeOf } from '../auth/constituent-access.ts';
 import { taskQueueIds } from '../tasks/queues.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
@@ -82,7 +83,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
     { config: { permission: 'tasks.work', invalid: 'Invalid claim' }, schema: { tags, summary: 'Take an open task', params: IdParams, body: ClaimBody } },
     async (request, reply) => {
       try {
-        return withOverdue(await tasks.claim(request.params.id, request.body.assignee));
+        return withOverdue(await tasks.claim(request.params.id, request.body.assignee, actorOf(request.principal)));
       } catch (error) {
         return fail(reply, error);
       }
@@ -97,7 +98,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
         tags,
         summary: 'Finish a task with its outcome and notes; the journey carries on from the outcome',
         description:
-          'Answers 200 when the journey has the outcome, 202 when it is stored and will be delivered once Temporal answers. `by` names who did it; without it, the key. A task is completed once: completing it again answers 409 with the recorded outcome, who and when (`completed`). Notes stay with the task and never reach the journey.',
+          'Answers 200 when the journey has the outcome, 202 when it is stored and will be delivered once Temporal answers. `by` names who did it; without it, the key. The audit trail keeps the completion (`task.completed`) under the key or person that sent it. A task is completed once: completing it again answers 409 with the recorded outcome, who and when (`completed`), and records nothing. Notes stay with the task and never reach the journey or the audit trail.',
         params: IdParams,
         body: CompleteBody,
       },
@@ -105,11 +106,8 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
     async (request, reply) => {
       try {
         const principal = request.principal!;
-        const { task, delivered } = await tasks.complete(request.params.id, request.body.outcome, {
-          by: request.body.by ?? assigneeOf(principal),
-          ...(principal.kind === 'key' ? { keyId: principal.id } : {}),
-          notes: request.body.notes,
-        });
+        const completer = { by: request.body.by ?? assigneeOf(principal), notes: request.body.notes };
+        const { task, delivered } = await tasks.complete(request.params.id, request.body.outcome, completer, actorOf(principal));
         return reply.status(delivered ? 200 : 202).send({ task: withOverdue(task), outcome: delivered ? 'delivered' : 'pending' });
       } catch (error) {
         return fail(reply, error);
@@ -122,7 +120,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
     { config: { permission: 'tasks.work' }, schema: { tags, summary: 'Give a claimed task back to its queue', params: IdParams } },
     async (request, reply) => {
       try {
-        return withOverdue(await tasks.release(request.params.id));
+        return withOverdue(await tasks.release(request.params.id, actorOf(request.principal)));
       } catch (error) {
         return fail(reply, error);
       }
@@ -143,7 +141,7 @@ export function registerTaskRoutes(server: FastifyInstance, deps: { tasks: TaskS
     },
     async (request, reply) => {
       try {
-        return withOverdue(await tasks.reassign(request.params.id, request.body));
+        return withOverdue(await tasks.reassign(request.params.id, request.body, actorOf(request.principal)));
       } catch (error) {
         return fail(reply, error);
       }

@@ -46,12 +46,16 @@ export const auditActions = [
   'sign-in.succeeded',
   'sign-in.failed',
   'sign-in.refused',
+  'task.claimed',
+  'task.released',
+  'task.reassigned',
+  'task.completed',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
 export interface AuditRecord {
   action: AuditAction;
-  objectType: 'journey' | 'enrollment' | 'constituent' | 'key' | 'person' | 'session' | 'settings' | 'sign-in';
+  objectType: 'journey' | 'enrollment' | 'constituent' | 'key' | 'person' | 'session' | 'settings' | 'sign-in' | 'task';
   objectId: string;
   detail?: Record<string, unknown>;
 }
@@ -75,7 +79,13 @@ export async function recordAudit(writer: AuditWriter, actor: AuditActor, record
 export const AuditQuery = z.strictObject({
   actor: z.string().trim().min(1).max(200).optional().describe('A person or key id, or the start of an actor name'),
   action: z.string().trim().min(1).max(100).optional().describe('An action (journey.published) or its object (journey)'),
-  object: z.string().trim().min(1).max(300).optional().describe('An object id: a journey, person, key, enrollment, constituent'),
+  object: z
+    .string()
+    .trim()
+    .min(1)
+    .max(300)
+    .optional()
+    .describe("An object id: a journey, person, key, enrollment, task or constituent; a constituent's id also finds the removals and task work that concerned them"),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -91,7 +101,7 @@ export async function listAudit(db: Database, query: AuditQuery) {
       AND: [
         query.actor ? { OR: [{ actorId: query.actor }, { actorName: { startsWith: query.actor, mode: 'insensitive' as const } }] } : {},
         query.action ? (query.action.includes('.') ? { action: query.action } : { action: { startsWith: `${query.action}.` } }) : {},
-        query.object ? { objectId: query.object } : {},
+        query.object ? { OR: [{ objectId: query.object }, { detail: { path: ['constituentId'], equals: query.object } }] } : {},
         query.since || query.until ? { at: { ...(query.since ? { gte: new Date(query.since) } : {}), ...(query.until ? { lte: new Date(query.until) } : {}) } } : {},
         cursor ? { OR: [{ at: { lt: cursor.at } }, { at: cursor.at, id: { lt: cursor.id } }] } : {},
       ],

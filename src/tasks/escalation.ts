@@ -3,7 +3,7 @@
  * the fallback queue, marked as overdue and where it came from, once.
  */
 import type { Database } from '../db/client.ts';
-import { taskQueues } from './queues.ts';
+import { queueName } from './queues.ts';
 
 export async function escalateOverdueTasks(db: Database, asOf: Date, fallbackQueue: string): Promise<string[]> {
   const overdue = await db.staffTask.findMany({
@@ -13,7 +13,7 @@ export async function escalateOverdueTasks(db: Database, asOf: Date, fallbackQue
   });
   const escalated: string[] = [];
   for (const task of overdue) {
-    const from = taskQueues.find((queue) => queue.id === task.queue)?.name ?? task.queue;
+    const from = queueName(task.queue);
     // Conditional on still being unescalated, so two scans at once escalate a task once.
     const { count } = await db.staffTask.updateMany({
       where: { id: task.id, escalatedAt: null },

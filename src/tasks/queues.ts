@@ -17,3 +17,6 @@ export const taskQueues: readonly TaskQueue[] = [
 ];
 
 export const taskQueueIds: ReadonlySet<string> = new Set(taskQueues.map((queue) => queue.id));
+
+/** A queue's name as people read it; a queue no longer listed keeps its id. */
+export const queueName = (id: string): string => taskQueues.find((queue) => queue.id === id)?.name ?? id;

@@ -4,14 +4,19 @@
  * notes) is delivered to its enrollment as a `task-completed` event, so the journey
  * carries on from it ("reached: pledged", "no answer"). The outcome is stored first;
  * delivery is retried until Temporal takes it, so a completion is never lost. A task
- * is completed once: a second completion is refused with what was recorded.
+ * is completed once: a second completion is refused with what was recorded. Every
+ * claim, release, hand-on and completion is in the audit trail under whoever did it
+ * (src/tasks/task-audit.ts), written in the change's transaction; a refusal writes
+ * nothing. Routes pass the person or key acting; a change made without one is Steward's.
  */
-import { taskQueueIds, taskQueues } from './queues.ts';
+import { queueName, taskQueueIds, taskQueues } from './queues.ts';
 import { loadTaskCards, type TaskCard } from './card.ts';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Database, StaffTask } from '../db/client.ts';
+import { SYSTEM_ACTOR, type AuditActor } from '../auth/audit.ts';
+import type { Database, Prisma, StaffTask } from '../db/client.ts';
 import { interactionSignal } from '../../workflows/contract.ts';
 import { recordWebhookEvent } from '../webhooks/outbox.ts';
+import { placementOf, recordTaskAudit } from './task-audit.ts';
 
 /** What a completed task recorded, for the refusal of a second completion. */
 export interface RecordedCompletion {
@@ -40,12 +45,18 @@ export interface TaskListQuery {
 
 export type TaskService = ReturnType<typeof createTaskService>;
 
-/** Who records a completion: the person named (or else the key's own name), and the key that sent it. */
+/** A completion's person (the one named, or else the key's or person's own name) and their notes. */
 export interface Completer {
   by?: string | undefined;
-  keyId?: string | undefined;
   notes?: string | undefined;
 }
+
+/**
+ * A change's transaction waits its turn for a connection (the embedded database has
+ * one) and for the task's row, which people completing it at once queue on, rather
+ * than failing at Prisma's 2 s default.
+ */
+const TASK_TRANSACTION = { maxWait: 10_000, timeout: 10_000 } as const;
 
 export function createTaskService(deps: { db: Database; temporal: Client; signalTimeoutMs?: number; timeZone?: string }) {
   const { db, temporal } = deps;
@@ -71,78 +82,98 @@ export function createTaskService(deps: { db: Database; temporal: Client; signal
     });
   }
 
-  /** Takes an open task; claiming one's own task again changes nothing. */
-  async function claim(id: string, assignee: string): Promise<StaffTask> {
-    const { count } = await db.staffTask.updateMany({
-      where: { id, status: 'open' },
-      data: { status: 'claimed', assignee, claimedAt: new Date() },
+  /**
+   * Runs a change with the task's row locked until it commits, so what the change read
+   * (is it open? who held it?) stays true, and of two changes at once the second sees
+   * the first. A refusal thrown inside rolls back and leaves nothing, audit included.
+   */
+  function changeTask<T>(id: string, change: (tx: Prisma.TransactionClient, task: StaffTask) => Promise<T>): Promise<T> {
+    return db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT 1 FROM "staff_task" WHERE "id" = ${id} FOR UPDATE`;
+      const task = await tx.staffTask.findUnique({ where: { id } });
+      if (!task) throw new TaskError(`Task ${id} not found`, 404);
+      return change(tx, task);
+    }, TASK_TRANSACTION);
+  }
+
+  const isUnfinished = (task: StaffTask) => task.status === 'open' || task.status === 'claimed';
+
+  /** Takes an open task for `assignee`; claiming one's own task again changes nothing and records nothing. */
+  function claim(id: string, assignee: string, actor: AuditActor = SYSTEM_ACTOR): Promise<StaffTask> {
+    return changeTask(id, async (tx, task) => {
+      if (task.status === 'claimed' && task.assignee === assignee) return task;
+      if (task.status !== 'open') {
+        throw new TaskError(task.status === 'claimed' ? `Task ${id} is already claimed by ${task.assignee}` : `Task ${id} is ${task.status}`, 409);
+      }
+      const claimed = await tx.staffTask.update({ where: { id }, data: { status: 'claimed', assignee, claimedAt: new Date() } });
+      await recordTaskAudit(tx, actor, 'task.claimed', claimed);
+      return claimed;
     });
-    const task = await find(id);
-    if (count === 0 && !(task.status === 'claimed' && task.assignee === assignee)) {
-      throw new TaskError(
-        task.status === 'claimed' ? `Task ${id} is already claimed by ${task.assignee}` : `Task ${id} is ${task.status}`,
-        409,
-      );
-    }
-    return task;
   }
 
   /**
    * Completes an open or claimed task with its outcome, who did it and their notes,
-   * and delivers the outcome to the journey. The completion is one conditional update
-   * in one transaction, so of two at once exactly one wins; the other, like any
-   * later one, is refused with the outcome, person and time recorded.
+   * and delivers the outcome to the journey. Of two completions at once exactly one
+   * wins; the other, like any later one, is refused with the outcome, person and time
+   * recorded. A key's completion is kept under the key, whoever it names.
    */
-  async function complete(id: string, outcome: string, completer: string | Completer = {}): Promise<{ task: StaffTask; delivered: boolean }> {
-    const { by, keyId, notes } = typeof completer === 'string' ? { by: completer, keyId: undefined, notes: undefined } : completer;
-    const { count, task } = await db.$transaction(async (tx) => {
-      const { count } = await tx.staffTask.updateMany({
-        where: { id, status: { in: ['open', 'claimed'] } },
-        data: { status: 'completed', outcome, completedAt: new Date(), completedBy: by ?? null, completedByKeyId: keyId ?? null, notes: notes?.trim() || null },
+  async function complete(id: string, outcome: string, completer: string | Completer = {}, actor: AuditActor = SYSTEM_ACTOR): Promise<{ task: StaffTask; delivered: boolean }> {
+    const { by, notes } = typeof completer === 'string' ? { by: completer, notes: undefined } : completer;
+    const written = notes?.trim() || null;
+    const task = await changeTask(id, async (tx, task) => {
+      if (task.status === 'completed') throw alreadyCompleted(task);
+      if (!isUnfinished(task)) throw new TaskError(`Task ${id} is ${task.status}`, 409);
+      const completed = await tx.staffTask.update({
+        where: { id },
+        data: { status: 'completed', outcome, completedAt: new Date(), completedBy: by ?? null, completedByKeyId: actor.kind === 'key' ? actor.id : null, notes: written },
       });
       // The CRM hears of the completion in the same transaction (see src/webhooks/outbox.ts).
-      if (count > 0) await recordWebhookEvent(tx, 'task.completed', id);
-      return { count, task: await tx.staffTask.findUnique({ where: { id } }) };
+      await recordWebhookEvent(tx, 'task.completed', id);
+      await recordTaskAudit(tx, actor, 'task.completed', completed, { from: placementOf(task), outcome, completedBy: completed.completedBy, notes: written !== null });
+      return completed;
     });
-    if (!task) throw new TaskError(`Task ${id} not found`, 404);
-    if (count === 0) {
-      if (task.status !== 'completed') throw new TaskError(`Task ${id} is ${task.status}`, 409);
-      const recorded = { outcome: task.outcome, completedBy: task.completedBy, completedAt: task.completedAt };
-      throw new TaskError(
-        `Task ${id} was already completed with outcome "${task.outcome}" by ${task.completedBy ?? 'someone unrecorded'} at ${task.completedAt?.toISOString() ?? 'an unrecorded time'}`,
-        409,
-        recorded,
-      );
-    }
     const delivered = await deliverOutcome(task).catch(() => false);
     return { task: await find(id), delivered };
   }
 
+  function alreadyCompleted(task: StaffTask): TaskError {
+    const recorded = { outcome: task.outcome, completedBy: task.completedBy, completedAt: task.completedAt };
+    return new TaskError(
+      `Task ${task.id} was already completed with outcome "${task.outcome}" by ${task.completedBy ?? 'someone unrecorded'} at ${task.completedAt?.toISOString() ?? 'an unrecorded time'}`,
+      409,
+      recorded,
+    );
+  }
+
   /** Gives a claimed task back to its queue, for anyone to take. */
-  async function release(id: string): Promise<StaffTask> {
-    const { count } = await db.staffTask.updateMany({ where: { id, status: 'claimed' }, data: { status: 'open', assignee: null, claimedAt: null } });
-    const task = await find(id);
-    if (count === 0) throw new TaskError(task.status === 'open' ? `Task ${id} is not claimed` : `Task ${id} is ${task.status}`, 409);
-    return task;
+  function release(id: string, actor: AuditActor = SYSTEM_ACTOR): Promise<StaffTask> {
+    return changeTask(id, async (tx, task) => {
+      if (task.status !== 'claimed') throw new TaskError(task.status === 'open' ? `Task ${id} is not claimed` : `Task ${id} is ${task.status}`, 409);
+      const released = await tx.staffTask.update({ where: { id }, data: { status: 'open', assignee: null, claimedAt: null } });
+      await recordTaskAudit(tx, actor, 'task.released', released, { from: placementOf(task) });
+      return released;
+    });
   }
 
   /**
    * Hands an unfinished task to another person (who then holds it) and/or another
    * queue (where it waits, unclaimed, unless a person is named too).
    */
-  async function reassign(id: string, to: { assignee?: string | undefined; queue?: string | undefined }): Promise<StaffTask> {
+  async function reassign(id: string, to: { assignee?: string | undefined; queue?: string | undefined }, actor: AuditActor = SYSTEM_ACTOR): Promise<StaffTask> {
     if (!to.assignee && !to.queue) throw new TaskError('Say who or which queue the task goes to', 400);
     if (to.queue && !taskQueueIds.has(to.queue)) throw new TaskError(`There is no task queue "${to.queue}"; the queues are ${[...taskQueueIds].join(', ')}`, 400);
-    const { count } = await db.staffTask.updateMany({
-      where: { id, status: { in: ['open', 'claimed'] } },
-      data: {
-        ...(to.queue ? { queue: to.queue } : {}),
-        ...(to.assignee ? { status: 'claimed', assignee: to.assignee, claimedAt: new Date() } : { status: 'open', assignee: null, claimedAt: null }),
-      },
+    return changeTask(id, async (tx, task) => {
+      if (!isUnfinished(task)) throw new TaskError(`Task ${id} is ${task.status}`, 409);
+      const moved = await tx.staffTask.update({
+        where: { id },
+        data: {
+          ...(to.queue ? { queue: to.queue } : {}),
+          ...(to.assignee ? { status: 'claimed', assignee: to.assignee, claimedAt: new Date() } : { status: 'open', assignee: null, claimedAt: null }),
+        },
+      });
+      await recordTaskAudit(tx, actor, 'task.reassigned', moved, { from: placementOf(task) });
+      return moved;
     });
-    const task = await find(id);
-    if (count === 0) throw new TaskError(`Task ${id} is ${task.status}`, 409);
-    return task;
   }
 
   /** What a task is for, as its card shows it. */
@@ -201,7 +232,7 @@ export function createTaskService(deps: { db: Database; temporal: Client; signal
     const names = [...new Set([...taskQueues.map((queue) => queue.id), ...waiting.map((row) => row.queue)])];
     return names.map((id) => ({
       id,
-      name: taskQueues.find((queue) => queue.id === id)?.name ?? id,
+      name: queueName(id),
       description: taskQueues.find((queue) => queue.id === id)?.description ?? '',
       open: count(id, 'open'),
       claimed: count(id, 'claimed'),

@@ -26,7 +26,7 @@ import { createJourneyAuthoring, JourneyConflictError, JourneySourceError, sourc
 import { JourneyDefinition, JourneyVersionText, transitionsOf, type Condition } from '../journeys/definition.ts';
 import { journeyToSvg } from '../journeys/diagram.ts';
 import { LifecycleError, type JourneyLifecycle } from '../journeys/lifecycle.ts';
-import { taskQueues } from '../tasks/queues.ts';
+import { queueName } from '../tasks/queues.ts';
 import { versionChanges } from '../journeys/version-changes.ts';
 import { liveVersionNumber } from '../journeys/version-status.ts';
 import { TaskError, type TaskService } from '../tasks/service.ts';
@@ -537,14 +537,14 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
 
   app.post('/app/inbox/:id/claim', { ...pageConfig('tasks.work'), schema: { params: TaskParams, body: TaskForm } }, async (request, reply) =>
     taskAction(reply, request.body, async () => {
-      const task = await tasks.claim(request.params.id, assigneeOf(principalOf(request)));
+      const task = await tasks.claim(request.params.id, assigneeOf(principalOf(request)), actorOf(request.principal));
       return { task, text: `Claimed: ${task.title}` };
     }),
   );
 
   app.post('/app/inbox/:id/release', { ...pageConfig('tasks.work'), schema: { params: TaskParams, body: TaskForm } }, async (request, reply) =>
     taskAction(reply, request.body, async () => {
-      const task = await tasks.release(request.params.id);
+      const task = await tasks.release(request.params.id, actorOf(request.principal));
       return { task, text: `Released: ${task.title} waits in its queue again.` };
     }),
   );
@@ -554,8 +554,9 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
     { ...pageConfig('tasks.work'), schema: { params: TaskParams, body: TaskForm.extend({ assignee: z.string().trim().max(200).default(''), queue: z.string().default('') }) } },
     async (request, reply) =>
       taskAction(reply, request.body, async () => {
-        const task = await tasks.reassign(request.params.id, { assignee: request.body.assignee || undefined, queue: request.body.queue || undefined });
-        const queue = taskQueues.find((item) => item.id === task.queue)?.name ?? task.queue;
+        const to = { assignee: request.body.assignee || undefined, queue: request.body.queue || undefined };
+        const task = await tasks.reassign(request.params.id, to, actorOf(request.principal));
+        const queue = queueName(task.queue);
         return { task, text: `Reassigned: ${task.title} is now ${task.assignee ? `with ${task.assignee} in ${queue}` : `waiting in ${queue}`}.` };
       }),
   );
@@ -570,7 +571,7 @@ export function registerWebApp(server: FastifyInstance, deps: WebAppDependencies
       }
       const principal = principalOf(request);
       return taskAction(reply, request.body, async () => {
-        const { task, delivered } = await tasks.complete(request.params.id, outcome, { by: assigneeOf(principal), ...(principal.kind === 'key' ? { keyId: principal.id } : {}), notes: request.body.notes });
+        const { task, delivered } = await tasks.complete(request.params.id, outcome, { by: assigneeOf(principal), notes: request.body.notes }, actorOf(principal));
         return { task, text: `Completed "${task.title}" with ${outcome}${delivered ? '; the journey has carried on.' : '; the journey will hear of it shortly.'}` };
       });
     },

@@ -138,8 +138,16 @@ describe('steward tasks', () => {
     const done = await steward('tasks', 'complete', task.id, '--outcome', 'no-answer', '--by', 'sam');
     expect(done.code).toBe(0);
     expect(done.out).toBe(`Completed ${task.id} with outcome "no-answer" by sam; the journey gets it as soon as Temporal answers.\n`);
-    expect(await db.staffTask.findUniqueOrThrow({ where: { id: task.id } })).toMatchObject({ status: 'completed', outcome: 'no-answer', completedBy: 'sam', outcomeDeliveredAt: null });
+    const completed = await db.staffTask.findUniqueOrThrow({ where: { id: task.id } });
+    expect(completed).toMatchObject({ status: 'completed', outcome: 'no-answer', completedBy: 'sam', completedByKeyId: expect.any(String), outcomeDeliveredAt: null });
     expect((await steward('tasks', 'list', '--queue', 'stewardship')).out).toBe('No tasks.\n');
+    // The audit trail keeps the work under the key the CLI sent, whoever --as and --by name; the refused claim is not there.
+    const trail = await db.auditEntry.findMany({ where: { objectId: task.id }, orderBy: { at: 'asc' } });
+    const byKey = { actorKind: 'key', actorId: completed.completedByKeyId, actorName: keyName };
+    expect(trail).toEqual([
+      expect.objectContaining({ ...byKey, action: 'task.claimed', detail: expect.objectContaining({ assignee: 'sam' }) }),
+      expect.objectContaining({ ...byKey, action: 'task.completed', detail: expect.objectContaining({ outcome: 'no-answer', completedBy: 'sam', notes: false }) }),
+    ]);
   });
 
   it('records the key’s holder as the completer without --by, releases and reassigns, and refuses a second completion', async () => {
@@ -164,6 +172,12 @@ describe('steward tasks', () => {
     const again = await steward('tasks', 'complete', task.id, '--outcome', 'card-sent');
     expect(again.code).toBe(1);
     expect(again.err).toBe(`steward tasks: Task ${task.id} was already completed with outcome "card-sent" by ${keyName} at ${stored.completedAt!.toISOString()}\n`);
+    // One completion in the audit trail, the key's, with its notes left on the task.
+    const completions = await db.auditEntry.findMany({ where: { objectId: task.id, action: 'task.completed' } });
+    expect(completions).toEqual([
+      expect.objectContaining({ actorKind: 'key', actorId: stored.completedByKeyId, actorName: keyName, detail: expect.objectContaining({ outcome: 'card-sent', completedBy: keyName, notes: true }) }),
+    ]);
+    expect(JSON.stringify(completions)).not.toContain('harbour project');
   });
 
   it('explains a bad outcome and an unknown task', async () => {

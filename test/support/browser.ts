@@ -33,6 +33,25 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/**
+ * Opens `path` in a browser context of its own, signs in there with an API key (the
+ * way behind "Sign in with an API key"; people use email and password) and waits to
+ * be back at `path`, where the app returns after signing in.
+ */
+export async function signInWithKey(browser: Browser, options: { baseUrl: string; key: string; path: string }): Promise<Page> {
+  const { baseUrl, key, path: where } = options;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}${where}`);
+  // Without a session the app asks who you are first.
+  if (new URL(page.url()).pathname !== '/app/sign-in') throw new Error(`Opening ${where} without a session showed ${page.url()}, not the sign-in page`);
+  await page.getByText('Sign in with an API key').click();
+  await page.getByLabel('Your access key').fill(key);
+  await page.getByRole('button', { name: 'Sign in with key' }).click();
+  await page.waitForURL(`${baseUrl}${where}`);
+  return page;
+}
+
 /** Saves the whole page as test-results/screenshots/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);

@@ -17,7 +17,7 @@ import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { makeKey } from '../support/api.ts';
-import { launchBrowser, screenshot, unlabelledFields } from '../support/browser.ts';
+import { launchBrowser, screenshot, signInWithKey, unlabelledFields } from '../support/browser.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -54,19 +54,8 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-async function signIn(key: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${baseUrl}/app/journeys`);
-  // Without a session the app asks for a key, and comes back to where it was going.
-  expect(new URL(page.url()).pathname).toBe('/app/sign-in');
-  // People sign in with email and password; a key (the first admin's) behind "Sign in with an API key".
-  await page.getByText('Sign in with an API key').click();
-  await page.getByLabel('Your access key').fill(key);
-  await page.getByRole('button', { name: 'Sign in with key' }).click();
-  await page.waitForURL(`${baseUrl}/app/journeys`);
-  return page;
-}
+/** Without a session the app asks for a key, and comes back to the journeys it was going to. */
+const signIn = (key: string): Promise<Page> => signInWithKey(browser, { baseUrl, key, path: '/app/journeys' });
 
 async function postEvent(body: unknown) {
   const response = await fetch(`${baseUrl}/events`, {

@@ -8,13 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessagingSettings } from '../../src/delivery/settings.ts';
 import { JourneyDefinition } from '../../src/journeys/definition.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
 import { makeKey, routed } from '../support/api.ts';
-import { launchBrowser, screenshot, unlabelledFields } from '../support/browser.ts';
+import { launchBrowser, screenshot, signInWithKey, unlabelledFields } from '../support/browser.ts';
 import { startChannelStack, type ChannelStack } from '../support/channel-stack.ts';
 import { eventually } from '../support/wait.ts';
 
@@ -32,18 +32,6 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
-
-async function signIn(key: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${stack.apiUrl}/app/journeys`);
-  // People sign in with email and password; a key behind "Sign in with an API key".
-  await page.getByText('Sign in with an API key').click();
-  await page.getByLabel('Your access key').fill(key);
-  await page.getByRole('button', { name: 'Sign in with key' }).click();
-  await page.waitForURL(`${stack.apiUrl}/app/journeys`);
-  return page;
-}
 
 describe('engagement on the journey page', () => {
   it('shows the open and click of an email followed in the browser, the split results, and ends the test with a new version', async () => {
@@ -87,7 +75,8 @@ describe('engagement on the journey page', () => {
     await reader.waitForURL(`${stack.apiUrl}/health`);
     expect(await reader.textContent('body')).toContain('ok');
 
-    const page = await signIn(await makeKey(stack.services.keys, ['admin'], 'Grace (marketing)'));
+    const key = await makeKey(stack.services.keys, ['admin'], 'Grace (marketing)');
+    const page = await signInWithKey(browser, { baseUrl: stack.apiUrl, key, path: '/app/journeys' });
     await page.goto(`${stack.apiUrl}/app/journeys/${journeyId}`);
     const row = page.locator('[data-testid="message-table"] tr[data-template="new-donor-impact"]');
     await expect.poll(async () => row.locator('[data-count="opened"]').textContent()).toBe('1');

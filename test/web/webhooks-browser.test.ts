@@ -8,13 +8,13 @@
  */
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApi } from '../../src/api/server.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { makeKey } from '../support/api.ts';
-import { launchBrowser, screenshot, unlabelledFields } from '../support/browser.ts';
+import { launchBrowser, screenshot, signInWithKey, unlabelledFields } from '../support/browser.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { eventually } from '../support/wait.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -52,20 +52,8 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-async function signIn(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${baseUrl}/app/webhooks`);
-  // People sign in with email and password; a key behind "Sign in with an API key".
-  await page.getByText('Sign in with an API key').click();
-  await page.getByLabel('Your access key').fill(adminKey);
-  await page.getByRole('button', { name: 'Sign in with key' }).click();
-  await page.waitForURL(`${baseUrl}/app/webhooks`);
-  return page;
-}
-
 it('shows a delivery that failed then succeeded, its attempts, and replays it', async () => {
-  const page = await signIn();
+  const page = await signInWithKey(browser, { baseUrl, key: adminKey, path: '/app/webhooks' });
   expect(await unlabelledFields(page)).toEqual([]);
   await page.getByLabel('URL').fill(receiver.url);
   await page.getByLabel('Description').fill('Donor CRM');

@@ -1,5 +1,6 @@
 /** Pages about people: signing in, choosing a password, the people admins invite, the audit trail, publish approvals. */
 import type { AuditEntry } from '../../db/generated/prisma/client.ts';
+import { auditDetail, auditObject } from './audit-entry.ts';
 import type { PersonView } from '../../auth/people.ts';
 import { roles } from '../../auth/permissions.ts';
 import { html, type Html } from '../html.ts';
@@ -140,8 +141,8 @@ export function auditPage(entries: AuditEntry[], filters: AuditFilters, nextCurs
   return html`<h1>Audit trail</h1>
   <form method="get" action="/app/audit" class="panel stack" aria-label="Filter the audit trail">
     ${field('actor', 'Who', 'text', '(a name, or a person or key id)')}
-    ${field('action', 'Action', 'text', '(journey.published, or journey for all of its kind)')}
-    ${field('object', 'Object id', 'text', '(a journey, person, key, enrollment)')}
+    ${field('action', 'Action', 'text', '(journey.published, or journey, task… for all of its kind)')}
+    ${field('object', 'Object id', 'text', '(a journey, person, key, enrollment, task; a constituent for everything about them)')}
     ${field('since', 'From', 'date')}
     ${field('until', 'Until', 'date')}
     <button type="submit">Filter</button>
@@ -151,7 +152,7 @@ export function auditPage(entries: AuditEntry[], filters: AuditFilters, nextCurs
   <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Detail</th></tr></thead>
   <tbody>${entries.map(
     (entry) => html`<tr><td>${formatDate(entry.at)}</td><td>${entry.actorName} <span class="muted small">${entry.actorKind}</span></td><td><code>${entry.action}</code></td>
-      <td>${entry.objectType} <code>${entry.objectId}</code></td><td class="small">${entry.detail ? JSON.stringify(entry.detail) : ''}</td></tr>`,
+      <td>${auditObject(entry)}</td><td class="small">${auditDetail(entry)}</td></tr>`,
   )}</tbody></table>
   ${entries.length === 0 ? html`<p class="muted">Nothing recorded matches.</p>` : ''}
   ${nextCursor ? html`<p><a href="/app/audit?${query.toString()}${query.size ? '&' : ''}cursor=${nextCursor}">Older entries</a></p>` : ''}`;

@@ -5,7 +5,7 @@ import { may, type Principal } from '../../auth/permissions.ts';
 import type { StaffTask } from '../../db/client.ts';
 import { telHref, type TaskCard } from '../../tasks/card.ts';
 import { formatAmount, formatLocalDay, formatLocalTime } from '../../tasks/card-format.ts';
-import { taskQueues } from '../../tasks/queues.ts';
+import { queueName, taskQueues } from '../../tasks/queues.ts';
 import { html, type Html } from '../html.ts';
 import { badge, formatDate, statusTone, visuallyHidden, scrollHint } from '../layout.ts';
 
@@ -56,7 +56,7 @@ export function inboxPage(data: InboxData, principal: Principal): Html {
 
 /** One task on a page of its own, where the queue's notification links to. */
 export function taskPage(task: InboxTask, principal: Principal, timeZone: string): Html {
-  const queue = taskQueues.find((item) => item.id === task.queue)?.name ?? task.queue;
+  const queue = queueName(task.queue);
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/inbox?queue=${task.queue}">${queue}</a> › <span aria-current="page">${task.title}</span></nav>
   <h1>${task.title}${task.constituentName ? html` <span class="muted">· ${task.constituentName}</span>` : ''}</h1>
   <ul class="tasks single">${taskCard(task, may(principal, 'tasks.work'), timeZone, `/app/tasks/${task.id}`)}</ul>`;
