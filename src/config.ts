@@ -230,6 +230,14 @@ export const ConfigSchema = z.object({
    * machine (127.0.0.1, localhost, [::1]), for trying a receiver out locally.
    */
   STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false'], 'must be true or false').default('false').transform((value) => value === 'true'),
+  /**
+   * Outbound webhooks connect to public addresses only, checked when an endpoint is
+   * saved and again before every request; `true` also allows private networks (RFC 1918,
+   * loopback, unique-local IPv6, carrier-grade NAT), for a receiver inside the
+   * organisation's own network. Link-local and cloud metadata addresses are refused
+   * either way. Off in the embedded single-machine mode too (see README).
+   */
+  STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false'], 'must be true or false').default('false').transform((value) => value === 'true'),
   /** The longest an endpoint may take to answer one webhook request before the attempt counts as failed. */
   STEWARD_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(15),
   /** Constituents whose events the router hands on at once (each one's events stay in order). */
@@ -260,6 +268,14 @@ export const ConfigSchema = z.object({
   }
   if (config.STEWARD_OIDC_CLIENT_SECRET && !config.STEWARD_OIDC_ISSUER) {
     ctx.addIssue({ code: 'custom', path: ['STEWARD_OIDC_ISSUER'], message: 'is required when STEWARD_OIDC_CLIENT_SECRET is set' });
+  }
+  // Plain http is allowed only to loopback, which the address check refuses unless private networks are allowed.
+  if (config.STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP && !config.STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP'],
+      message: 'needs STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true as well: plain http goes only to this machine, a loopback address, which is refused without it',
+    });
   }
   // A receipt without the organisation's tax id is no receipt in any jurisdiction that asks for one.
   if (config.STEWARD_RECEIPT_JURISDICTION !== 'none' && !config.STEWARD_ORG_TAX_ID) {
