@@ -210,6 +210,13 @@ export const ConfigSchema = z.object({
   STEWARD_OIDC_CLIENT_SECRET: optional(z.string().min(1).max(1_000)),
   /** The provider's name on the sign-in page's button: "Sign in with <name>". Default: the issuer's host name. */
   STEWARD_OIDC_PROVIDER_NAME: optional(z.string().trim().min(1).max(60)),
+  /**
+   * `true` takes the provider's email as verified when the provider says nothing about it
+   * (no `email_verified` claim, as some never send one): only for a provider whose
+   * addresses the organisation itself assigns. An explicit `email_verified: false` is
+   * refused either way.
+   */
+  STEWARD_OIDC_TRUST_EMAIL: z.enum(['true', 'false'], 'must be true or false').default('false').transform((value) => value === 'true'),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
   STEWARD_API_KEY: optional(z.string().min(1)),
   /** Requests one API key (or, without a key, one address) may make per minute, across every API process. */
@@ -266,8 +273,8 @@ export const ConfigSchema = z.object({
     const missing = config.STEWARD_OIDC_ISSUER ? 'STEWARD_OIDC_CLIENT_ID' : 'STEWARD_OIDC_ISSUER';
     ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${missing === 'STEWARD_OIDC_ISSUER' ? 'STEWARD_OIDC_CLIENT_ID' : 'STEWARD_OIDC_ISSUER'} is set` });
   }
-  if (config.STEWARD_OIDC_CLIENT_SECRET && !config.STEWARD_OIDC_ISSUER) {
-    ctx.addIssue({ code: 'custom', path: ['STEWARD_OIDC_ISSUER'], message: 'is required when STEWARD_OIDC_CLIENT_SECRET is set' });
+  for (const variable of ['STEWARD_OIDC_CLIENT_SECRET', 'STEWARD_OIDC_TRUST_EMAIL'] as const) {
+    if (config[variable] && !config.STEWARD_OIDC_ISSUER) ctx.addIssue({ code: 'custom', path: ['STEWARD_OIDC_ISSUER'], message: `is required when ${variable} is set` });
   }
   // Plain http is allowed only to loopback, which the address check refuses unless private networks are allowed.
   if (config.STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP && !config.STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS) {

@@ -308,6 +308,7 @@ function oidcSignIn(config: Config, publicUrl: string, signingSecret: string): O
     issuer: config.STEWARD_OIDC_ISSUER,
     clientId: config.STEWARD_OIDC_CLIENT_ID,
     clientSecret: config.STEWARD_OIDC_CLIENT_SECRET,
+    trustEmail: config.STEWARD_OIDC_TRUST_EMAIL,
     redirectUri: `${publicUrl}${OIDC_CALLBACK_PATH}`,
     providerName: config.STEWARD_OIDC_PROVIDER_NAME ?? new URL(config.STEWARD_OIDC_ISSUER).hostname,
     sealingSecret: signingSecret,
