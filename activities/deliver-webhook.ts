@@ -4,6 +4,12 @@
  * asks (webhook-id, webhook-timestamp, webhook-signature over id.timestamp.body with
  * the endpoint's secret), posted, and the answer recorded as an attempt.
  *
+ * Before each request the endpoint's host is resolved and every address checked
+ * (src/webhooks/endpoint-address.ts), and the request connects only to the checked
+ * addresses: a host that now points into a private network (DNS rebinding, or an
+ * endpoint saved before the check existed) is refused, recorded in the delivery log
+ * as a failed attempt, and not retried, since asking again would only be refused again.
+ *
  * A 2xx delivers it; 410 Gone turns the endpoint off (its owner said it is gone for
  * good); anything else, or no answer, is thrown for Temporal to retry with backoff.
  * Failures say only a status code or a network error: they are kept in the
@@ -12,20 +18,25 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { Webhook } from 'standardwebhooks';
 import type { Database } from '../src/db/client.ts';
+import { checkHost, type AddressPolicy } from '../src/webhooks/endpoint-address.ts';
+import { postPinned } from '../src/webhooks/pinned-post.ts';
 import { webhookMessageId } from '../src/webhooks/workflow-ids.ts';
 import { subscriptionsChanged } from '../src/webhooks/subscriptions.ts';
 
-export interface WebhookDeliverySettings {
+export interface WebhookDeliverySettings extends AddressPolicy {
   /** The longest one request may take before it counts as no answer. */
   requestTimeoutMs: number;
 }
 
-export const defaultWebhookDelivery: WebhookDeliverySettings = { requestTimeoutMs: 15_000 };
+export const defaultWebhookDelivery: WebhookDeliverySettings = { requestTimeoutMs: 15_000, allowPrivateNetworks: false };
 
 /** How much of the receiver's answer the log keeps. */
 const EXCERPT_CHARS = 500;
 
 export type WebhookOutcome = { status: 'delivered' | 'failed' | 'not-sent'; statusCode?: number };
+
+/** What one attempt came to: an answer, no answer (retried), or an address Steward may not reach (not sent). */
+type Answer = { statusCode: number; excerpt: string } | { error: string } | { refused: string };
 
 export function createWebhookActivities(deps: { db: Database; webhooks?: WebhookDeliverySettings | undefined }) {
   const { db } = deps;
@@ -54,13 +65,7 @@ export function createWebhookActivities(deps: { db: Database; webhooks?: Webhook
       'webhook-signature': new Webhook(delivery.endpoint.secret).sign(messageId, timestamp, body),
     };
 
-    let answer: { statusCode: number; excerpt: string } | { error: string };
-    try {
-      const response = await fetch(delivery.endpoint.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(settings.requestTimeoutMs) });
-      answer = { statusCode: response.status, excerpt: await excerpt(response) };
-    } catch (error) {
-      answer = { error: networkFailure(error, settings.requestTimeoutMs) };
-    }
+    const answer = await post(delivery.endpoint.url, headers, body);
     await db.webhookAttempt.create({
       data: {
         deliveryId: delivery.id,
@@ -68,10 +73,14 @@ export function createWebhookActivities(deps: { db: Database; webhooks?: Webhook
         durationMs: Date.now() - startedAt.getTime(),
         statusCode: 'statusCode' in answer ? answer.statusCode : null,
         responseExcerpt: 'excerpt' in answer ? answer.excerpt : null,
-        error: 'error' in answer ? answer.error : null,
+        error: 'error' in answer ? answer.error : 'refused' in answer ? `refused: ${answer.refused}` : null,
       },
     });
 
+    if ('refused' in answer) {
+      await settle(delivery.id, 'failed', `refused: ${answer.refused}`);
+      return { status: 'not-sent' };
+    }
     if ('error' in answer) {
       await note(delivery.id, answer.error);
       throw ApplicationFailure.retryable(answer.error, 'WebhookUnanswered');
@@ -89,6 +98,18 @@ export function createWebhookActivities(deps: { db: Database; webhooks?: Webhook
     }
     await note(delivery.id, `receiver answered ${statusCode}`);
     throw ApplicationFailure.retryable(`Receiver answered ${statusCode}`, 'WebhookRefused');
+  }
+
+  /** One request to the endpoint, connecting only to addresses its host was checked to have. */
+  async function post(url: string, headers: Record<string, string>, body: string): Promise<Answer> {
+    try {
+      const target = new URL(url);
+      const host = await checkHost(target.hostname, settings);
+      if ('refused' in host) return { refused: host.refused };
+      return await postPinned(target, host, { headers, body, timeoutMs: settings.requestTimeoutMs, excerptChars: EXCERPT_CHARS });
+    } catch (error) {
+      return { error: networkFailure(error, settings.requestTimeoutMs) };
+    }
   }
 
   /** Retries ran out: the delivery is recorded as failed (a replay can still send it). */
@@ -110,29 +131,11 @@ export function createWebhookActivities(deps: { db: Database; webhooks?: Webhook
   return { deliverWebhook, giveUpWebhook };
 }
 
-/** The start of the receiver's answer, read no further than needed. */
-async function excerpt(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  try {
-    while (text.length < EXCERPT_CHARS) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    // An answer cut short is still an answer: its status code decides.
-  } finally {
-    void reader.cancel().catch(() => {});
-  }
-  return text.slice(0, EXCERPT_CHARS);
-}
-
 /** Why no answer came, in words that name no one: a timeout or the network error's code. */
 function networkFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs / 1000} s`;
-  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  // Node's own errors carry the code; fetch-style ones carry it on their cause.
+  const failure = error as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = failure?.code ?? failure?.cause?.code;
   return `no answer: ${typeof code === 'string' ? code : error instanceof Error ? error.message : 'network error'}`;
 }

@@ -210,6 +210,13 @@ export const ConfigSchema = z.object({
   STEWARD_OIDC_CLIENT_SECRET: optional(z.string().min(1).max(1_000)),
   /** The provider's name on the sign-in page's button: "Sign in with <name>". Default: the issuer's host name. */
   STEWARD_OIDC_PROVIDER_NAME: optional(z.string().trim().min(1).max(60)),
+  /**
+   * `true` takes the provider's email as verified when the provider says nothing about it
+   * (no `email_verified` claim, as some never send one): only for a provider whose
+   * addresses the organisation itself assigns. An explicit `email_verified: false` is
+   * refused either way.
+   */
+  STEWARD_OIDC_TRUST_EMAIL: z.enum(['true', 'false'], 'must be true or false').default('false').transform((value) => value === 'true'),
   /** Key the `steward` command sends to the API; default: the first admin key in <data dir>/api-key. */
   STEWARD_API_KEY: optional(z.string().min(1)),
   /** Requests one API key (or, without a key, one address) may make per minute, across every API process. */
@@ -230,6 +237,14 @@ export const ConfigSchema = z.object({
    * machine (127.0.0.1, localhost, [::1]), for trying a receiver out locally.
    */
   STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: z.enum(['true', 'false'], 'must be true or false').default('false').transform((value) => value === 'true'),
+  /**
+   * Outbound webhooks connect to public addresses only, checked when an endpoint is
+   * saved and again before every request; `true` also allows private networks (RFC 1918,
+   * loopback, unique-local IPv6, carrier-grade NAT), for a receiver inside the
+   * organisation's own network. Link-local and cloud metadata addresses are refused
+   * either way. Off in the embedded single-machine mode too (see README).
+   */
+  STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false'], 'must be true or false').default('false').transform((value) => value === 'true'),
   /** The longest an endpoint may take to answer one webhook request before the attempt counts as failed. */
   STEWARD_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(15),
   /** Constituents whose events the router hands on at once (each one's events stay in order). */
@@ -258,8 +273,16 @@ export const ConfigSchema = z.object({
     const missing = config.STEWARD_OIDC_ISSUER ? 'STEWARD_OIDC_CLIENT_ID' : 'STEWARD_OIDC_ISSUER';
     ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${missing === 'STEWARD_OIDC_ISSUER' ? 'STEWARD_OIDC_CLIENT_ID' : 'STEWARD_OIDC_ISSUER'} is set` });
   }
-  if (config.STEWARD_OIDC_CLIENT_SECRET && !config.STEWARD_OIDC_ISSUER) {
-    ctx.addIssue({ code: 'custom', path: ['STEWARD_OIDC_ISSUER'], message: 'is required when STEWARD_OIDC_CLIENT_SECRET is set' });
+  for (const variable of ['STEWARD_OIDC_CLIENT_SECRET', 'STEWARD_OIDC_TRUST_EMAIL'] as const) {
+    if (config[variable] && !config.STEWARD_OIDC_ISSUER) ctx.addIssue({ code: 'custom', path: ['STEWARD_OIDC_ISSUER'], message: `is required when ${variable} is set` });
+  }
+  // Plain http is allowed only to loopback, which the address check refuses unless private networks are allowed.
+  if (config.STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP && !config.STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP'],
+      message: 'needs STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true as well: plain http goes only to this machine, a loopback address, which is refused without it',
+    });
   }
   // A receipt without the organisation's tax id is no receipt in any jurisdiction that asks for one.
   if (config.STEWARD_RECEIPT_JURISDICTION !== 'none' && !config.STEWARD_ORG_TAX_ID) {

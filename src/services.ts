@@ -16,7 +16,7 @@ import { createJourneyLifecycle } from './journeys/lifecycle.ts';
 import { createTaskService } from './tasks/service.ts';
 import { createWebhookDeliveryLog } from './webhooks/delivery-log.ts';
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
-import type { EndpointUrlPolicy } from './webhooks/endpoint-url.ts';
+import { strictEndpointPolicy, type EndpointUrlPolicy } from './webhooks/endpoint-url.ts';
 import { createWebhookEndpoints } from './webhooks/endpoints.ts';
 
 export interface ServiceOptions {
@@ -37,7 +37,7 @@ export interface ServiceOptions {
   people?: PeopleOptions;
   /** How recipients' answers are read: link signatures, the organisation, phone numbers. */
   channels?: Omit<ChannelServiceOptions, 'db' | 'temporal'>;
-  /** Which webhook endpoint URLs are accepted; https only unless given. */
+  /** Which webhook endpoint URLs are accepted; https to public addresses only unless given. */
   webhookUrlPolicy?: EndpointUrlPolicy;
 }
 
@@ -63,7 +63,7 @@ export function createServices(options: ServiceOptions) {
       endpoints: createWebhookEndpoints(db),
       deliveries: createWebhookDeliveryLog(db),
       dispatcher: createWebhookDispatcher({ db, temporal, taskQueue, log: options.log }),
-      urlPolicy: options.webhookUrlPolicy ?? { allowLoopbackHttp: false },
+      urlPolicy: options.webhookUrlPolicy ?? strictEndpointPolicy,
     },
   };
 }

@@ -156,7 +156,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
           taskQueueEmails: config.STEWARD_TASK_QUEUE_EMAILS,
           router: createEventRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
           messaging,
-          webhooks: { requestTimeoutMs: config.STEWARD_WEBHOOK_TIMEOUT_SECONDS * 1_000 },
+          webhooks: { requestTimeoutMs: config.STEWARD_WEBHOOK_TIMEOUT_SECONDS * 1_000, allowPrivateNetworks: config.STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS },
         },
       });
       stops.push(runUntilStopped(worker, onFatal));
@@ -185,7 +185,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
         sessionLifetimes: { idleMs: config.STEWARD_SESSION_IDLE_MINUTES * 60_000, absoluteMs: config.STEWARD_SESSION_LIFETIME_HOURS * 3_600_000 },
         log,
         channels: { signingSecret, org: messaging.org, phoneCountry: messaging.phoneCountry, log },
-        webhookUrlPolicy: { allowLoopbackHttp: config.STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP },
+        webhookUrlPolicy: { allowLoopbackHttp: config.STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP, allowPrivateNetworks: config.STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS },
         people: {
           mail: createAccountMail({ mailer, from: config.MAIL_FROM, publicUrl: () => publicUrl, orgName: messaging.org.name }),
           invitationTtlMs: config.STEWARD_INVITATION_HOURS * 3_600_000,
@@ -308,6 +308,7 @@ function oidcSignIn(config: Config, publicUrl: string, signingSecret: string): O
     issuer: config.STEWARD_OIDC_ISSUER,
     clientId: config.STEWARD_OIDC_CLIENT_ID,
     clientSecret: config.STEWARD_OIDC_CLIENT_SECRET,
+    trustEmail: config.STEWARD_OIDC_TRUST_EMAIL,
     redirectUri: `${publicUrl}${OIDC_CALLBACK_PATH}`,
     providerName: config.STEWARD_OIDC_PROVIDER_NAME ?? new URL(config.STEWARD_OIDC_ISSUER).hostname,
     sealingSecret: signingSecret,

@@ -56,6 +56,17 @@ describe('loadConfig', () => {
     expect(config.SMTP_URL).toBeUndefined();
   });
 
+  it('sends webhooks to public addresses only unless private networks are allowed, embedded mode included', () => {
+    expect(loadConfig({})).toMatchObject({ STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS: false, STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: false });
+    expect(loadConfig({ STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }).STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS).toBe(true);
+    expect(loadConfig({ STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: 'true' })).toMatchObject({
+      STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS: true,
+      STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: true,
+    });
+    // http goes only to loopback, which is refused without private networks: half a setting is named at start-up.
+    expect(() => loadConfig({ STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: 'true' })).toThrow(/STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: needs STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true as well/);
+  });
+
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
@@ -67,6 +78,7 @@ describe('loadConfig', () => {
     ['STEWARD_SESSION_LIFETIME_HOURS', 'a day'],
     ['STEWARD_SIGN_IN_FAILURES', '0'],
     ['STEWARD_BOUNCE_WEBHOOK_TOKEN', 'short'],
+    ['STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'yes'],
   ])('rejects %s=%s, naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
     try {

@@ -1,4 +1,4 @@
-/** People over HTTP, for admins: invite (the link goes by email), list, change a role, remove. */
+/** People over HTTP, for admins: invite (the link goes by email), list, change a role, unlink from the identity provider, remove. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -19,7 +19,7 @@ export function registerPeopleRoutes(server: FastifyInstance, deps: { people: Pe
   const { people } = deps;
   const app = server.withTypeProvider<ZodTypeProvider>();
 
-  app.get('/people', { config: { permission: 'people.manage' }, schema: { tags, summary: 'Everyone invited: name, email, role, status (invited, active, removed)' } }, async () => ({
+  app.get('/people', { config: { permission: 'people.manage' }, schema: { tags, summary: 'Everyone invited: name, email, role, status (invited, active, removed), and the identity provider subject each is linked to (oidcSubject, or null)' } }, async () => ({
     people: await people.list(),
   }));
 
@@ -48,6 +48,25 @@ export function registerPeopleRoutes(server: FastifyInstance, deps: { people: Pe
     async (request, reply) => {
       try {
         return await people.changeRole(actorOf(request.principal), request.params.id, request.body.role);
+      } catch (error) {
+        return fail(reply, error);
+      }
+    },
+  );
+
+  app.post(
+    '/people/:id/unlink-provider',
+    {
+      config: { permission: 'people.manage' },
+      schema: {
+        tags,
+        summary: "Unlink a person from their identity provider subject: their sessions end, and their next sign-in through the provider must match them again by their invited, verified email",
+        params: IdParams,
+      },
+    },
+    async (request, reply) => {
+      try {
+        return await people.unlinkProvider(actorOf(request.principal), request.params.id);
       } catch (error) {
         return fail(reply, error);
       }

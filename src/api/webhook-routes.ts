@@ -9,9 +9,10 @@ import { z } from 'zod';
 import { WebhookEventType } from '../webhooks/event-types.ts';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import type { WebhookDeliveryLog } from '../webhooks/delivery-log.ts';
+import { endpointAddressProblem } from '../webhooks/endpoint-address.ts';
 import { endpointUrlProblem, type EndpointUrlPolicy } from '../webhooks/endpoint-url.ts';
 import type { WebhookEndpoints } from '../webhooks/endpoints.ts';
-import { errorBody } from './errors.ts';
+import { errorBody, type ErrorBody } from './errors.ts';
 
 export interface WebhookServices {
   endpoints: WebhookEndpoints;
@@ -41,6 +42,18 @@ export function endpointFields(policy: EndpointUrlPolicy) {
   };
 }
 
+/**
+ * The 422 answer for a well-formed endpoint URL whose host is, or resolves to, an
+ * address Steward does not send webhooks to; undefined when it may be saved.
+ */
+export async function refusedEndpointAddress(url: string, policy: EndpointUrlPolicy): Promise<ErrorBody | undefined> {
+  const problem = await endpointAddressProblem(url, policy);
+  return problem ? errorBody('Webhook endpoint refused: its URL points where Steward does not send webhooks', [{ path: 'url', message: problem }]) : undefined;
+}
+
+const addressRefusalDoc =
+  'A URL whose host is, or resolves to, a private, loopback, link-local or other non-public address is refused with 422 naming `url` and why (private networks are allowed with STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true; link-local and cloud metadata addresses never are). The host is checked again before every request.';
+
 const DeliveryQuery = z.strictObject({
   endpointId: z.string().min(1).optional(),
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
@@ -60,10 +73,15 @@ export function registerWebhookRoutes(server: FastifyInstance, deps: { webhooks:
       schema: {
         tags,
         summary: 'Add an endpoint that receives the event types it subscribes to; the answer is the only time its signing secret is shown',
+        description: addressRefusalDoc,
         body: z.strictObject({ url: fields.url, eventTypes: fields.eventTypes, description: fields.description.optional(), enabled: fields.enabled.optional() }),
       },
     },
-    async (request, reply) => reply.status(201).send(await endpoints.create(request.body)),
+    async (request, reply) => {
+      const refused = await refusedEndpointAddress(request.body.url, urlPolicy);
+      if (refused) return reply.status(422).send(refused);
+      return reply.status(201).send(await endpoints.create(request.body));
+    },
   );
 
   app.get('/webhooks/endpoints', { config: { permission: 'settings.manage' }, schema: { tags, summary: 'Every webhook endpoint and its subscriptions; never a secret' } }, async () => ({
@@ -81,11 +99,16 @@ export function registerWebhookRoutes(server: FastifyInstance, deps: { webhooks:
       schema: {
         tags,
         summary: 'Change an endpoint: its URL, subscriptions, description, or whether it is on',
+        description: addressRefusalDoc,
         params: IdParams,
         body: z.strictObject({ url: fields.url.optional(), eventTypes: fields.eventTypes.optional(), description: fields.description.optional(), enabled: fields.enabled.optional() }),
       },
     },
-    async (request, reply) => (await endpoints.update(request.params.id, request.body)) ?? reply.status(404).send(notFound('Webhook endpoint', request.params.id)),
+    async (request, reply) => {
+      const refused = request.body.url === undefined ? undefined : await refusedEndpointAddress(request.body.url, urlPolicy);
+      if (refused) return reply.status(422).send(refused);
+      return (await endpoints.update(request.params.id, request.body)) ?? reply.status(404).send(notFound('Webhook endpoint', request.params.id));
+    },
   );
 
   app.delete('/webhooks/endpoints/:id', { config: { permission: 'settings.manage' }, schema: { tags, summary: 'Delete an endpoint and its delivery log', params: IdParams } }, async (request, reply) => {

@@ -41,6 +41,7 @@ export const auditActions = [
   'person.removed',
   'person.password-reset',
   'person.sso-linked',
+  'person.sso-unlinked',
   'session.revoked',
   'settings.changed',
   'sign-in.succeeded',

@@ -1,8 +1,10 @@
 /**
  * Which Steward account an identity provider's sign-in stands for. There is no
  * self-registration: the person must already be linked by the provider's subject, or
- * have been invited under the email the provider vouches for (verified), in which case
- * this first sign-in links the subject to them. Every sign-in and refusal is audited.
+ * have been invited under the email the provider vouches for (verified, or trusted with
+ * STEWARD_OIDC_TRUST_EMAIL), in which case this first sign-in links the subject to them;
+ * an admin's unlinking sends them through this match again. Every sign-in and refusal
+ * is audited.
  */
 import type { Database } from '../db/client.ts';
 import { recordAudit } from './audit.ts';
@@ -46,8 +48,10 @@ export async function signInWithProvider(db: Database, identity: ProviderIdentit
     // Signing in this way answers the invitation: its link is no longer needed.
     await tx.personToken.updateMany({ where: { personId: person.id, kind: 'invitation', usedAt: null }, data: { usedAt: new Date() } });
     const actor = { kind: 'person' as const, id: person.id, name: person.name };
-    await recordAudit(tx, actor, { action: 'person.sso-linked', objectType: 'person', objectId: person.id, detail: { method: 'oidc' } });
-    await recordAudit(tx, actor, { action: 'sign-in.succeeded', objectType: 'sign-in', objectId: email, detail: { method: 'oidc', linked: true } });
+    // Linked on an email the provider did not vouch for, only the setting: the trail says so.
+    const trusted = identity.emailTrusted ? { emailTrusted: true } : {};
+    await recordAudit(tx, actor, { action: 'person.sso-linked', objectType: 'person', objectId: person.id, detail: { method: 'oidc', subject: identity.subject, ...trusted } });
+    await recordAudit(tx, actor, { action: 'sign-in.succeeded', objectType: 'sign-in', objectId: email, detail: { method: 'oidc', linked: true, ...trusted } });
     return true;
   });
   if (!outcome) return refuse('linked-elsewhere');

@@ -25,13 +25,21 @@ export interface OidcSettings {
   sealingSecret: string;
   /** How long a started sign-in may take at the provider. */
   pendingTtlMs?: number;
+  /**
+   * STEWARD_OIDC_TRUST_EMAIL: an email the provider says nothing about (no
+   * `email_verified`) counts as verified. An explicit `false` never does.
+   */
+  trustEmail?: boolean | undefined;
 }
 
 /** Who the provider says signed in, from the validated ID token (or, for claims it left out, its userinfo). */
 export interface ProviderIdentity {
   subject: string;
   email: string | undefined;
+  /** The provider vouches for the email (`email_verified: true`), or Steward is told to trust it. */
   emailVerified: boolean;
+  /** Verified only because STEWARD_OIDC_TRUST_EMAIL trusts a provider that sent no `email_verified`. */
+  emailTrusted: boolean;
   name: string | undefined;
 }
 
@@ -118,10 +126,12 @@ export function createOidcSignIn(settings: OidcSettings) {
     if (typeof claims.email !== 'string') {
       source = { ...(await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)), ...claims };
     }
+    const emailTrusted = source.email_verified === undefined && settings.trustEmail === true;
     return {
       subject: claims.sub,
       email: typeof source.email === 'string' ? source.email : undefined,
-      emailVerified: source.email_verified === true,
+      emailVerified: source.email_verified === true || emailTrusted,
+      emailTrusted,
       name: typeof source.name === 'string' ? source.name : undefined,
     };
   }

@@ -38,7 +38,8 @@ export interface PeopleOptions {
 const HOUR_MS = 3_600_000;
 export const DEFAULT_THROTTLE = { failures: 5, windowMs: 15 * 60_000 };
 
-export type PersonView = Pick<Person, 'id' | 'email' | 'name' | 'role' | 'createdAt' | 'removedAt'> & { status: 'invited' | 'active' | 'removed' };
+/** A person as admins see them; `oidcSubject` is the identity provider's subject they are linked to, if any. */
+export type PersonView = Pick<Person, 'id' | 'email' | 'name' | 'role' | 'createdAt' | 'removedAt' | 'oidcSubject'> & { status: 'invited' | 'active' | 'removed' };
 export type SignIn = { principal: Principal } | { refused: 'wrong' } | { refused: 'throttled'; retryAfterSeconds: number };
 
 const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
@@ -59,6 +60,7 @@ export const viewPerson = (person: Person): PersonView => ({
   role: person.role,
   createdAt: person.createdAt,
   removedAt: person.removedAt,
+  oidcSubject: person.oidcSubject,
   status: person.removedAt ? 'removed' : person.passwordHash || person.oidcSubject ? 'active' : 'invited',
 });
 
@@ -213,6 +215,27 @@ export function createPeopleStore(db: Database, options: PeopleOptions = {}) {
         const updated = await tx.person.update({ where: { id }, data: { role } });
         await recordAudit(tx, actor, { action: 'person.role-changed', objectType: 'person', objectId: id, detail: { from: person.role, to: role } });
         return viewPerson(updated);
+      });
+    },
+
+    /**
+     * Unlinks a person from their identity provider subject: their next sign-in through
+     * the provider must match them again by their verified email, as the first one did,
+     * and link whichever subject does. Their sessions end, since one may have been
+     * started by the identity being unlinked. Nobody unlinks themself.
+     */
+    async unlinkProvider(actor: AuditActor, id: string): Promise<PersonView> {
+      if (actor.id === id) throw new PeopleError('You cannot unlink yourself from the identity provider; ask another admin', 409);
+      return db.$transaction(async (tx) => {
+        const person = await tx.person.findUnique({ where: { id } });
+        if (!person) throw new PeopleError(`No person ${id}`, 404);
+        if (!person.oidcSubject) throw new PeopleError(`${person.name} is not linked to the identity provider`, 409);
+        // Conditional on the subject read, so an unlink and a sign-in linking anew cannot cross.
+        const { count } = await tx.person.updateMany({ where: { id, oidcSubject: person.oidcSubject }, data: { oidcSubject: null } });
+        if (count === 0) throw new PeopleError(`${person.name}'s link to the identity provider changed meanwhile; look again`, 409);
+        await tx.webSession.updateMany({ where: { personId: id, revokedAt: null }, data: { revokedAt: new Date() } });
+        await recordAudit(tx, actor, { action: 'person.sso-unlinked', objectType: 'person', objectId: id, detail: { subject: person.oidcSubject } });
+        return viewPerson({ ...person, oidcSubject: null });
       });
     },
 

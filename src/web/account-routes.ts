@@ -6,9 +6,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorOf, AuditQuery, listAudit } from '../auth/audit.ts';
+import { actorOf, AuditQuery, listAudit, type AuditActor } from '../auth/audit.ts';
 import { NewPassword } from '../auth/passwords.ts';
-import { PeopleError, type PeopleStore } from '../auth/people.ts';
+import type { OidcSignIn } from '../auth/oidc-sign-in.ts';
+import { PeopleError, type PeopleStore, type PersonView } from '../auth/people.ts';
 import { may, Role, type Principal } from '../auth/permissions.ts';
 import type { SessionHolder } from '../auth/web-sessions.ts';
 import type { Database } from '../db/client.ts';
@@ -24,6 +25,8 @@ export interface AccountPageDependencies {
   render(request: FastifyRequest, reply: FastifyReply, frame: Omit<PageFrame, 'principal' | 'flash'>, status?: number): FastifyReply;
   redirectWith(reply: FastifyReply, to: string, kind: 'ok' | 'error', text: string): FastifyReply;
   startSession(reply: FastifyReply, holder: SessionHolder, principal: Principal, next: string | undefined): Promise<FastifyReply>;
+  /** The organisation's identity provider, when one is configured: the people page names it. */
+  oidc?: Pick<OidcSignIn, 'providerName'> | undefined;
 }
 
 const PasswordForm = z.looseObject({ password: z.string().max(200).default(''), repeat: z.string().max(200).default('') });
@@ -31,6 +34,7 @@ const TokenParams = z.strictObject({ token: z.string().min(1).max(200) });
 
 export function registerAccountPages(server: FastifyInstance, deps: AccountPageDependencies): void {
   const { db, people, approval, render, redirectWith, startSession } = deps;
+  const providerName = deps.oidc?.providerName ?? 'the identity provider';
   const app = server.withTypeProvider<ZodTypeProvider>();
   const publicPage = { config: { permission: 'public' as const, page: true } };
   const pageConfig = (permission: 'people.manage' | 'audit.read' | 'journeys.approve' | 'settings.manage') => ({ config: { permission, page: true } });
@@ -71,7 +75,7 @@ export function registerAccountPages(server: FastifyInstance, deps: AccountPageD
 
   // People, for admins.
   app.get('/app/people', pageConfig('people.manage'), async (request, reply) =>
-    render(request, reply, { title: 'People', section: 'people', body: peoplePage(await people.list(), request.principal!.id) }),
+    render(request, reply, { title: 'People', section: 'people', body: peoplePage(await people.list(), request.principal!.id, deps.oidc?.providerName) }),
   );
   app.post(
     '/app/people',
@@ -100,15 +104,23 @@ export function registerAccountPages(server: FastifyInstance, deps: AccountPageD
       throw error;
     }
   });
-  app.post('/app/people/:id/remove', { ...pageConfig('people.manage'), schema: { params: PersonParams } }, async (request, reply) => {
-    try {
-      const removed = await people.remove(actorOf(request.principal), request.params.id);
-      return redirectWith(reply, '/app/people', 'ok', `Removed ${removed.name}; their sessions have ended.`);
-    } catch (error) {
-      if (error instanceof PeopleError) return redirectWith(reply, '/app/people', 'error', `${error.message}.`);
-      throw error;
-    }
-  });
+  /** A button on a person's row: does it, then says what happened, or why not. */
+  function personAction(action: string, run: (actor: AuditActor, id: string) => Promise<PersonView>, done: (person: PersonView) => string) {
+    app.post(`/app/people/:id/${action}`, { ...pageConfig('people.manage'), schema: { params: PersonParams } }, async (request, reply) => {
+      try {
+        return redirectWith(reply, '/app/people', 'ok', done(await run(actorOf(request.principal), request.params.id)));
+      } catch (error) {
+        if (error instanceof PeopleError) return redirectWith(reply, '/app/people', 'error', `${error.message}.`);
+        throw error;
+      }
+    });
+  }
+  personAction('remove', people.remove, (removed) => `Removed ${removed.name}; their sessions have ended.`);
+  personAction(
+    'unlink-provider',
+    people.unlinkProvider,
+    (unlinked) => `Unlinked ${unlinked.name} from ${providerName}; their sessions have ended, and their next sign-in there must match ${unlinked.email}, verified.`,
+  );
 
   // The audit trail, for admins: dates from the form's date fields, as whole UTC days.
   const AuditForm = z.looseObject({

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { endpointFields, type WebhookServices } from '../api/webhook-routes.ts';
+import { endpointAddressProblem } from '../webhooks/endpoint-address.ts';
 import type { PageFrame } from './layout.ts';
 import { deliveryPage, webhooksPage } from './pages/webhooks.ts';
 
@@ -36,6 +37,8 @@ export function registerWebhookPages(server: FastifyInstance, webhooks: WebhookS
       const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'form'}: ${issue.message}`).join('; ');
       return redirectWith(reply, '/app/webhooks', 'error', `The endpoint was not added. ${problems}`.slice(0, 500));
     }
+    const refused = await endpointAddressProblem(parsed.data.url, webhooks.urlPolicy);
+    if (refused) return redirectWith(reply, '/app/webhooks', 'error', `The endpoint was not added. url: ${refused}`.slice(0, 500));
     const created = await endpoints.create(parsed.data);
     return show(request, reply, { endpoint: created.url, secret: created.secret, rotated: false }, 201);
   });

@@ -1,12 +1,18 @@
 /**
- * Where Steward may send webhooks: https anywhere, plain http only to this machine
+ * Where Steward may send webhooks: https, and plain http only to this machine
  * (loopback) and only when the organisation allows it for local testing, since a
- * webhook carries constituents' details.
+ * webhook carries constituents' details. Which addresses the URL's host may be is
+ * the address policy's to say (endpoint-address.ts), once the host is resolved.
  */
-export interface EndpointUrlPolicy {
+import type { AddressPolicy } from './endpoint-address.ts';
+
+export interface EndpointUrlPolicy extends AddressPolicy {
   /** STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: http://127.0.0.1, http://localhost and http://[::1] allowed. */
   allowLoopbackHttp: boolean;
 }
+
+/** Https only, to public addresses only: the policy unless the organisation loosens it. */
+export const strictEndpointPolicy: EndpointUrlPolicy = { allowLoopbackHttp: false, allowPrivateNetworks: false };
 
 const loopbackHosts = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 

@@ -36,8 +36,8 @@ export interface ChannelStack {
 }
 
 export interface ChannelStackOptions {
-  /** Webhook endpoints at http://127.0.0.1 allowed (a receiver the test runs). */
-  webhookLoopbackHttp?: boolean;
+  /** Webhook endpoints at http://127.0.0.1 allowed (a receiver the test runs): plain http to loopback, and private networks. */
+  localWebhookReceiver?: boolean;
 }
 
 /** `extra` goes to buildApi (connectors, for instance). */
@@ -51,7 +51,7 @@ export async function startChannelStack(extra: Partial<ApiDependencies> = {}, op
     temporal: runtime.env.client,
     taskQueue: runtime.taskQueue,
     channels: { signingSecret: SECRET, org: { name: ORG.name, website: ORG.website }, phoneCountry: 'US' },
-    webhookUrlPolicy: { allowLoopbackHttp: options.webhookLoopbackHttp ?? false },
+    webhookUrlPolicy: { allowLoopbackHttp: options.localWebhookReceiver ?? false, allowPrivateNetworks: options.localWebhookReceiver ?? false },
     // Invitations and password resets go through the runtime's real SMTP server, linking to the API.
     people: { mail: createAccountMail({ mailer: runtime.mailer, from: 'Steward <hello@steward.localhost>', publicUrl: () => publicUrl, orgName: ORG.name }) },
   });

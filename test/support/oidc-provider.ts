@@ -9,7 +9,8 @@ import Provider from 'oidc-provider';
 
 export interface ProviderAccount {
   email: string;
-  emailVerified: boolean;
+  /** Left out, the provider sends no `email_verified` claim at all, as some providers never do. */
+  emailVerified?: boolean;
   name: string;
 }
 
@@ -48,7 +49,7 @@ export async function startOidcProvider(options: {
       return {
         accountId: id,
         async claims() {
-          return { sub: id, email: account.email, email_verified: account.emailVerified, name: account.name };
+          return { sub: id, email: account.email, ...(account.emailVerified === undefined ? {} : { email_verified: account.emailVerified }), name: account.name };
         },
       };
     },

@@ -30,7 +30,7 @@ let crm: WebhookReceiver;
 let verifier: Webhook;
 
 beforeAll(async () => {
-  stack = await startChannelStack({}, { webhookLoopbackHttp: true });
+  stack = await startChannelStack({}, { localWebhookReceiver: true });
   db = stack.runtime.db;
   crm = await startWebhookReceiver(() => 204);
   const created = await stack.call({ method: 'POST', url: '/webhooks/endpoints', payload: { url: crm.url, description: 'CRM', eventTypes: ['message.bounced', 'consent.changed'] } });
@@ -110,7 +110,7 @@ describe('a mail server refusing as the email is sent', () => {
       },
     ]);
     await withRefusingServer({ unknownMailboxes: new Set([email]) }, async (mailer, smtp) => {
-      const worker = await stack.runtime.worker({ messaging: stack.messaging, mailer, webhooks: { requestTimeoutMs: 5_000 } });
+      const worker = await stack.runtime.worker({ messaging: stack.messaging, mailer, webhooks: { requestTimeoutMs: 5_000, allowPrivateNetworks: true } });
       const response = await stack.call({
         method: 'POST',
         url: '/events',

@@ -47,7 +47,7 @@ let db: Database;
 let receiver: WebhookReceiver;
 
 beforeAll(async () => {
-  stack = await startChannelStack({}, { webhookLoopbackHttp: true });
+  stack = await startChannelStack({}, { localWebhookReceiver: true });
   db = stack.runtime.db;
   await publishJourneyCatalog(db, [{ definition: JourneyDefinition.parse(journey), source: 'webhook-call.test', publishOnStart: true }]);
   // The CRM is down for the first task.completed it is sent, and answers every other request.
@@ -64,7 +64,7 @@ afterAll(async () => {
 
 /** A worker serves one run: each step of a test gets its own, with Steward's real activities. */
 async function withWorker<T>(work: () => Promise<T>): Promise<T> {
-  const worker = await stack.runtime.worker({ messaging: stack.messaging, webhooks: { requestTimeoutMs: 5_000 } });
+  const worker = await stack.runtime.worker({ messaging: stack.messaging, webhooks: { requestTimeoutMs: 5_000, allowPrivateNetworks: true } });
   return worker.runUntil(work);
 }
 

@@ -1,8 +1,9 @@
 /**
- * Workflow code is live: enrollments asleep for months wake on whichever build is
- * deployed then. Every history recorded from an earlier build
- * (`test/fixtures/workflow-histories/<build>/`, made by `replay/record-histories.ts`)
- * must replay on today's workflow code without a nondeterminism error.
+ * Workflow code is live: enrollments asleep for months, and webhook deliveries waiting
+ * a day of retries, wake on whichever build is deployed then. Every history recorded
+ * from an earlier build (`test/fixtures/workflow-histories/<build>/`, made by
+ * `replay/record-histories.ts`) must replay on today's workflow code without a
+ * nondeterminism error.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +24,14 @@ const histories = await Promise.all(
   }),
 );
 
+/** Long-lived workflows whose histories must be kept: those that sleep or retry across a deployment. */
+const longLived = ['enrollmentWorkflow', 'deliverWebhookWorkflow'];
+
+async function workflowTypeOf(build: string, file: string): Promise<string | null | undefined> {
+  const history = History.decode(await readFile(path.join(fixtures, build, file)));
+  return history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+}
+
 let bundle: WorkflowBundle;
 beforeAll(async () => {
   bundle = await bundleWorkflows();
@@ -31,6 +40,11 @@ beforeAll(async () => {
 describe('histories recorded from earlier builds replay on this one', () => {
   it('has histories to replay', () => {
     expect(histories.flatMap((entry) => entry.files).length).toBeGreaterThan(0);
+  });
+
+  it('has histories of every long-lived workflow', async () => {
+    const types = await Promise.all(histories.flatMap(({ build, files }) => files.map((file) => workflowTypeOf(build, file))));
+    expect(longLived.filter((type) => !types.includes(type))).toEqual([]);
   });
 
   for (const { build, files } of histories) {

@@ -92,7 +92,12 @@ export function resetRequestPage(sent: boolean): Html {
   </section>`;
 }
 
-export function peoplePage(people: PersonView[], me: string): Html {
+/**
+ * Everyone invited, with their role and status; where Steward signs in through an
+ * identity provider (or someone is still linked to one), which subject each is linked to.
+ */
+export function peoplePage(people: PersonView[], me: string, providerName?: string): Html {
+  const provider = providerName ?? (people.some((person) => person.oidcSubject) ? 'the identity provider' : undefined);
   return html`<h1>People</h1>
   <section class="panel">
     <h2>Invite someone</h2>
@@ -109,11 +114,22 @@ export function peoplePage(people: PersonView[], me: string): Html {
       <button type="submit">Send invitation</button>
     </form>
   </section>
-  <table class="data"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-  <tbody>${people.map((person) => personRow(person, person.id === me))}</tbody></table>`;
+  <table class="data"><thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th>${provider ? html`<th scope="col">Linked to ${provider}</th>` : ''}<th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+  <tbody>${people.map((person) => personRow(person, person.id === me, provider))}</tbody></table>`;
 }
 
-function personRow(person: PersonView, isMe: boolean): Html {
+/** Which provider subject a person is linked to, with the button that unlinks it. */
+function providerCell(person: PersonView, isMe: boolean, provider: string): Html {
+  if (!person.oidcSubject) return html`<td><span class="muted">not linked</span></td>`;
+  const unlink =
+    isMe || person.status === 'removed'
+      ? ''
+      : html`<form method="post" action="/app/people/${person.id}/unlink-provider" class="inline" data-confirm="Unlink ${person.name} from ${provider}? Their sessions end, and their next sign-in there must match ${person.email}, verified.">
+          <button class="small quiet" type="submit">Unlink${visuallyHidden(` ${person.name} from ${provider}`)}</button></form>`;
+  return html`<td>${badge('linked', 'good')} <code data-testid="oidc-subject">${person.oidcSubject}</code> ${unlink}</td>`;
+}
+
+function personRow(person: PersonView, isMe: boolean, provider: string | undefined): Html {
   const tone = ({ active: 'good', invited: 'info', removed: 'neutral' } as const)[person.status];
   const actions =
     isMe || person.status === 'removed'
@@ -123,7 +139,7 @@ function personRow(person: PersonView, isMe: boolean): Html {
           <select id="role-${person.id}" name="role">${roles.map((role) => html`<option value="${role}"${role === person.role ? html` selected` : ''}>${role}</option>`)}</select>
           <button class="small quiet" type="submit">Change role${visuallyHidden(` of ${person.name}`)}</button></form>
         <form method="post" action="/app/people/${person.id}/remove" data-confirm="Remove ${person.name}? They are signed out at once."><button class="small quiet" type="submit">Remove${visuallyHidden(` ${person.name}`)}</button></form>`;
-  return html`<tr><th scope="row">${person.name}</th><td>${person.email}</td><td>${person.role}</td><td>${badge(person.status, tone)}</td><td>${actions}</td></tr>`;
+  return html`<tr><th scope="row">${person.name}</th><td>${person.email}</td><td>${person.role}</td><td>${badge(person.status, tone)}</td>${provider ? providerCell(person, isMe, provider) : ''}<td>${actions}</td></tr>`;
 }
 
 export interface AuditFilters {
