@@ -258,8 +258,10 @@ export function createChannelService(options: ChannelServiceOptions) {
       // A soft bounce (a full mailbox, a passing refusal) changes nothing.
       if (!final) return { suppressed: false, constituents, enrollments: 0 };
       const changes = await db.$transaction(async (tx) => {
-        // The message the report names, or else the latest one sent to the address.
-        const where = report.messageId ? { id: report.messageId, recipient: address } : { recipient: address, channel: 'email' as const, status: { in: ['sent' as const, 'delivered' as const] } };
+        // The message the report names, or else the latest one handed over for the address. A repeated
+        // report finds that one already bounced and changes nothing, rather than the message before it.
+        const handedOver = ['sent', 'delivered', 'bounced', 'complained'] as const;
+        const where = report.messageId ? { id: report.messageId, recipient: address } : { recipient: address, channel: 'email' as const, status: { in: [...handedOver] } };
         const message = await tx.message.findFirst({ where, orderBy: { sentAt: 'desc' } });
         const error = report.detail ?? `${report.type}${report.bounceType ? ` (${report.bounceType})` : ''}`;
         if (message && complaint) await tx.message.update({ where: { id: message.id }, data: { status: 'complained', error } });

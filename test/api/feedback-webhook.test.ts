@@ -49,4 +49,19 @@ describe('POST /webhooks/email/feedback', () => {
     expect((await hardBounce(byBasic, { authorization: basic })).statusCode).toBe(200);
     expect(await suppressed(byBasic)).toMatchObject({ reason: 'hard-bounce' });
   });
+
+  it('marks the latest message to the address bounced once, however often a report without its id repeats', async () => {
+    const db = started.database.prisma;
+    const address = `repeated-${randomUUID()}@example.org`;
+    const constituent = await db.constituent.create({ data: { email: address } });
+    const sent = (daysAgo: number) =>
+      db.message.create({
+        data: { idempotencyKey: randomUUID(), constituentId: constituent.id, channel: 'email', template: 't', recipient: address, status: 'sent', sentAt: new Date(Date.now() - daysAgo * 86_400_000) },
+      });
+    const older = await sent(3);
+    const latest = await sent(1);
+    for (let report = 0; report < 3; report += 1) expect((await hardBounce(address, bearer(TOKEN))).statusCode).toBe(200);
+    expect(await db.message.findUniqueOrThrow({ where: { id: latest.id } })).toMatchObject({ status: 'bounced' });
+    expect(await db.message.findUniqueOrThrow({ where: { id: older.id } })).toMatchObject({ status: 'sent' });
+  });
 });
