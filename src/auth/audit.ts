@@ -51,6 +51,7 @@ export const auditActions = [
   'task.released',
   'task.reassigned',
   'task.completed',
+  'task.escalated',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -35,5 +35,14 @@ describe('escalateOverdueTasks', () => {
       expect(await db.staffTask.findUniqueOrThrow({ where: { id: untouched.id } })).toMatchObject({ queue: untouched.queue, escalatedAt: null });
     }
     expect(await escalateOverdueTasks(db, new Date(now.getTime() + 60_000), 'stewardship')).toEqual([]);
+    // Steward took the claim away: the trail says so, once, with where the task was.
+    expect(await db.auditEntry.findMany({ where: { objectType: 'task', objectId: { in: [overdue.id, onTime.id, done.id, undated.id] } } })).toEqual([
+      expect.objectContaining({
+        action: 'task.escalated',
+        actorKind: 'system',
+        objectId: overdue.id,
+        detail: expect.objectContaining({ queue: 'stewardship', assignee: null, from: { queue: 'major-gifts', assignee: 'sam' } }),
+      }),
+    ]);
   });
 });

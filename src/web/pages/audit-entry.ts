@@ -48,6 +48,8 @@ function taskWork(action: string, task: TaskAuditDetail): Html {
       return html`Released: waits in ${queueName(task.queue)}${was}`;
     case 'task.reassigned':
       return html`Handed to ${holder(task.assignee, task.queue)}${was}`;
+    case 'task.escalated':
+      return html`Overdue: moved to ${queueName(task.queue)}, unclaimed${was}`;
     case 'task.completed':
       return html`Outcome <strong>${task.outcome ?? 'unrecorded'}</strong>; completed by ${task.completedBy ?? 'nobody named'}${task.notes ? '; notes kept on the task' : ''}`;
     default:
