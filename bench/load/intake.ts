@@ -76,12 +76,7 @@ export async function measureIntake(stack: StewardStack, api: Api | undefined, d
 
     if (withSteward) {
       progress(`POST /events open loop: ${options.intakeRate} gifts/s for ${options.intakeSeconds} s`);
-      const startedWall = Date.now();
-      const load = await openLoop(postGift(api, 'open'), options.intakeRate, options.intakeSeconds);
-      const enrolled = await awaitEnrollments(db, 'open', load.ok, startedWall, Date.now(), settleMs);
-      results.open = { ...load, enrolled };
-      report('POST /events open loop', load, `${load.non2xx} non-2xx, ${load.status5xx} 5xx`);
-      await awaitThanked(db, 'open', enrolled.enrollments, settleMs);
+      results.open = await openLoopOfGifts(api, db, 'open', options);
 
       // Last, and not waited for: the stack is stopped with these still being routed and thanked.
 
@@ -102,6 +97,20 @@ export async function measureIntake(stack: StewardStack, api: Api | undefined, d
     await scratch?.drop();
   }
   return results;
+}
+
+/**
+ * Gifts offered at --intake-rate for --intake-duration, then the wait for their
+ * enrollments (timed) and their thank-yous (so the next run starts on a quiet stack).
+ */
+export async function openLoopOfGifts(api: Api, db: pg.Pool, phase: string, options: LoadOptions): Promise<OpenLoopResult & { enrolled: Enrolled }> {
+  const settleMs = options.settleSeconds * 1000;
+  const startedWall = Date.now();
+  const load = await openLoop(postGift(api, phase), options.intakeRate, options.intakeSeconds);
+  const enrolled = await awaitEnrollments(db, phase, load.ok, startedWall, Date.now(), settleMs);
+  report(`POST /events open loop (${phase})`, load, `${load.status5xx} 5xx; ${enrolled.perSecond.toFixed(1)} enrollments/s`);
+  await awaitThanked(db, phase, enrolled.enrollments, settleMs);
+  return { ...load, enrolled };
 }
 
 function report(what: string, load: LoadResult, extra = ''): void {

@@ -8,7 +8,8 @@ import type { DeliveryResults } from './delivery.ts';
 import type { ForecastPoint } from './forecast.ts';
 import type { HistoryResults } from './history.ts';
 import type { IntakeResults } from './intake.ts';
-import type { LoadResult } from './load.ts';
+import type { LoadResult, OpenLoopResult } from './load.ts';
+import type { Enrolled } from './settle.ts';
 import type { LoadOptions, RowId } from './options.ts';
 import type { SleeperResults } from './sleepers.ts';
 import type { SplitIntakeResults } from './split-intake.ts';
@@ -80,15 +81,13 @@ export function tableRows(results: Results, options: LoadOptions): TableRow[] {
       rows.push({
         row: 'a',
         measure: `POST /events, offered ${open.offeredPerSecond}/s for ${options.intakeSeconds} s (open loop)`,
-        value: `${fixed(open.perSecond)}/s  p50 ${fixed(open.p50Ms)} ms  p99 ${fixed(open.p99Ms)} ms  non-2xx ${open.non2xx}  5xx ${open.status5xx}  errors ${open.errors}${open.notSent ? `  not sent ${open.notSent}` : ''}`,
+        value: openLoopValue(open),
         ratio: `${fixed(open.perSecond / open.offeredPerSecond, 3)} of offered`,
       });
       rows.push({
         row: 'a',
         measure: '  enrollments, open loop',
-        value: open.enrolled.complete
-          ? `${fixed(open.enrolled.perSecond)}/s, the last ${fixed(open.enrolled.lagSeconds)} s after the last POST`
-          : `${fixed(open.enrolled.perSecond)}/s; ${open.enrolled.enrollments} of ${open.ok} enrolled ${options.settleSeconds} s after the last POST`,
+        value: enrolledValue(open, options),
         ratio: '',
       });
     }
@@ -169,6 +168,16 @@ export function tableRows(results: Results, options: LoadOptions): TableRow[] {
   return rows;
 }
 
+/** An open loop's throughput, latency and failures. */
+const openLoopValue = (open: OpenLoopResult) =>
+  `${fixed(open.perSecond)}/s  p50 ${fixed(open.p50Ms)} ms  p99 ${fixed(open.p99Ms)} ms  non-2xx ${open.non2xx}  5xx ${open.status5xx}  errors ${open.errors}${open.notSent ? `  not sent ${open.notSent}` : ''}`;
+
+/** How fast an open loop's gifts were enrolled, and whether all were within the settle time. */
+const enrolledValue = ({ enrolled, ok }: { enrolled: Enrolled; ok: number }, options: LoadOptions) =>
+  enrolled.complete
+    ? `${fixed(enrolled.perSecond)}/s, the last ${fixed(enrolled.lagSeconds)} s after the last POST`
+    : `${fixed(enrolled.perSecond)}/s; ${enrolled.enrollments} of ${ok} enrolled ${options.settleSeconds} s after the last POST`;
+
 /** Row h: the open loop against an API-only process, read against raw INSERTs offered at the same rate. */
 function splitIntakeRows({ steward, rawInsert }: SplitIntakeResults, options: LoadOptions): TableRow[] {
   const offered = `offered ${steward.offeredPerSecond}/s for ${options.intakeSeconds} s`;
@@ -176,15 +185,13 @@ function splitIntakeRows({ steward, rawInsert }: SplitIntakeResults, options: Lo
     {
       row: 'h',
       measure: `POST /events to an API-only process, worker apart, ${offered}`,
-      value: `${fixed(steward.perSecond)}/s  p50 ${fixed(steward.p50Ms)} ms  p99 ${fixed(steward.p99Ms)} ms  non-2xx ${steward.non2xx}  5xx ${steward.status5xx}  errors ${steward.errors}`,
+      value: openLoopValue(steward),
       ratio: `p99 ${fixed(steward.p99Ms / rawInsert.p99Ms)}× raw INSERT's`,
     },
     {
       row: 'h',
       measure: '  enrollments by the worker process',
-      value: steward.enrolled.complete
-        ? `${fixed(steward.enrolled.perSecond)}/s, the last ${fixed(steward.enrolled.lagSeconds)} s after the last POST`
-        : `${fixed(steward.enrolled.perSecond)}/s; ${steward.enrolled.enrollments} of ${steward.ok} enrolled ${options.settleSeconds} s after the last POST`,
+      value: enrolledValue(steward, options),
       ratio: '',
     },
     { row: 'h', measure: `raw INSERT … ON CONFLICT DO NOTHING, ${offered}`, value: `${fixed(rawInsert.perSecond)}/s  p50 ${fixed(rawInsert.p50Ms)} ms  p99 ${fixed(rawInsert.p99Ms)} ms`, ratio: '1 (baseline)' },

@@ -6,12 +6,13 @@
  * just before, so the p99 is read against what the database alone gives at that rate.
  */
 import type pg from 'pg';
-import { postGift, type Api } from './gifts.ts';
+import type { Api } from './gifts.ts';
+import { openLoopOfGifts } from './intake.ts';
 import { openLoop, type OpenLoopResult } from './load.ts';
 import type { LoadOptions } from './options.ts';
 import { progress } from './progress.ts';
 import { createScratchTable } from './raw-insert.ts';
-import { awaitEnrollments, awaitThanked, type Enrolled } from './settle.ts';
+import type { Enrolled } from './settle.ts';
 
 export interface SplitIntakeResults {
   steward: OpenLoopResult & { enrolled: Enrolled };
@@ -29,12 +30,7 @@ export async function measureSplitIntake(api: Api, db: pg.Pool, rawPool: pg.Pool
     progress(`  raw INSERT: p50 ${rawInsert.p50Ms.toFixed(1)} ms, p99 ${rawInsert.p99Ms.toFixed(1)} ms`);
 
     progress(`split intake: POST /events to the API process, ${rate}/s for ${seconds} s`);
-    const startedWall = Date.now();
-    const load = await openLoop(postGift(api, 'split'), rate, seconds);
-    const enrolled = await awaitEnrollments(db, 'split', load.ok, startedWall, Date.now(), options.settleSeconds * 1000);
-    progress(`  POST /events: p50 ${load.p50Ms.toFixed(1)} ms, p99 ${load.p99Ms.toFixed(1)} ms, ${load.status5xx} 5xx; ${enrolled.perSecond.toFixed(1)} enrollments/s`);
-    await awaitThanked(db, 'split', enrolled.enrollments, options.settleSeconds * 1000);
-    return { steward: { ...load, enrolled }, rawInsert };
+    return { steward: await openLoopOfGifts(api, db, 'split', options), rawInsert };
   } finally {
     await scratch.drop();
   }
