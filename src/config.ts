@@ -259,6 +259,18 @@ export const ConfigSchema = z.object({
   STEWARD_WORKER_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1_000).default(40),
   STEWARD_WORKER_ACTIVITIES: z.coerce.number().int().min(1).max(1_000).default(50),
   STEWARD_WORKER_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(1_000).default(50),
+  /**
+   * MB of heap the worker's workflow thread may grow to. Unset: sized from the cache
+   * (128 MB and 1.5 MB per cached workflow, at least 256 MB); V8 would otherwise let
+   * it grow to several times what it holds.
+   */
+  STEWARD_WORKER_WORKFLOW_HEAP_MB: optional(z.coerce.number().int().min(128).max(65_536)),
+  /**
+   * How far, in percent, V8 lets each heap of a process running the worker grow past
+   * what it held after its last full collection; 0 leaves V8's own factor (faster,
+   * and several times the memory). Applies to the whole process, API included.
+   */
+  STEWARD_WORKER_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(400).default(20),
   /** How much the HTTP API logs: one JSON line per request on standard output at `info`; `silent` for none. */
   STEWARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */

@@ -35,6 +35,7 @@ import { OIDC_CALLBACK_PATH } from './web/oidc-routes.ts';
 import { taskQueueIds } from './tasks/queues.ts';
 import { bundleWorkflows } from './temporal/workflow-bundle.ts';
 import { createJourneyWorker } from './worker.ts';
+import { limitHeapGrowth, workflowHeapMb } from './temporal/worker-heap.ts';
 
 export interface RunningStack {
   apiUrl?: string;
@@ -136,6 +137,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
     if (config.STEWARD_ROLES.includes('worker')) {
+      limitHeapGrowth(config.STEWARD_WORKER_HEAP_GROWTH_PERCENT);
       const workerConnection = await NativeConnection.connect({ address: temporalAddress });
       stops.push(() => workerConnection.close());
       const worker = await createJourneyWorker({
@@ -148,6 +150,7 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
           maxConcurrentWorkflowTaskExecutions: config.STEWARD_WORKER_WORKFLOW_TASKS,
           maxConcurrentActivityTaskExecutions: config.STEWARD_WORKER_ACTIVITIES,
           maxConcurrentLocalActivityExecutions: config.STEWARD_WORKER_LOCAL_ACTIVITIES,
+          workflowHeapMb: config.STEWARD_WORKER_WORKFLOW_HEAP_MB ?? workflowHeapMb(config.STEWARD_WORKER_CACHED_WORKFLOWS),
         },
         activities: {
           db,

@@ -1,6 +1,7 @@
 /** The Temporal worker that runs enrollment workflows and their activities. */
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.ts';
+import { withThreadHeapBound } from './temporal/worker-heap.ts';
 
 export interface JourneyWorkerOptions {
   connection: NativeConnection;
@@ -21,18 +22,23 @@ export interface WorkerTuning {
   maxConcurrentWorkflowTaskExecutions: number;
   maxConcurrentActivityTaskExecutions: number;
   maxConcurrentLocalActivityExecutions: number;
+  /** MB of heap the workflow thread may grow to (see temporal/worker-heap.ts); undefined: V8's default. */
+  workflowHeapMb?: number;
 }
 
 export function createJourneyWorker(options: JourneyWorkerOptions): Promise<Worker> {
-  return Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    workflowBundle: options.workflowBundle,
-    activities: createActivities(options.activities),
-    reuseV8Context: true,
-    ...options.tuning,
-    // The cache must hold at least the workflows being worked on at once.
-    maxConcurrentWorkflowTaskExecutions: Math.min(options.tuning.maxConcurrentWorkflowTaskExecutions, options.tuning.maxCachedWorkflows),
-  });
+  const { workflowHeapMb, ...tuning } = options.tuning;
+  return withThreadHeapBound(workflowHeapMb, () =>
+    Worker.create({
+      connection: options.connection,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue,
+      workflowBundle: options.workflowBundle,
+      activities: createActivities(options.activities),
+      reuseV8Context: true,
+      ...tuning,
+      // The cache must hold at least the workflows being worked on at once.
+      maxConcurrentWorkflowTaskExecutions: Math.min(tuning.maxConcurrentWorkflowTaskExecutions, tuning.maxCachedWorkflows),
+    }),
+  );
 }
