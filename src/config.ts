@@ -270,7 +270,7 @@ export const ConfigSchema = z.object({
    * what it held after its last full collection; 0 leaves V8's own factor (faster,
    * and several times the memory). Applies to the whole process, API included.
    */
-  STEWARD_WORKER_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(400).default(20),
+  STEWARD_WORKER_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(400).default(15),
   /** How much the HTTP API logs: one JSON line per request on standard output at `info`; `silent` for none. */
   STEWARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Which processes this instance runs; a scaled deployment runs workers and API separately. */
