@@ -267,8 +267,8 @@ export const ConfigSchema = z.object({
   STEWARD_WORKER_WORKFLOW_HEAP_MB: optional(z.coerce.number().int().min(128).max(65_536)),
   /**
    * How far, in percent, V8 lets each heap of a process running the worker grow past
-   * what it held after its last full collection; 0 leaves V8's own factor (faster,
-   * and several times the memory). Applies to the whole process, API included.
+   * what it held after its last full collection; 0 leaves V8's own factor (less
+   * collecting, more memory). Applies to the whole process, API included.
    */
   STEWARD_WORKER_HEAP_GROWTH_PERCENT: z.coerce.number().int().min(0).max(400).default(15),
   /** How much the HTTP API logs: one JSON line per request on standard output at `info`; `silent` for none. */

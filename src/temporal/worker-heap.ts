@@ -35,8 +35,8 @@ export function workflowHeapMb(cachedWorkflows: number): number {
 
 /**
  * Lets each heap of this process grow by at most `percent` over what it held after
- * its last full collection; 0 leaves V8's own factor (up to 300 % when the program
- * allocates fast).
+ * its last full collection; 0 leaves V8's own factor, which it sets from how fast
+ * the program allocates.
  */
 export function limitHeapGrowth(percent: number): void {
   if (percent > 0) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
