@@ -33,24 +33,67 @@ export function createRateLimitStore(options: RateLimitStoreOptions) {
   let lastSweepAt = Number.NEGATIVE_INFINITY;
   let sweeping: Promise<void> | undefined;
 
+  /** Requests of one client waiting for their count while an earlier count of that client is under way. */
+  interface Waiting {
+    windowMs: number;
+    resolve(count: WindowCount): void;
+    reject(error: unknown): void;
+  }
+  const waiting = new Map<string, Waiting[]>();
+  const counting = new Set<string>();
+
   /**
-   * Counts one request in one statement, so concurrent requests from any process
-   * serialise on the row. Every time is the database's (`now()` is fixed for the
-   * statement, truncated to the column's milliseconds and taken in UTC as Prisma
+   * Counts one request. While a count for the same client is under way, the requests
+   * that arrive meanwhile wait and are then counted together, in one statement that
+   * adds them all; each gets its own place in the window, as if counted alone. So a
+   * burst from one key costs the database a statement per round trip, not per request,
+   * and the limit is exactly the same.
+   */
+  function count(key: string, windowMs: number): Promise<WindowCount> {
+    return new Promise<WindowCount>((resolve, reject) => {
+      const queue = waiting.get(key);
+      if (queue) queue.push({ windowMs, resolve, reject });
+      else waiting.set(key, [{ windowMs, resolve, reject }]);
+      if (!counting.has(key)) void countWaiting(key);
+    });
+  }
+
+  async function countWaiting(key: string): Promise<void> {
+    counting.add(key);
+    try {
+      for (let group = waiting.get(key); group?.length; group = waiting.get(key)) {
+        waiting.delete(key);
+        try {
+          const { hits, ttl } = await add(key, group.length, group[0]!.windowMs);
+          // The statement added them all; the first of the group holds the lowest place.
+          group.forEach((request, index) => request.resolve({ current: hits - group.length + index + 1, ttl }));
+        } catch (error) {
+          for (const request of group) request.reject(error);
+        }
+      }
+    } finally {
+      counting.delete(key);
+    }
+  }
+
+  /**
+   * Adds `n` requests to a client's window in one statement, so concurrent counts from
+   * any process serialise on the row. Every time is the database's (`now()` is fixed for
+   * the statement, truncated to the column's milliseconds and taken in UTC as Prisma
    * stores DateTime), so processes whose clocks disagree still share one window.
    */
-  async function count(key: string, windowMs: number): Promise<WindowCount> {
+  async function add(key: string, n: number, windowMs: number): Promise<{ hits: number; ttl: number }> {
     sweepNowAndThen();
     const [row] = await db.$queryRaw<{ hits: number; ttl: number }[]>`
       WITH clock AS (SELECT date_trunc('milliseconds', now() AT TIME ZONE 'UTC') AS now)
       INSERT INTO rate_limit_window AS w (key, hits, expires_at)
-      SELECT ${key}, 1, clock.now + ${windowMs}::double precision * interval '1 millisecond' FROM clock
+      SELECT ${key}, ${n}::integer, clock.now + ${windowMs}::double precision * interval '1 millisecond' FROM clock
       ON CONFLICT (key) DO UPDATE
-         SET hits = CASE WHEN w.expires_at <= (SELECT now FROM clock) THEN 1 ELSE w.hits + 1 END,
+         SET hits = CASE WHEN w.expires_at <= (SELECT now FROM clock) THEN excluded.hits ELSE w.hits + excluded.hits END,
              expires_at = CASE WHEN w.expires_at <= (SELECT now FROM clock) THEN excluded.expires_at ELSE w.expires_at END
       RETURNING hits, (extract(epoch FROM expires_at - (SELECT now FROM clock)) * 1000)::integer AS ttl`;
     if (!row) throw new Error(`Counting a request for ${key} returned no row`);
-    return { current: row.hits, ttl: row.ttl };
+    return row;
   }
 
   /** Deletes the windows that have ended; returns how many. */

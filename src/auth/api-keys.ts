@@ -2,6 +2,9 @@
  * API keys: who may call Steward, and for what. A key is shown once, when it is
  * made; only its sha256 is stored (keys are 192 random bits, so a fast hash is
  * as safe as a slow one and keeps every request's check to one indexed lookup).
+ * A process remembers the keys it has looked up for a few seconds (see
+ * KEY_CACHE_TTL_MS), so a giving-day burst from one donation form costs the
+ * database its events, not a key lookup per event.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +28,36 @@ const KEY_PREFIX = 'stw_';
 const DISPLAY_PREFIX_LENGTH = KEY_PREFIX.length + 6;
 /** `last_used_at` is written at most this often per key, so reads do not become writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+/**
+ * How long a process trusts a key it has found. Revoking a key here forgets it at
+ * once; another API process stops accepting it within this time.
+ */
+export const KEY_CACHE_TTL_MS = 5_000;
+/** Most keys one process remembers; past it, the oldest is forgotten first. */
+const KEY_CACHE_SIZE = 1_000;
+
+/**
+ * Keys found, by hash, per database. Only keys that exist and are not revoked are
+ * remembered: an unknown key is looked up every time (and rate-limited by address).
+ */
+interface KeyCache {
+  entries: Map<string, { row: ApiKey; until: number }>;
+  /** Bumped by every revocation, so a lookup that began before one is not kept after it. */
+  generation: number;
+}
+const keyCaches = new WeakMap<Database, KeyCache>();
+
+function keyCacheOf(db: Database): KeyCache {
+  let cache = keyCaches.get(db);
+  if (!cache) keyCaches.set(db, (cache = { entries: new Map(), generation: 0 }));
+  return cache;
+}
+
+function remember(cache: KeyCache, hash: string, row: ApiKey): void {
+  cache.entries.delete(hash);
+  cache.entries.set(hash, { row, until: Date.now() + KEY_CACHE_TTL_MS });
+  if (cache.entries.size > KEY_CACHE_SIZE) cache.entries.delete(cache.entries.keys().next().value!);
+}
 
 
 export type ApiKeyView = Pick<ApiKey, 'id' | 'name' | 'prefix' | 'createdAt' | 'lastUsedAt' | 'revokedAt'> & { scopes: ApiScope[] };
@@ -56,14 +89,37 @@ export function createApiKeyStore(db: Database) {
     revokedAt: row.revokedAt,
   });
 
+  const cache = keyCacheOf(db);
+
+  /** Notes a key's use (at most once a minute); returns the row as it now stands. */
+  async function noteUse(row: ApiKey): Promise<ApiKey> {
+    const now = Date.now();
+    if (row.lastUsedAt && now - row.lastUsedAt.getTime() <= LAST_USED_RESOLUTION_MS) return row;
+    const lastUsedAt = new Date(now);
+    await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt } });
+    return { ...row, lastUsedAt };
+  }
+
+  const principalFor = (row: ApiKey): Principal => ({ kind: 'key', id: row.id, name: row.name, grants: view(row).scopes.map((scope) => grantOfScope[scope]) });
+
   /** The principal a stored key stands for, noting its use; undefined when it is revoked. */
   async function principalOf(row: ApiKey): Promise<Principal | undefined> {
     if (row.revokedAt) return undefined;
-    const now = Date.now();
-    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
+    return principalFor(await noteUse(row));
+  }
+
+  /** The key with this hash, from this process's memory when it looked it up moments ago. */
+  async function findUsable(hash: string): Promise<ApiKey | undefined> {
+    const known = cache.entries.get(hash);
+    if (known && known.until > Date.now()) return known.row;
+    const began = cache.generation;
+    const row = await db.apiKey.findUnique({ where: { hash } });
+    if (!row || row.revokedAt) {
+      cache.entries.delete(hash);
+      return undefined;
     }
-    return { kind: 'key', id: row.id, name: row.name, grants: view(row).scopes.map((scope) => grantOfScope[scope]) };
+    if (began === cache.generation) remember(cache, hash, row);
+    return row;
   }
 
   return {
@@ -100,8 +156,14 @@ export function createApiKeyStore(db: Database) {
     /** The principal a presented key stands for, or undefined when it is unknown or revoked. */
     async authenticate(key: string): Promise<Principal | undefined> {
       if (!key.startsWith(KEY_PREFIX)) return undefined;
-      const row = await db.apiKey.findUnique({ where: { hash: hashApiKey(key) } });
-      return row ? principalOf(row) : undefined;
+      const hash = hashApiKey(key);
+      const row = await findUsable(hash);
+      if (!row) return undefined;
+      const used = await noteUse(row);
+      // Keep the noted use (not extending the trust), so the next request does not write it again.
+      const known = cache.entries.get(hash);
+      if (used !== row && known?.row === row) known.row = used;
+      return principalFor(used);
     },
 
     async list(): Promise<ApiKeyView[]> {
@@ -117,15 +179,23 @@ export function createApiKeyStore(db: Database) {
       if (!row) return undefined;
       if (row.revokedAt) return view(row);
       const revokedAt = new Date();
+      forgetKeys(cache);
       const revoked = await db.$transaction(async (tx) => {
         const updated = await tx.apiKey.update({ where: { id }, data: { revokedAt } });
         await tx.webSession.updateMany({ where: { apiKeyId: id, revokedAt: null }, data: { revokedAt } });
         await recordAudit(tx, actor, { action: 'key.revoked', objectType: 'key', objectId: id, detail: { name: row.name } });
         return updated;
       });
+      // Again once it is committed: a lookup between the two would have read the key still usable.
+      forgetKeys(cache);
       return view(revoked);
     },
   };
+}
+
+function forgetKeys(cache: KeyCache): void {
+  cache.generation += 1;
+  cache.entries.clear();
 }
 
 /** Where `npm start` leaves the first admin key, readable by its owner only. */

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRateLimitStore } from '../../src/api/rate-limit-store.ts';
 import { buildApi } from '../../src/api/server.ts';
 import { createPrismaClient, type Database } from '../../src/db/client.ts';
 import { createServices, type Services } from '../../src/services.ts';
@@ -72,6 +73,20 @@ describe('the API rate limit, shared by every API process', () => {
 
     expect(await statusOf(listJourneys(b, quiet.key))).toBe(200);
     expect(await statusOf(listJourneys(a, quiet.key))).toBe(200);
+  });
+
+  it('holds the budget exactly under a burst, with each request counted once in its own place', async () => {
+    const [a, b] = await Promise.all([apiProcess(first, { rateLimit: 7 }), apiProcess(second, { rateLimit: 7 })]);
+    const { key, id } = await newKey();
+    // Requests that arrive while a count is under way are counted together, in one statement.
+    const statuses = await Promise.all(Array.from({ length: 24 }, (_, index) => statusOf(listJourneys(index % 2 ? a : b, key))));
+    expect(statuses.filter((status) => status === 200)).toHaveLength(7);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(17);
+    expect((await windowRows()).find((row) => row.key === `api:key:${id}`)?.hits).toBe(24);
+
+    const store = createRateLimitStore({ db: database.prisma, log: { warn: () => undefined } });
+    const places = await Promise.all(Array.from({ length: 10 }, () => store.count(`burst:${id}`, 60_000)));
+    expect(places.map(({ current }) => current).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   it('counts requests without a key by address, across processes too', async () => {
