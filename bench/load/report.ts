@@ -153,6 +153,7 @@ export function tableRows(results: Results, options: LoadOptions): TableRow[] {
         ratio: first ? `${fixed(point.workerRssMb / first.workerRssMb, 2)} of ${first.sleepers}` : '',
       });
     }
+    if (sleepers.raw) rows.push(...rawSleeperRows(sleepers));
   }
   if (csvImport) rows.push(...csvImportRows(csvImport));
   if (results.splitIntake) rows.push(...splitIntakeRows(results.splitIntake, options));
@@ -177,6 +178,21 @@ const enrolledValue = ({ enrolled, ok }: { enrolled: Enrolled; ok: number }, opt
   enrolled.complete
     ? `${fixed(enrolled.perSecond)}/s, the last ${fixed(enrolled.lagSeconds)} s after the last POST`
     : `${fixed(enrolled.perSecond)}/s; ${enrolled.enrollments} of ${ok} enrolled ${options.settleSeconds} s after the last POST`;
+
+/** Row e's raw part: a bare Temporal worker holding as many sleeping workflows, and Steward's worker against it. */
+function rawSleeperRows({ raw, points, idleWorkerRssMb }: SleeperResults): TableRow[] {
+  if (!raw) return [];
+  const against = (steward: number | undefined, bare: number) => (steward === undefined ? '' : `Steward's worker ${fixed(steward / bare, 2)}× this`);
+  return [
+    { row: 'e', measure: `bare Temporal worker RSS (cache ${raw.cachedWorkflows}), idle`, value: `${fixed(raw.idleRssMb, 0)} MB`, ratio: against(idleWorkerRssMb, raw.idleRssMb) },
+    ...raw.points.map((point) => ({
+      row: 'e' as const,
+      measure: `bare Temporal worker RSS, ${point.sleepers} sleeping workflows`,
+      value: `${fixed(point.rssMb, 0)} MB (peak ${fixed(point.peakMb, 0)} MB)${point.asleep ? '' : '  (not all asleep)'}`,
+      ratio: against(points.find((steward) => steward.sleepers === point.sleepers)?.workerRssMb, point.rssMb),
+    })),
+  ];
+}
 
 /** Row h: the open loop against an API-only process, read against raw INSERTs offered at the same rate. */
 function splitIntakeRows({ steward, rawInsert }: SplitIntakeResults, options: LoadOptions): TableRow[] {

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigSchema } from '../../src/config.ts';
 import { atCleanup, cleanupAll, installExitHandlers } from './cleanup.ts';
 import { measureCsvImport } from './csv-import.ts';
 import { openPool } from './database.ts';
@@ -18,10 +19,14 @@ import { measureIntake } from './intake.ts';
 import { parseOptions, reproduceCommand, type LoadOptions } from './options.ts';
 import { progress } from './progress.ts';
 import { formatTable, tableRows, writeResults, type Results } from './report.ts';
+import { measureRawSleepers } from './raw-sleepers.ts';
 import { measureSleepers } from './sleepers.ts';
 import { measureSplitIntake } from './split-intake.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 import { startStewardProcess, startStewardStack, type StewardProcess, type StewardStack } from './stack.ts';
+
+/** The workflow cache Steward's worker has by default, given to the bare worker too. */
+const defaultCachedWorkflows = ConfigSchema.shape.STEWARD_WORKER_CACHED_WORKFLOWS.parse(undefined);
 
 function apiOf(process: StewardProcess): Api {
   if (!process.apiUrl || !process.apiKey) throw new Error('this Steward process runs no API');
@@ -85,6 +90,8 @@ function sleepers(options: LoadOptions, results: Results): Promise<void> {
       const worker = split ? await startStewardProcess('worker process', host, { STEWARD_ROLES: 'worker' }) : host;
       try {
         results.sleepers = { ...(await measureSleepers(apiOf(host), db, worker, host, options.sleepers)), workerProcess: split ? 'own process' : 'with the API' };
+        // The raw part, on the same Temporal server, while Steward's sleepers sleep on.
+        results.sleepers.raw = await measureRawSleepers(host.temporalAddress, defaultCachedWorkflows, options.sleepers);
       } catch (error) {
         for (const [label, process] of [['worker', worker], ['api', host]] as const) progress(`${label} said:\n${process.lines.slice(-15).join('\n')}`);
         throw error;

@@ -6,6 +6,7 @@
  * enrollments wait out their 30-day window.
  */
 import type pg from 'pg';
+import type { RawSleeperResults } from './raw-sleepers.ts';
 import { postGiftBatch, type Api } from './gifts.ts';
 import { pause, progress } from './progress.ts';
 import { awaitThanked } from './settle.ts';
@@ -27,6 +28,8 @@ export interface SleeperResults {
   workerProcess?: 'own process' | 'with the API';
   idleWorkerRssMb: number;
   points: SleeperPoint[];
+  /** A bare Temporal worker holding as many sleeping workflows, on the same server. */
+  raw?: RawSleeperResults;
 }
 
 const BATCH = 500;
