@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { loadConstituentFacts } from '../src/constituents/facts.ts';
 import type { Database } from '../src/db/client.ts';
+import { JourneyDefinition } from '../src/journeys/definition.ts';
 import type { ConstituentFacts } from '../src/journeys/vocabulary.ts';
 import { recordWebhookEvent } from '../src/webhooks/outbox.ts';
 
@@ -18,15 +19,35 @@ export interface CreateTaskInput {
   idempotencyKey: string;
 }
 
+/** Most parsed journey versions one worker keeps. */
+const PARSED_VERSIONS = 200;
+const parsedVersions = new Map<string, JourneyDefinition>();
+
+function parsedDefinition(versionId: string, stored: unknown): JourneyDefinition {
+  const known = parsedVersions.get(versionId);
+  if (known) return known;
+  const parsed = JourneyDefinition.safeParse(stored);
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.join('.') || '(top)';
+    throw ApplicationFailure.nonRetryable(`Journey version ${versionId} holds an invalid definition at ${where}: ${parsed.error.issues[0]?.message}`, 'InvalidJourney');
+  }
+  if (parsedVersions.size >= PARSED_VERSIONS) parsedVersions.delete(parsedVersions.keys().next().value!);
+  parsedVersions.set(versionId, parsed.data);
+  return parsed.data;
+}
+
 export function createJourneyRecords(deps: { db: Database }) {
   const { db } = deps;
 
   return {
-    /** The stored definition of a journey version (immutable, so safe to load on every run) and its status. */
-    async loadJourney(input: { journeyVersionId: string }): Promise<{ definition: unknown; status: string }> {
+    /**
+     * A journey version's definition, parsed (defaults applied) so the workflow compiles
+     * it as it comes, and its status. A version is immutable, so its parse is kept.
+     */
+    async loadJourney(input: { journeyVersionId: string }): Promise<{ definition: JourneyDefinition; status: string }> {
       const version = await db.journeyVersion.findUnique({ where: { id: input.journeyVersionId } });
       if (!version) throw ApplicationFailure.nonRetryable(`Journey version ${input.journeyVersionId} not found`, 'JourneyNotFound');
-      return { definition: version.definition, status: version.status };
+      return { definition: parsedDefinition(version.id, version.definition), status: version.status };
     },
 
     async loadConstituentFacts(input: { constituentId: string }): Promise<ConstituentFacts> {

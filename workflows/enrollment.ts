@@ -7,7 +7,6 @@
 import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/index.ts';
 import { compileJourney } from '../src/journeys/compile.ts';
-import { JourneyDefinition } from '../src/journeys/definition.ts';
 import { JourneyRun, type EnrollmentStatus, type JourneyStep } from '../src/journeys/interpreter.ts';
 import { eventInstant } from '../src/journeys/simultaneity.ts';
 import { dueSendOf, takeNext } from './order.ts';
@@ -113,7 +112,8 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
 
   let journeyVersionId = input.journeyVersionId;
   const journey = await loadJourney({ journeyVersionId });
-  const machine = compileJourney(JourneyDefinition.parse(journey.definition));
+  // Parsed by the activity (see journey-records.ts), so the zod schemas stay out of the workflow code.
+  const machine = compileJourney(journey.definition);
   // A journey paused before this enrollment started holds it from its first step.
   if (!input.carried && journey.status === 'paused') paused = true;
 
@@ -147,7 +147,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       if (!target) continue; // a state the migration does not map stays on its version
       const next = await loadJourney({ journeyVersionId: item.migration.journeyVersionId });
       journeyVersionId = item.migration.journeyVersionId;
-      const step = run.migrate(compileJourney(JourneyDefinition.parse(next.definition)), target, at ?? Date.now());
+      const step = run.migrate(compileJourney(next.definition), target, at ?? Date.now());
       await carryOut(step);
       continue;
     } else if (item.kind === 'timer' && item.timerId.startsWith('send:')) {

@@ -7,15 +7,9 @@
  */
 import { assign, setup, type AnyStateMachine } from 'xstate';
 import { holds, lookup, type ConditionScope } from './conditions.ts';
-import {
-  RESERVED_STATES,
-  transitionsOf,
-  type Action,
-  type Condition,
-  type Delay,
-  type JourneyDefinition,
-} from './definition.ts';
+import type { Action, Condition, Delay, JourneyDefinition } from './definition.ts';
 import { parseDuration } from './duration.ts';
+import { RESERVED_STATES, transitionsOf } from './transitions.ts';
 import { EXIT_TAG, GOAL_TAG, type ConstituentFacts, type JourneyEvent } from './vocabulary.ts';
 
 /** What a journey machine knows. Ids and facts only: it is kept in Temporal's history. */

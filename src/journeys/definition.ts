@@ -211,16 +211,10 @@ export type JourneyDefinitionInput = z.input<typeof JourneyDefinition>;
 /** A parsed definition, defaults applied. */
 export type JourneyDefinition = z.infer<typeof JourneyDefinition>;
 
-/** States the compiler adds for the goal and the exits; journeys may not use these names. */
-export const RESERVED_STATES = { goal: 'goalReached', exit: 'exited' } as const;
+// Kept apart from the schemas (they need no zod), for the workflow code: see transitions.ts.
+export { RESERVED_STATES, transitionsOf } from './transitions.ts';
 
 /** JSON Schema for editors (completion and checks while typing a journey file). */
 export function journeyJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(JourneyDefinition, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-}
-
-/** Normalises a transition's shorthand (`thanked`) to its full form. */
-export function transitionsOf(spec: Transition | Transition[] | undefined): { to: string; when?: Condition[]; do?: Action[] }[] {
-  if (spec === undefined) return [];
-  return (Array.isArray(spec) ? spec : [spec]).map((transition) => (typeof transition === 'string' ? { to: transition } : transition));
 }

@@ -78,9 +78,23 @@ describe('journey records', () => {
     expect(messages).toMatchObject([{ channel: 'sms', template: 'winback-sms', recipient: '+15551234567', status: 'suppressed', error: 'no SMS provider configured' }]);
   });
 
-  it('loads the stored definition of a journey version, and fails for good on an unknown one', async () => {
-    const version = await db.journeyVersion.findFirstOrThrow({ where: { journeyId: 'j' } });
-    expect(await records.loadJourney({ journeyVersionId: version.id })).toEqual({ definition: {}, status: 'published' });
+  it('loads a journey version parsed, defaults applied, and fails for good on an unknown or invalid one', async () => {
+    const written = {
+      id: 'parsed',
+      name: 'Parsed',
+      trigger: { event: 'donation' },
+      initial: 'thank',
+      states: { thank: { on: { donation: 'done' } }, done: { final: true } },
+    };
+    await db.journey.upsert({ where: { id: 'parsed' }, create: { id: 'parsed', name: 'Parsed' }, update: {} });
+    const version = await db.journeyVersion.create({ data: { journeyId: 'parsed', version: 1, definition: written, status: 'published' } });
+    const loaded = await records.loadJourney({ journeyVersionId: version.id });
+    expect(loaded.status).toBe('published');
+    // What the workflow compiles is the format's parse, not the row as written.
+    expect(loaded.definition).toMatchObject({ ...written, version: 1, reentry: { policy: 'once' }, exits: ['unsubscribed', 'hard-bounced', 'removed'] });
+
+    const broken = await db.journeyVersion.create({ data: { journeyId: 'parsed', version: 2, definition: { ...written, initial: 7 }, status: 'published' } });
+    await expect(records.loadJourney({ journeyVersionId: broken.id })).rejects.toMatchObject({ type: 'InvalidJourney', nonRetryable: true, message: expect.stringContaining('at initial') });
     await expect(records.loadJourney({ journeyVersionId: 'missing' })).rejects.toMatchObject({ type: 'JourneyNotFound', nonRetryable: true });
   });
 });
