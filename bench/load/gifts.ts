@@ -46,6 +46,18 @@ export function postGift(api: Api, phase: string, onSent?: (n: number, at: numbe
   };
 }
 
+/**
+ * POST /events with a custom event n of the phase, from its own constituent: stored
+ * and routed like a gift, but no shipped journey starts on it, so it costs intake
+ * alone, without the enrollment and the thank-you a gift sets off.
+ */
+export function postCustomEvent(api: Api, phase: string): Operation {
+  return async (n) => {
+    const event = { id: giftKey(phase, n), type: 'custom', constituent: { email: giftRecipient(phase, n) }, data: { name: 'bench-intake' } };
+    return (await sendJson('POST', `${api.url}/events`, api.key, event)).status;
+  };
+}
+
 /** POST /events/batch with gifts first..first+size-1; resolves with how many were accepted. */
 export async function postGiftBatch(api: Api, phase: string, first: number, size: number): Promise<number> {
   const events = Array.from({ length: size }, (_, index) => giftEvent(phase, first + index));

@@ -4,7 +4,7 @@
  * so a machine that gets busier or quieter moves both sides alike.
  */
 import type pg from 'pg';
-import { postGift, postGiftBatch, type Api } from './gifts.ts';
+import { postCustomEvent, postGift, postGiftBatch, type Api } from './gifts.ts';
 import { closedLoop, openLoop, type LoadResult, type OpenLoopResult } from './load.ts';
 import type { LoadOptions } from './options.ts';
 import { openPool, phaseCounts } from './database.ts';
@@ -24,6 +24,8 @@ export interface ClosedRuns {
 export interface IntakeResults {
   closed: ClosedRuns[];
   open?: OpenLoopResult & { enrolled: Enrolled };
+  /** The same open loop of events that enroll no one: intake without the work each gift sets off. */
+  openIntakeOnly?: OpenLoopResult;
   /** Stored events per second: rows in the database when the last batch was answered. */
   batches: { size: number; batches: number; accepted: number; stored: number; seconds: number; perSecond: number }[];
 }
@@ -75,6 +77,9 @@ export async function measureIntake(stack: StewardStack, api: Api | undefined, d
     }
 
     if (withSteward) {
+      progress(`POST /events open loop: ${options.intakeRate} custom events/s (enrolling no one) for ${options.intakeSeconds} s`);
+      results.openIntakeOnly = await openLoop(postCustomEvent(api, 'open-custom'), options.intakeRate, options.intakeSeconds);
+      report('POST /events open loop (custom events)', results.openIntakeOnly, `${results.openIntakeOnly.status5xx} 5xx`);
       progress(`POST /events open loop: ${options.intakeRate} gifts/s for ${options.intakeSeconds} s`);
       results.open = await openLoopOfGifts(api, db, 'open', options);
 

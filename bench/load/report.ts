@@ -76,6 +76,15 @@ export function tableRows(results: Results, options: LoadOptions): TableRow[] {
       if (runs.rawInsert.length > 0) rows.push({ row: 'b', measure: `raw INSERT … ON CONFLICT DO NOTHING, ${c} caller${c > 1 ? 's' : ''}`, value: rate(runs.rawInsert) + problems(runs.rawInsert), ratio: '1 (baseline)' });
       if (runs.rawSignal.length > 0) rows.push({ row: 'b', measure: `raw signalWithStart, ${c} caller${c > 1 ? 's' : ''}`, value: rate(runs.rawSignal) + problems(runs.rawSignal), ratio: '1 (baseline)' });
     }
+    if (intake.openIntakeOnly) {
+      const alone = intake.openIntakeOnly;
+      rows.push({
+        row: 'a',
+        measure: `POST /events of events enrolling no one, offered ${alone.offeredPerSecond}/s (open loop)`,
+        value: openLoopValue(alone),
+        ratio: intake.open ? `p99 ${fixed(intake.open.p99Ms / alone.p99Ms, 1)}× this with gifts` : '',
+      });
+    }
     if (intake.open) {
       const open = intake.open;
       rows.push({
