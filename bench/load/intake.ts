@@ -32,6 +32,9 @@ export interface IntakeResults {
 
 type Kind = 'steward' | 'rawInsert' | 'rawSignal';
 
+/** Time allowed per gift still to thank before a closed loop's baselines run: drains as slow as 5 a second. */
+const BACKLOG_MS_PER_GIFT = 200;
+
 export async function measureIntake(stack: StewardStack, api: Api | undefined, db: pg.Pool, options: LoadOptions): Promise<IntakeResults> {
   const withSteward = options.rows.has('a') && api !== undefined;
   const withRaw = options.rows.has('b');
@@ -56,7 +59,9 @@ export async function measureIntake(stack: StewardStack, api: Api | undefined, d
               const enrolled = await awaitEnrollments(db, phase, load.ok, startedWall, Date.now(), settleMs);
               runs.steward.push({ ...load, enrolled });
               report(`POST /events c=${concurrency} round ${round}`, load, `${enrolled.perSecond.toFixed(1)} enrollments/s`);
-              await awaitThanked(db, phase, enrolled.enrollments, settleMs);
+              // The baselines run on a machine as quiet as this run began on: the backlog is
+              // given time to drain at a few thank-yous a second, not only the settle time.
+              await awaitThanked(db, phase, enrolled.enrollments, settleMs + enrolled.enrollments * BACKLOG_MS_PER_GIFT);
             } else if (kind === 'rawInsert' && scratch && rawPool) {
               await rawPool.query('SELECT 1'); // connect outside the timed run
               const load = await closedLoop(scratch.insert(phase), concurrency, options.closedSeconds);
