@@ -179,14 +179,13 @@ export function createApiKeyStore(db: Database) {
       if (!row) return undefined;
       if (row.revokedAt) return view(row);
       const revokedAt = new Date();
-      forgetKeys(cache);
       const revoked = await db.$transaction(async (tx) => {
         const updated = await tx.apiKey.update({ where: { id }, data: { revokedAt } });
         await tx.webSession.updateMany({ where: { apiKeyId: id, revokedAt: null }, data: { revokedAt } });
         await recordAudit(tx, actor, { action: 'key.revoked', objectType: 'key', objectId: id, detail: { name: row.name } });
         return updated;
       });
-      // Again once it is committed: a lookup between the two would have read the key still usable.
+      // Once it is committed: a lookup under way may have read the key before, and is not kept (its generation is older).
       forgetKeys(cache);
       return view(revoked);
     },
