@@ -44,9 +44,17 @@ export interface DatabaseOptions {
   connectionTimeoutMs?: number;
 }
 
+/**
+ * How long a transaction waits for its connection when no `connectionTimeoutMs` is
+ * set: on the embedded database's one connection a burst legitimately queues, and
+ * Prisma's 2 s default failed the worker's transactions (an activity retried later,
+ * its work done twice) exactly when the machine was busiest.
+ */
+const QUEUED_TRANSACTION_WAIT_MS = 60_000;
+
 export function createPrismaClient(url: string, options: DatabaseOptions = {}): Database {
   const adapter = new PrismaPg(createDatabasePool(url, options), { disposeExternalPool: true });
-  return new PrismaClient({ adapter });
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: options.connectionTimeoutMs ?? QUEUED_TRANSACTION_WAIT_MS } });
 }
 
 /**

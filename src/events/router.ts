@@ -66,7 +66,7 @@ export class RoutingDeferredError extends Error {
 export function createEventRouter(deps: EventRouterDependencies) {
   const { db, temporal, taskQueue } = deps;
   const routeTimeoutMs = deps.routeTimeoutMs ?? 5_000;
-  const concurrency = deps.concurrency ?? 16;
+  const concurrency = deps.concurrency ?? 64;
   /** Stored versions are immutable: each is parsed once per process, whatever its status later. */
   const definitions = new Map<string, JourneyDefinition>();
 
@@ -84,6 +84,8 @@ export function createEventRouter(deps: EventRouterDependencies) {
    * at most `concurrency` at once. Marks the routed ones in one statement.
    */
   async function routeEvents(events: readonly InteractionEvent[]): Promise<Map<string, RoutedEnrollment[]>> {
+    const routed = new Map<string, RoutedEnrollment[]>();
+    if (events.length === 0) return routed;
     const journeys = await publishedJourneys();
     const byConstituent = new Map<string, InteractionEvent[]>();
     for (const event of events) {
@@ -91,12 +93,19 @@ export function createEventRouter(deps: EventRouterDependencies) {
       if (ordered) ordered.push(event);
       else byConstituent.set(event.constituentId, [event]);
     }
-    const routed = new Map<string, RoutedEnrollment[]>();
+    // What each event's admission reads, read for the whole batch at once.
+    const [enrollmentsBefore, earlier] = await Promise.all([
+      enrollmentsOfConstituents(db, [...byConstituent.keys()]),
+      earlierEventsOfTypeFor(events.filter((event) => journeys.some(({ definition }) => definition.trigger.first && definition.trigger.event === signalType[event.type]))),
+    ]);
     let failure: unknown;
     await inPool([...byConstituent.values()], concurrency, async (ordered) => {
-      for (const event of ordered) {
+      for (const [index, event] of ordered.entries()) {
+        // Read before the batch, the enrollments hold for the constituent's first event only:
+        // an earlier event of theirs in this batch may have enrolled them since.
+        const read = { known: index === 0 ? (enrollmentsBefore.get(event.constituentId) ?? []) : undefined, earlierOfType: earlier.get(event.id) };
         try {
-          routed.set(event.id, await temporal.withDeadline(Date.now() + routeTimeoutMs, () => deliver(event, journeys)));
+          routed.set(event.id, await temporal.withDeadline(Date.now() + routeTimeoutMs, () => deliver(event, journeys, read)));
         } catch (error) {
           failure ??= error;
           return;
@@ -112,11 +121,11 @@ export function createEventRouter(deps: EventRouterDependencies) {
     if (ids.length > 0) await db.interactionEvent.updateMany({ where: { id: { in: ids } }, data: { routedAt: new Date() } });
   }
 
-  async function deliver(event: InteractionEvent, journeys: readonly PublishedJourney[]): Promise<RoutedEnrollment[]> {
+  async function deliver(event: InteractionEvent, journeys: readonly PublishedJourney[], read: ReadAhead = {}): Promise<RoutedEnrollment[]> {
     const signal = toSignal(event);
     const routed: RoutedEnrollment[] = [];
-    const known = await constituentEnrollments(db, event.constituentId);
-    const admission = admissionChecks(event, signal);
+    const known = read.known ?? (await constituentEnrollments(db, event.constituentId));
+    const admission = admissionChecks(event, signal, read.earlierOfType);
 
     for (const { journey, enrollment } of await enrollmentsFor(journeys, event, signal, known, admission)) {
       const input: EnrollmentWorkflowInput = {
@@ -179,8 +188,8 @@ export function createEventRouter(deps: EventRouterDependencies) {
   }
 
   /** What admitting this event may need, each read at most once however many journeys ask. */
-  function admissionChecks(event: InteractionEvent, signal: JourneyEvent) {
-    let earlier: Promise<number> | undefined;
+  function admissionChecks(event: InteractionEvent, signal: JourneyEvent, earlierOfType?: number) {
+    let earlier: Promise<number> | undefined = earlierOfType === undefined ? undefined : Promise.resolve(earlierOfType);
     let facts: Promise<Record<string, unknown>> | undefined;
     return {
       earlierOfType: () => (earlier ??= earlierEventsOfType(event)),
@@ -285,6 +294,19 @@ export function createEventRouter(deps: EventRouterDependencies) {
     });
   }
 
+  /** `earlierEventsOfType` for many events in one read: event id → count. */
+  async function earlierEventsOfTypeFor(events: readonly InteractionEvent[]): Promise<Map<string, number>> {
+    if (events.length === 0) return new Map();
+    const rows = await db.$queryRaw<{ id: string; earlier: number }[]>`
+      SELECT e."id",
+             (SELECT count(*)::int FROM "interaction_event" x
+               WHERE x."constituent_id" = e."constituent_id" AND x."type" = e."type" AND x."id" <> e."id"
+                 AND (x."occurred_at" < e."occurred_at" OR (x."occurred_at" = e."occurred_at" AND x."seq" < e."seq"))) AS "earlier"
+        FROM "interaction_event" e
+       WHERE e."id" = ANY(${events.map((event) => event.id)}::text[])`;
+    return new Map(rows.map((row) => [row.id, row.earlier]));
+  }
+
   /**
    * Routes up to `limit` stored events that are not routed yet, in the order they
    * were stored; returns how many it routed. Throws `RoutingDeferredError` when some
@@ -298,13 +320,31 @@ export function createEventRouter(deps: EventRouterDependencies) {
   return { routeEvent, routeEvents, routePending };
 }
 
+const KNOWN_ENROLLMENT = { id: true, constituentId: true, workflowId: true, status: true, triggerEventId: true, enteredAt: true, journeyVersion: { select: { journeyId: true } } } as const;
+
 /** Every enrollment of the constituent, newest first, with its journey. */
 function constituentEnrollments(db: Database, constituentId: string) {
-  return db.enrollment.findMany({
-    where: { constituentId },
-    orderBy: { enteredAt: 'desc' },
-    select: { id: true, workflowId: true, status: true, triggerEventId: true, enteredAt: true, journeyVersion: { select: { journeyId: true } } },
-  });
+  return db.enrollment.findMany({ where: { constituentId }, orderBy: { enteredAt: 'desc' }, select: KNOWN_ENROLLMENT });
+}
+
+/** `constituentEnrollments` for many constituents in one read. */
+async function enrollmentsOfConstituents(db: Database, constituentIds: readonly string[]): Promise<Map<string, KnownEnrollment[]>> {
+  const rows = await db.enrollment.findMany({ where: { constituentId: { in: [...constituentIds] } }, orderBy: { enteredAt: 'desc' }, select: KNOWN_ENROLLMENT });
+  const byConstituent = new Map<string, KnownEnrollment[]>();
+  for (const row of rows) {
+    const list = byConstituent.get(row.constituentId);
+    if (list) list.push(row);
+    else byConstituent.set(row.constituentId, [row]);
+  }
+  return byConstituent;
+}
+
+/** What routing a batch read ahead for one of its events. */
+interface ReadAhead {
+  /** The constituent's enrollments, when read for this event. */
+  known?: KnownEnrollment[];
+  /** How many events of its type the constituent had before it, when some journey asks. */
+  earlierOfType?: number | undefined;
 }
 
 /** Runs `work` over `items`, at most `limit` at a time. */

@@ -4,8 +4,12 @@
  * as a safety net, every few seconds (events stored by other processes, or left
  * waiting while Temporal or the database did not answer). Routing is idempotent,
  * so two processes pumping the same table only repeat work, never effects.
+ *
+ * Its passes query at `prompt` priority (see `db/priority-pool.ts`), whoever kicked
+ * them: after the requests waiting for their answers, before the worker's backlog.
  */
 import { unavailablePart } from '../api/unavailable.ts';
+import { atPriority } from '../db/priority-pool.ts';
 import { RoutingDeferredError, type EventRouter } from './router.ts';
 
 export interface RoutingPumpOptions {
@@ -47,7 +51,7 @@ export function createRoutingPump(options: RoutingPumpOptions) {
   function kick(): void {
     kicked = true;
     if (draining || stopped) return;
-    draining = drain().finally(() => (draining = undefined));
+    draining = atPriority('prompt', drain).finally(() => (draining = undefined));
   }
 
   return {

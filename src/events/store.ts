@@ -82,21 +82,43 @@ export interface StoreOptions {
 }
 
 export async function storeEvents(db: Database, inputs: readonly InteractionEventInput[], options: StoreOptions = {}): Promise<StoredEvent[]> {
-  for (let attempt = 1; ; attempt += 1) {
+  // Most events are new: they are written without looking first, and should one of
+  // them turn out to be stored already, that transaction is undone and the store
+  // starts over from a look at what is there, so a repeat still writes nothing.
+  let lookFirst = false;
+  let raced = 0;
+  for (;;) {
     try {
-      return await storeOnce(db, inputs, options);
+      return await storeOnce(db, inputs, options, lookFirst);
     } catch (error) {
+      if (error instanceof LookFirst && !lookFirst) {
+        lookFirst = true;
+        continue;
+      }
       // Another request stored one of these ids in the meantime: the next look finds it.
-      if (attempt < 3 && isUniqueViolation(error)) continue;
+      if (raced < 2 && isUniqueViolation(error)) {
+        raced += 1;
+        lookFirst = true;
+        continue;
+      }
       throw error;
     }
   }
 }
 
-async function storeOnce(db: Database, inputs: readonly InteractionEventInput[], options: StoreOptions): Promise<StoredEvent[]> {
+/**
+ * Thrown by a store that did not look first, to start over with a look: an event of
+ * it was stored before (inside the transaction, undoing it), or the batch repeats an
+ * id with other content (so the refusal names every id in conflict, stored ones too).
+ */
+class LookFirst extends Error {}
+
+async function storeOnce(db: Database, inputs: readonly InteractionEventInput[], options: StoreOptions, lookFirst: boolean): Promise<StoredEvent[]> {
   const hashes = inputs.map(payloadHash);
   const stored = new Map<string, InteractionEvent>(
-    (await db.interactionEvent.findMany({ where: { idempotencyKey: { in: inputs.map((input) => input.id) } } })).map((event) => [event.idempotencyKey, event]),
+    lookFirst
+      ? (await db.interactionEvent.findMany({ where: { idempotencyKey: { in: inputs.map((input) => input.id) } } })).map((event) => [event.idempotencyKey, event])
+      : [],
   );
   // Checked, every one, before anything is written: a conflicting batch writes nothing.
   const firstIndex = new Map<string, number>();
@@ -107,7 +129,7 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[],
     const storedHash = stored.get(input.id)?.payloadHash ?? null;
     if (hashes[first] !== hashes[index] || (storedHash !== null && storedHash !== hashes[index])) conflicts.push(index);
   });
-  if (conflicts.length > 0) throw new IdempotencyConflictError(inputs[conflicts[0]!]!.id, conflicts);
+  if (conflicts.length > 0) throw lookFirst ? new IdempotencyConflictError(inputs[conflicts[0]!]!.id, conflicts) : new LookFirst();
   const fresh = inputs.flatMap((input, index) => (!stored.has(input.id) && firstIndex.get(input.id) === index ? [{ input, hash: hashes[index]! }] : []));
   const freshInputs = new Set(fresh.map(({ input }) => input));
   const consentOf = new Map<InteractionEventInput, EventConsent[]>();
@@ -132,7 +154,10 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[],
           receivedAt,
           ...(options.history ? { historical: true, routedAt: receivedAt } : {}),
         })),
+        // Without a look first, an id stored before is skipped here, and noticed just below.
+        skipDuplicates: !lookFirst,
       });
+      if (events.length < rows.length) throw new LookFirst();
       await applyStoredRefunds(tx, events);
       await options.alongside?.(tx, events);
       return events;

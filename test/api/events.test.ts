@@ -246,6 +246,28 @@ describe('POST /events/batch', () => {
     expect(results[2].eventId).toBe(results[0].eventId);
   });
 
+  it('writes nothing for events stored before, even beside new ones: no consent, no change to the constituent', async () => {
+    const first = donationBody();
+    expect((await call({ method: 'POST', url: '/events', payload: first })).statusCode).toBe(202);
+    const email = first.constituent.email;
+    const consentsOf = () => db.consentChange.count({ where: { constituent: { email } } });
+    const consentsBefore = await consentsOf();
+    const before = await db.constituent.findUniqueOrThrow({ where: { email } });
+
+    // The same event again, with its keys in another order: a repeat, so its consent is not recorded twice.
+    const again = await call({ method: 'POST', url: '/events', payload: { constituent: first.constituent, data: first.data, type: first.type, id: first.id } });
+    expect(again.json()).toMatchObject({ duplicate: true });
+    const fresh = donationBody();
+    const batch = await call({ method: 'POST', url: '/events/batch', payload: { events: [fresh, first] } });
+    expect(batch.statusCode).toBe(202);
+    expect(batch.json().results.map((result: { duplicate: boolean }) => result.duplicate)).toEqual([false, true]);
+
+    expect(await consentsOf()).toBe(consentsBefore);
+    expect((await db.constituent.findUniqueOrThrow({ where: { email } })).updatedAt).toEqual(before.updatedAt);
+    expect(await db.interactionEvent.count({ where: { idempotencyKey: { in: [first.id, fresh.id] } } })).toBe(2);
+    expect(await db.consentChange.count({ where: { constituent: { email: fresh.constituent.email } } })).toBe(1);
+  });
+
   it('writes nothing of a batch whose later event the database refuses', async () => {
     // What a batch writes: constituents and events (enrollments may still be arriving from earlier tests' routing).
     const stored = async () => ({ constituents: await db.constituent.count(), events: await db.interactionEvent.count(), consents: await db.consentChange.count() });
