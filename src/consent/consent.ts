@@ -90,7 +90,6 @@ export async function recordConsentChanges(db: Tx, inputs: readonly ConsentInput
   await writeConsentChanges(
     db,
     rows,
-    now,
     [...changed].map((name) => ({ key: name.split(':') as [string, Channel], state: inForce.get(name)! })),
   );
   // The CRM hears of each consent in force that changed, by the change that set it.
@@ -144,14 +143,14 @@ interface ConsentChangeRow {
  * embedded database's one connection every round trip of an event's intake counts.
  * (A data-modifying WITH runs whether or not the statement reads its rows.)
  */
-async function writeConsentChanges(db: Tx, rows: readonly ConsentChangeRow[], recordedAt: Date, entries: readonly { key: [string, Channel]; state: ConsentState }[]): Promise<void> {
+async function writeConsentChanges(db: Tx, rows: readonly ConsentChangeRow[], entries: readonly { key: [string, Channel]; state: ConsentState }[]): Promise<void> {
   const change = <T>(pick: (row: ConsentChangeRow) => T) => rows.map(pick);
   const column = <T>(pick: (entry: (typeof entries)[number]) => T) => entries.map(pick);
   await db.$executeRaw`
     WITH changes AS (
-      INSERT INTO "consent_change" ("id", "constituent_id", "channel", "status", "source", "authority", "evidence", "at", "outcome", "note", "recorded_at")
+      INSERT INTO "consent_change" ("id", "constituent_id", "channel", "status", "source", "authority", "evidence", "at", "outcome", "note")
       SELECT id, constituent_id, channel::"channel", status::"consent_status", source, authority::"consent_authority", evidence,
-             at::timestamptz AT TIME ZONE 'UTC', outcome::"consent_outcome", note, ${recordedAt.toISOString()}::timestamptz AT TIME ZONE 'UTC'
+             at::timestamptz AT TIME ZONE 'UTC', outcome::"consent_outcome", note
         FROM unnest(${change((row) => row.id)}::text[], ${change((row) => row.constituentId)}::text[], ${change((row) => row.channel)}::text[],
                     ${change((row) => row.status)}::text[], ${change((row) => row.source)}::text[], ${change((row) => row.authority)}::text[],
                     ${change((row) => row.evidence)}::text[], ${change((row) => row.at.toISOString())}::text[], ${change((row) => row.outcome)}::text[],

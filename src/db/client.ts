@@ -47,8 +47,9 @@ export interface DatabaseOptions {
 /**
  * How long a transaction waits for its connection when no `connectionTimeoutMs` is
  * set: on the embedded database's one connection a burst legitimately queues, and
- * Prisma's 2 s default failed the worker's transactions (an activity retried later,
- * its work done twice) exactly when the machine was busiest.
+ * Prisma's 2 s default failed transactions (the worker's activities, to be retried
+ * later) exactly when the machine was busiest. With a timeout set, a transaction
+ * waits as long as a query would.
  */
 const QUEUED_TRANSACTION_WAIT_MS = 60_000;
 

@@ -25,7 +25,7 @@ export const PRIORITIES = ['request', 'prompt', 'background'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
 /** Each priority's share of the connections while others wait too. */
-export const PRIORITY_WEIGHTS: Readonly<Record<Priority, number>> = { request: 8, prompt: 3, background: 1 };
+const PRIORITY_WEIGHTS: Readonly<Record<Priority, number>> = { request: 8, prompt: 3, background: 1 };
 
 const priority = new AsyncLocalStorage<Priority>();
 
@@ -42,11 +42,6 @@ export function asInteractive<T>(work: () => T): T {
 /** The priority of the code running now: `background` outside any. */
 export function currentPriority(): Priority {
   return priority.getStore() ?? 'background';
-}
-
-/** Whether the code running now works for someone waiting (an API request). */
-export function isInteractive(): boolean {
-  return currentPriority() === 'request';
 }
 
 type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;

@@ -12,7 +12,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { loadConstituentFacts } from '../constituents/facts.ts';
-import type { Database, InteractionEvent } from '../db/client.ts';
+import type { Database, Enrollment, InteractionEvent } from '../db/client.ts';
 import { holds } from '../journeys/conditions.ts';
 import { DEFAULT_TRIGGER_WITHIN, JourneyDefinition } from '../journeys/definition.ts';
 import { parseDuration } from '../journeys/duration.ts';
@@ -47,9 +47,6 @@ interface PublishedJourney {
   versionId: string;
   definition: JourneyDefinition;
 }
-
-/** A constituent's enrollments as routing needs them: one read per event answers every journey. */
-type KnownEnrollment = Awaited<ReturnType<typeof constituentEnrollments>>[number];
 
 /** Some events could not be routed; those before them (per constituent) were, and are marked so. */
 export class RoutingDeferredError extends Error {
@@ -283,15 +280,8 @@ export function createEventRouter(deps: EventRouterDependencies) {
   }
 
   /** How many events of the same type the constituent had before this one. */
-  function earlierEventsOfType(event: InteractionEvent): Promise<number> {
-    return db.interactionEvent.count({
-      where: {
-        constituentId: event.constituentId,
-        type: event.type,
-        id: { not: event.id },
-        OR: [{ occurredAt: { lt: event.occurredAt } }, { occurredAt: event.occurredAt, seq: { lt: event.seq } }],
-      },
-    });
+  async function earlierEventsOfType(event: InteractionEvent): Promise<number> {
+    return (await earlierEventsOfTypeFor([event])).get(event.id) ?? 0;
   }
 
   /** `earlierEventsOfType` for many events in one read: event id → count. */
@@ -320,16 +310,29 @@ export function createEventRouter(deps: EventRouterDependencies) {
   return { routeEvent, routeEvents, routePending };
 }
 
-const KNOWN_ENROLLMENT = { id: true, constituentId: true, workflowId: true, status: true, triggerEventId: true, enteredAt: true, journeyVersion: { select: { journeyId: true } } } as const;
+/** A constituent's enrollment as routing needs it, with its journey. */
+interface KnownEnrollment {
+  id: string;
+  constituentId: string;
+  workflowId: string;
+  status: Enrollment['status'];
+  triggerEventId: string | null;
+  enteredAt: Date;
+  journeyVersion: { journeyId: string };
+}
 
 /** Every enrollment of the constituent, newest first, with its journey. */
-function constituentEnrollments(db: Database, constituentId: string) {
-  return db.enrollment.findMany({ where: { constituentId }, orderBy: { enteredAt: 'desc' }, select: KNOWN_ENROLLMENT });
+async function constituentEnrollments(db: Database, constituentId: string): Promise<KnownEnrollment[]> {
+  return (await enrollmentsOfConstituents(db, [constituentId])).get(constituentId) ?? [];
 }
 
 /** `constituentEnrollments` for many constituents in one read. */
 async function enrollmentsOfConstituents(db: Database, constituentIds: readonly string[]): Promise<Map<string, KnownEnrollment[]>> {
-  const rows = await db.enrollment.findMany({ where: { constituentId: { in: [...constituentIds] } }, orderBy: { enteredAt: 'desc' }, select: KNOWN_ENROLLMENT });
+  const rows = await db.enrollment.findMany({
+    where: { constituentId: { in: [...constituentIds] } },
+    orderBy: { enteredAt: 'desc' },
+    select: { id: true, constituentId: true, workflowId: true, status: true, triggerEventId: true, enteredAt: true, journeyVersion: { select: { journeyId: true } } },
+  });
   const byConstituent = new Map<string, KnownEnrollment[]>();
   for (const row of rows) {
     const list = byConstituent.get(row.constituentId);

@@ -59,13 +59,11 @@ export async function storeEvent(db: Database, input: InteractionEventInput): Pr
 }
 
 /**
- * Interactive-transaction bounds for storing. `maxWait` is how long to wait for a
- * connection: the embedded database has one, shared with the router and the worker,
- * so a burst queues for it rather than failing at Prisma's 2 s default. `timeout`
- * bounds a 1,000-event batch on a busy machine; a transaction still open past it
- * is rolled back, so nothing is half-written.
+ * How long a store's transaction may run: a 1,000-event batch on a busy machine; a
+ * transaction still open past it is rolled back, so nothing is half-written. (How long
+ * it waits for a connection is the client's, see `db/client.ts`.)
  */
-const STORE_TRANSACTION = { maxWait: 15_000, timeout: 60_000 } as const;
+const STORE_TRANSACTION = { timeout: 60_000 } as const;
 
 /**
  * Stores a batch of events and their constituents all or nothing, in a few

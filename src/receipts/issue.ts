@@ -9,10 +9,11 @@ import { receiptSerial, receiptYear, takeReceiptNumber } from './numbering.ts';
 import type { Jurisdiction } from './settings.ts';
 
 /**
- * A receipt transaction waits its turn for a connection (the embedded database has
- * one) rather than failing at Prisma's 2 s default when many gifts arrive together.
+ * A receipt transaction waits inside for the gift's lock and the year's numbering,
+ * which gifts receipted together queue on. (How long it waits for a connection is the
+ * client's, see `db/client.ts`.)
  */
-const RECEIPT_TRANSACTION = { maxWait: 60_000, timeout: 60_000 } as const;
+const RECEIPT_TRANSACTION = { timeout: 60_000 } as const;
 
 export type ReceiptOutcome = { receipt: GiftReceipt } | { none: string };
 

@@ -52,11 +52,11 @@ export interface Completer {
 }
 
 /**
- * A change's transaction waits its turn for a connection (the embedded database has
- * one) and for the task's row, which people completing it at once queue on, rather
- * than failing at Prisma's 2 s default.
+ * A change's transaction waits inside for the task's row, which people completing it
+ * at once queue on. (How long it waits for a connection is the client's, see
+ * `db/client.ts`.)
  */
-const TASK_TRANSACTION = { maxWait: 10_000, timeout: 10_000 } as const;
+const TASK_TRANSACTION = { timeout: 10_000 } as const;
 
 export function createTaskService(deps: { db: Database; temporal: Client; signalTimeoutMs?: number; timeZone?: string }) {
   const { db, temporal } = deps;

@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerRequestPriority } from '../../src/api/request-priority.ts';
-import { asInteractive, atPriority, isInteractive, PriorityPool } from '../../src/db/priority-pool.ts';
+import { asInteractive, atPriority, currentPriority, PriorityPool } from '../../src/db/priority-pool.ts';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { createDatabasePool } from '../../src/db/client.ts';
 import { PrismaClient } from '../../src/db/generated/prisma/client.ts';
@@ -185,14 +185,14 @@ describe('requests on the API', () => {
     registerRequestPriority(app);
     app.post('/echo', async (request) => {
       await new Promise((resolve) => setTimeout(resolve, 1));
-      return { interactive: isInteractive(), body: request.body };
+      return { interactive: currentPriority() === 'request', body: request.body };
     });
     try {
       const address = await app.listen({ host: '127.0.0.1', port: 0 });
       // Over a real socket, so the body arrives in chunks read outside any context.
       const reply = await fetch(`${address}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ gift: 25, note: 'x'.repeat(200_000) }) });
       expect(await reply.json()).toEqual({ interactive: true, body: { gift: 25, note: 'x'.repeat(200_000) } });
-      expect(isInteractive()).toBe(false);
+      expect(currentPriority()).not.toBe('request');
     } finally {
       await app.close();
     }
