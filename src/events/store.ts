@@ -1,7 +1,8 @@
 /** Storing an incoming event: first thing done with it, so accepted data is never lost. */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Database, InteractionEvent, Prisma } from '../db/client.ts';
-import { consentReport, recordConsentChanges, type ConsentInput, type ConsentReport } from '../consent/consent.ts';
+import type { ConsentStatus, Database, InteractionEvent, Prisma } from '../db/client.ts';
+import { applyConsentChanges, consentKey, consentReport, type ConsentInput, type ConsentReport, type ConsentsInForce } from '../consent/consent.ts';
+import type { ConsentAuthority } from '../consent/precedence.ts';
 import { applyStoredRefunds, checkRefunds } from './refunds.ts';
 import type { InteractionEventInput } from './schema.ts';
 
@@ -89,24 +90,17 @@ export async function storeEvents(db: Database, inputs: readonly InteractionEven
     try {
       return await storeOnce(db, inputs, options, lookFirst);
     } catch (error) {
-      if (error instanceof LookFirst && !lookFirst) {
-        lookFirst = true;
-        continue;
-      }
-      // Another request stored one of these ids in the meantime: the next look finds it.
-      if (raced < 2 && isUniqueViolation(error)) {
-        raced += 1;
-        lookFirst = true;
-        continue;
-      }
-      throw error;
+      if (!(error instanceof LookFirst || isUniqueViolation(error))) throw error;
+      // After a look, another request stored one of these ids in the meantime: the next look finds it.
+      if (lookFirst && raced++ >= 2) throw error;
+      lookFirst = true;
     }
   }
 }
 
 /**
- * Thrown by a store that did not look first, to start over with a look: an event of
- * it was stored before (inside the transaction, undoing it), or the batch repeats an
+ * Thrown inside the store's transaction, undoing it, to start over with a look: an
+ * event of it was stored before (or, after a look, since), or the batch repeats an
  * id with other content (so the refusal names every id in conflict, stored ones too).
  */
 class LookFirst extends Error {}
@@ -135,27 +129,15 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[],
   await checkRefunds(db, inputs);
   if (fresh.length > 0) {
     const created = await db.$transaction(async (tx) => {
-      const constituentIds = await upsertConstituents(tx, fresh.map(({ input }) => input.constituent));
       const receivedAt = new Date();
-      const rows = fresh.map(({ input, hash }) => ({ input, hash, constituentId: constituentIds.get(input.constituent.email)!, occurredAt: input.occurredAt ? new Date(input.occurredAt) : receivedAt }));
-      const consents = await recordConsents(tx, rows);
-      rows.forEach(({ input }, index) => consentOf.set(input, consents[index]!));
-      const events = await tx.interactionEvent.createManyAndReturn({
-        data: rows.map(({ input, hash, constituentId, occurredAt }) => ({
-          idempotencyKey: input.id,
-          payloadHash: hash,
-          type: dbInteractionType[input.type],
-          constituentId,
-          data: input.data as Prisma.InputJsonObject,
-          ...(input.type === 'donation' ? { amount: input.data.amount.toFixed(2), currency: input.data.currency } : {}),
-          occurredAt,
-          receivedAt,
-          ...(options.history ? { historical: true, routedAt: receivedAt } : {}),
-        })),
-        // Without a look first, an id stored before is skipped here, and noticed just below.
-        skipDuplicates: !lookFirst,
-      });
+      const rows = fresh.map(({ input, hash }) => ({ input, hash, occurredAt: input.occurredAt ? new Date(input.occurredAt) : receivedAt }));
+      const { events, inForce } = await insertEvents(tx, rows, { receivedAt, history: options.history === true });
+      // Without a look first, an id stored before is skipped, and noticed here; after a
+      // look, an id another request stored in the meantime is: either way, start over.
       if (events.length < rows.length) throw new LookFirst();
+      const constituentIds = new Map(events.map((event) => [event.idempotencyKey, event.constituentId]));
+      const consents = await recordConsents(tx, rows.map((row) => ({ ...row, constituentId: constituentIds.get(row.input.id)! })), inForce);
+      rows.forEach(({ input }, index) => consentOf.set(input, consents[index]!));
       await applyStoredRefunds(tx, events);
       await options.alongside?.(tx, events);
       return events;
@@ -171,54 +153,157 @@ async function storeOnce(db: Database, inputs: readonly InteractionEventInput[],
 
 type Tx = Prisma.TransactionClient;
 
+interface EventRow {
+  input: InteractionEventInput;
+  hash: string;
+  occurredAt: Date;
+}
+
+/** The channels on which an event carries consent. */
+function consentChannels(input: InteractionEventInput): ('email' | 'sms')[] {
+  return (['email', 'sms'] as const).filter((channel) => input.constituent.consent?.[channel] !== undefined);
+}
+
 /**
- * Upserts each distinct constituent once (by email). Known details are kept when an
- * event leaves them out; given ones update the record, later events in the batch last.
+ * One statement (on the embedded database's one connection every round trip of
+ * intake counts): upserts each distinct constituent once, by email, keeping known
+ * details an event leaves out (later events in the batch last); inserts the events
+ * in the batch's order (their `seq`), skipping ids stored before; and reads and
+ * locks the consent in force on every channel the events carry consent for.
  */
-async function upsertConstituents(tx: Tx, constituents: readonly InteractionEventInput['constituent'][]): Promise<Map<string, string>> {
+async function insertEvents(tx: Tx, rows: readonly EventRow[], at: { receivedAt: Date; history: boolean }): Promise<{ events: InteractionEvent[]; inForce: ConsentsInForce }> {
   const byEmail = new Map<string, { firstName?: string; lastName?: string; phone?: string; timezone?: string; locale?: string }>();
-  for (const { email, firstName, lastName, phone, timezone, locale } of constituents) {
+  for (const { email, firstName, lastName, phone, timezone, locale } of rows.map(({ input }) => input.constituent)) {
     const given = Object.fromEntries(Object.entries({ firstName, lastName, phone, timezone, locale }).filter(([, value]) => value !== undefined));
     byEmail.set(email, { ...byEmail.get(email), ...given });
   }
   const emails = [...byEmail.keys()];
-  const column = (field: 'firstName' | 'lastName' | 'phone' | 'timezone' | 'locale') => emails.map((email) => byEmail.get(email)![field] ?? null);
-  const rows = await tx.$queryRaw<{ id: string; email: string }[]>`
-    INSERT INTO "constituent" ("id", "email", "first_name", "last_name", "phone", "timezone", "locale", "updated_at")
-    SELECT given.*, now()
-      FROM unnest(${emails.map(() => randomUUID())}::text[], ${emails}::text[], ${column('firstName')}::text[], ${column('lastName')}::text[],
-                  ${column('phone')}::text[], ${column('timezone')}::text[], ${column('locale')}::text[]) AS given
-    ON CONFLICT ("email") DO UPDATE SET
-      "first_name" = COALESCE(EXCLUDED."first_name", "constituent"."first_name"),
-      "last_name" = COALESCE(EXCLUDED."last_name", "constituent"."last_name"),
-      "phone" = COALESCE(EXCLUDED."phone", "constituent"."phone"),
-      "timezone" = COALESCE(EXCLUDED."timezone", "constituent"."timezone"),
-      "locale" = COALESCE(EXCLUDED."locale", "constituent"."locale"),
-      "updated_at" = now()
-    RETURNING "id", "email"`;
-  return new Map(rows.map((row) => [row.email, row.id]));
+  const detail = (field: 'firstName' | 'lastName' | 'phone' | 'timezone' | 'locale') => emails.map((email) => byEmail.get(email)![field] ?? null);
+  const event = <T>(pick: (row: EventRow) => T) => rows.map(pick);
+  const consentWanted = rows.flatMap(({ input }) => consentChannels(input).map((channel) => ({ email: input.constituent.email, channel })));
+  const receivedAt = at.receivedAt.toISOString();
+  const found = await tx.$queryRaw<(RawEvent & { inForce: RawConsent[] | null })[]>`
+    WITH upserted AS (
+      INSERT INTO "constituent" ("id", "email", "first_name", "last_name", "phone", "timezone", "locale", "updated_at")
+      SELECT given.*, now()
+        FROM unnest(${emails.map(() => randomUUID())}::text[], ${emails}::text[], ${detail('firstName')}::text[], ${detail('lastName')}::text[],
+                    ${detail('phone')}::text[], ${detail('timezone')}::text[], ${detail('locale')}::text[]) AS given
+      ON CONFLICT ("email") DO UPDATE SET
+        "first_name" = COALESCE(EXCLUDED."first_name", "constituent"."first_name"),
+        "last_name" = COALESCE(EXCLUDED."last_name", "constituent"."last_name"),
+        "phone" = COALESCE(EXCLUDED."phone", "constituent"."phone"),
+        "timezone" = COALESCE(EXCLUDED."timezone", "constituent"."timezone"),
+        "locale" = COALESCE(EXCLUDED."locale", "constituent"."locale"),
+        "updated_at" = now()
+      RETURNING "id", "email"
+    ), inserted AS (
+      INSERT INTO "interaction_event" ("id", "idempotency_key", "payload_hash", "type", "constituent_id", "data", "amount", "currency",
+                                       "occurred_at", "received_at", "historical", "routed_at")
+      SELECT given.id, given.key, given.hash, given.type::"interaction_type", upserted.id, given.data::jsonb, given.amount::numeric, given.currency,
+             given.occurred_at::timestamptz AT TIME ZONE 'UTC', ${receivedAt}::timestamptz AT TIME ZONE 'UTC', ${at.history},
+             CASE WHEN ${at.history} THEN ${receivedAt}::timestamptz AT TIME ZONE 'UTC' END
+        FROM unnest(${event(() => randomUUID())}::text[], ${event(({ input }) => input.id)}::text[], ${event(({ hash }) => hash)}::text[],
+                    ${event(({ input }) => input.type)}::text[], ${event(({ input }) => input.constituent.email)}::text[],
+                    ${event(({ input }) => JSON.stringify(input.data))}::text[],
+                    ${event(({ input }) => (input.type === 'donation' ? input.data.amount.toFixed(2) : null))}::text[],
+                    ${event(({ input }) => (input.type === 'donation' ? input.data.currency : null))}::text[],
+                    ${event(({ occurredAt }) => occurredAt.toISOString())}::text[])
+             WITH ORDINALITY AS given(id, key, hash, type, email, data, amount, currency, occurred_at, position)
+        JOIN upserted ON upserted."email" = given.email
+       ORDER BY given.position
+      ON CONFLICT ("idempotency_key") DO NOTHING
+      RETURNING "id", "idempotency_key", "seq", "payload_hash", "type"::text AS "type", "constituent_id", "data", "amount", "currency",
+                "occurred_at", "received_at", "routed_at", "historical"
+    ), in_force AS (
+      SELECT consent."constituent_id", consent."channel"::text AS "channel", consent."status"::text AS "status",
+             consent."authority"::text AS "authority", consent."source", consent."recorded_at"
+        FROM "constituent_consent" consent
+        JOIN upserted ON upserted."id" = consent."constituent_id"
+       WHERE (upserted."email", consent."channel"::text) IN (
+               SELECT * FROM unnest(${consentWanted.map(({ email }) => email)}::text[], ${consentWanted.map(({ channel }) => channel)}::text[]))
+       ORDER BY consent."constituent_id", consent."channel"
+         FOR UPDATE OF consent
+    )
+    SELECT inserted.*, (SELECT jsonb_agg(to_jsonb(in_force)) FROM in_force) AS "inForce"
+      FROM inserted
+     ORDER BY inserted."seq"`;
+  const inForce: ConsentsInForce = new Map(
+    (found[0]?.inForce ?? []).map((row) => [
+      consentKey(row.constituent_id, row.channel),
+      { status: row.status as ConsentStatus, authority: row.authority as ConsentAuthority, source: row.source, at: new Date(`${row.recorded_at}Z`) },
+    ]),
+  );
+  return { events: found.map(eventOf), inForce };
+}
+
+/** An inserted event as the statement returns it: snake_case, its type as stored. */
+interface RawEvent {
+  id: string;
+  idempotency_key: string;
+  seq: bigint;
+  payload_hash: string | null;
+  type: keyof typeof dbInteractionType;
+  constituent_id: string;
+  data: Prisma.JsonValue;
+  amount: Prisma.Decimal | null;
+  currency: string | null;
+  occurred_at: Date;
+  received_at: Date;
+  routed_at: Date | null;
+  historical: boolean;
+}
+
+/** A consent in force as `to_jsonb` gives it: its time without a zone, in UTC as stored. */
+interface RawConsent {
+  constituent_id: string;
+  channel: string;
+  status: string;
+  authority: string;
+  source: string;
+  recorded_at: string;
+}
+
+function eventOf(row: RawEvent): InteractionEvent {
+  return {
+    id: row.id,
+    idempotencyKey: row.idempotency_key,
+    seq: row.seq,
+    payloadHash: row.payload_hash,
+    type: dbInteractionType[row.type],
+    constituentId: row.constituent_id,
+    data: row.data as InteractionEvent['data'],
+    amount: row.amount,
+    currency: row.currency,
+    occurredAt: row.occurred_at,
+    receivedAt: row.received_at,
+    routedAt: row.routed_at,
+    historical: row.historical,
+  };
 }
 
 /**
  * Keeps every consent the batch carries, in order, and puts in force what precedence
- * allows (see `consent/precedence.ts`); returns, per event, what became of its consent.
+ * allows (see `consent/precedence.ts`), against the consent in force `insertEvents`
+ * locked; returns, per event, what became of its consent.
  */
-async function recordConsents(tx: Tx, rows: readonly { input: InteractionEventInput; constituentId: string; occurredAt: Date }[]): Promise<EventConsent[][]> {
+async function recordConsents(tx: Tx, rows: readonly (EventRow & { constituentId: string })[], inForce: ConsentsInForce): Promise<EventConsent[][]> {
   const changes = rows.map(({ input, constituentId, occurredAt }) =>
-    (['email', 'sms'] as const).flatMap((channel): ConsentInput[] => {
-      const given = input.constituent.consent?.[channel];
-      if (!given) return [];
+    consentChannels(input).map((channel): ConsentInput => {
+      const given = input.constituent.consent![channel]!;
       const consent = typeof given === 'string' ? { status: given } : given;
-      return [{ constituentId, channel, status: consent.status, source: consent.source ?? `${input.type} event ${input.id}`, authority: consent.by, evidence: consent.evidence, at: consent.at ? new Date(consent.at) : occurredAt }];
+      return { constituentId, channel, status: consent.status, source: consent.source ?? `${input.type} event ${input.id}`, authority: consent.by, evidence: consent.evidence, at: consent.at ? new Date(consent.at) : occurredAt };
     }),
   );
-  const results = await recordConsentChanges(tx, changes.flat());
+  const results = await applyConsentChanges(tx, changes.flat(), inForce);
   let next = 0;
   return changes.map((forEvent) => forEvent.map(() => consentReport(results[next++]!)));
 }
 
+/** A unique constraint refused a write: P2002 from the query builder, SQLSTATE 23505 from a raw query. */
 function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, meta } = error as { code?: unknown; meta?: { code?: unknown } };
+  return code === 'P2002' || (code === 'P2010' && meta?.code === '23505');
 }
 
 /** An event Steward detected itself (a lapse, a no-show) for a constituent it already knows. */
