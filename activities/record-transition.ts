@@ -1,4 +1,5 @@
 /** The recordTransition activity: keeps the enrollment's row and history in step with the workflow. */
+import { randomUUID } from 'node:crypto';
 import type { Database, Prisma } from '../src/db/client.ts';
 import type { WebhookEventType } from '../src/webhooks/event-types.ts';
 import { recordWebhookEvent } from '../src/webhooks/outbox.ts';
@@ -34,46 +35,44 @@ export function createRecordTransition(deps: { db: Database }) {
     const at = new Date(input.at);
     const outcome = webhookFor[input.status];
     if (!outcome) {
-      await db.$transaction([db.enrollmentTransition.createMany(stepArgs(input, at)), db.enrollment.update(enrollmentArgs(input, at))]);
+      await recordStep(db, input, at);
       return;
     }
     // An outcome the CRM hears of: its webhook is written with the step, once (a retried step records nothing new).
     await db.$transaction(async (tx) => {
-      const { count } = await tx.enrollmentTransition.createMany(stepArgs(input, at));
-      await tx.enrollment.update(enrollmentArgs(input, at));
-      if (count > 0) await recordWebhookEvent(tx, outcome, input.enrollmentId);
+      if (await recordStep(tx, input, at)) await recordWebhookEvent(tx, outcome, input.enrollmentId);
     });
   };
 }
 
-function stepArgs(input: RecordTransitionInput, at: Date) {
-  return {
-    data: [
-      {
-        enrollmentId: input.enrollmentId,
-        sequence: input.sequence,
-        fromState: input.fromState,
-        toState: input.toState,
-        cause: input.cause,
-        eventId: input.eventId ?? null,
-        at,
-      },
-    ],
-    skipDuplicates: true,
-  };
-}
-
-function enrollmentArgs(input: RecordTransitionInput, at: Date) {
-  return {
-    where: { id: input.enrollmentId },
-    data: {
-      currentState: input.toState,
-      status: input.status,
-      snapshot: input.snapshot as Prisma.InputJsonValue,
-      exitedAt: input.status === 'active' ? null : at,
-      // An early exit (unsubscribed, bounced, removed) keeps the event that caused it.
-      exitReason: input.status === 'exited' ? (input.exitReason ?? input.cause) : null,
-      ...(input.journeyVersionId ? { journeyVersionId: input.journeyVersionId } : {}),
-    },
-  };
+/**
+ * Adds the step to the enrollment's history (once: a retried step adds nothing) and
+ * puts the enrollment where the step leaves it, in one statement: a round trip on
+ * the embedded database's one connection for every step of every enrollment.
+ * Returns whether the step was new.
+ */
+async function recordStep(db: Database | Prisma.TransactionClient, input: RecordTransitionInput, at: Date): Promise<boolean> {
+  const exitedAt = input.status === 'active' ? null : at.toISOString();
+  // An early exit (unsubscribed, bounced, removed) keeps the event that caused it.
+  const exitReason = input.status === 'exited' ? (input.exitReason ?? input.cause) : null;
+  const [enrollment] = await db.$queryRaw<{ recorded: boolean }[]>`
+    WITH step AS (
+      INSERT INTO "enrollment_transition" ("id", "enrollment_id", "sequence", "from_state", "to_state", "cause", "event_id", "at")
+      VALUES (${randomUUID()}, ${input.enrollmentId}, ${input.sequence}::int, ${input.fromState}, ${input.toState}, ${input.cause}, ${input.eventId ?? null},
+              ${at.toISOString()}::timestamptz AT TIME ZONE 'UTC')
+      ON CONFLICT ("enrollment_id", "sequence") DO NOTHING
+      RETURNING 1
+    )
+    UPDATE "enrollment" SET
+      "current_state" = ${input.toState},
+      "status" = ${input.status}::"enrollment_status",
+      "snapshot" = ${JSON.stringify(input.snapshot)}::jsonb,
+      "exited_at" = ${exitedAt}::timestamptz AT TIME ZONE 'UTC',
+      "exit_reason" = ${exitReason},
+      "journey_version_id" = COALESCE(${input.journeyVersionId ?? null}, "journey_version_id"),
+      "updated_at" = now() AT TIME ZONE 'UTC'
+     WHERE "id" = ${input.enrollmentId}
+    RETURNING EXISTS (SELECT 1 FROM step) AS "recorded"`;
+  if (!enrollment) throw new Error(`Enrollment ${input.enrollmentId} not found`);
+  return enrollment.recorded;
 }

@@ -3,7 +3,7 @@
  * that enrolled them (the gift, the registration), the next ask from their giving
  * history, the journey, the organisation and the recipient's own signed links.
  */
-import { loadConstituentFacts } from '../constituents/facts.ts';
+import { givingAfterRefunds } from '../constituents/facts.ts';
 import type { Constituent, Database } from '../db/client.ts';
 import { nextAsk } from '../templates/ask-ladder.ts';
 import type { MessageData } from '../templates/library.ts';
@@ -26,7 +26,7 @@ export async function loadMessageData(
   const constituent = request.constituent ?? (await db.constituent.findUniqueOrThrow({ where: { id: request.constituentId } }));
   const event = request.eventId ? await db.interactionEvent.findUnique({ where: { id: request.eventId } }) : null;
   const eventData = (event?.data ?? {}) as Record<string, unknown>;
-  const giving = (await loadConstituentFacts(db, constituent.id))?.giving;
+  const giving = await givingAfterRefunds(db, constituent.id);
   const currency = event?.currency ?? (await lastGiftCurrency(db, constituent.id)) ?? 'USD';
   return {
     constituent: {
