@@ -55,17 +55,20 @@ export async function startStack(config: Config, { log, onFatal }: StackOptions)
     if (tightened > 0) log(`data directory: made ${tightened} file(s) and folder(s) readable by their owner only`);
 
     let databaseUrl = config.DATABASE_URL;
-    if (!databaseUrl) {
+    /** Where Steward's own connection goes: on the embedded database, its Unix socket. */
+    let ownDatabaseUrl = databaseUrl;
+    if (!databaseUrl || !ownDatabaseUrl) {
       const embedded = await startEmbeddedPostgres({
         dataDir: path.join(config.dataDir, 'pglite'),
         port: config.STEWARD_EMBEDDED_DB_PORT,
       });
       stops.push(embedded.stop);
       databaseUrl = embedded.url;
+      ownDatabaseUrl = embedded.localUrl;
     }
-    const { applied } = await applyMigrations(databaseUrl, { log });
+    const { applied } = await applyMigrations(ownDatabaseUrl, { log });
     if (applied.length > 0) log(`database: applied ${applied.length} migration(s)`);
-    const db = createPrismaClient(databaseUrl, config.DATABASE_URL ? { connectionTimeoutMs: 10_000 } : { maxConnections: 1 });
+    const db = createPrismaClient(ownDatabaseUrl, config.DATABASE_URL ? { connectionTimeoutMs: 10_000 } : { maxConnections: 1 });
     stops.push(() => db.$disconnect());
     // The shipped template files become stored versions (once; a changed file becomes a draft to review).
     await importShippedTemplates(db);

@@ -13,8 +13,10 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../data-dir.ts';
 import type { EmbeddedServerMessage } from './embedded-server.ts';
 
 export interface EmbeddedPostgres {
-  /** postgresql:// URL of the local listener. */
+  /** postgresql:// URL of the local listener on 127.0.0.1, for tools. */
   url: string;
+  /** The URL Steward's own connection uses: the Unix socket where there is one, else `url`. */
+  localUrl: string;
   port: number;
   stop(): Promise<void>;
 }
@@ -32,9 +34,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await mkdir(options.dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const releaseLock = await lockDataDir(options.dataDir);
   try {
-    const server = await startServerProcess(options);
+    const socketPath = unixSocketPath(options.dataDir);
+    const server = await startServerProcess(options, socketPath);
+    const url = `postgresql://postgres@127.0.0.1:${server.port}/postgres?sslmode=disable`;
     return {
-      url: `postgresql://postgres@127.0.0.1:${server.port}/postgres?sslmode=disable`,
+      url,
+      // libpq's form, which pg reads too: the host is the socket's directory, the port names the file in it.
+      localUrl: socketPath ? `postgresql://postgres@/postgres?host=${encodeURIComponent(path.dirname(socketPath))}&port=${SOCKET_PORT}&sslmode=disable` : url,
       port: server.port,
       async stop() {
         await server.stop();
@@ -47,6 +53,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 }
 
+/** The port number in the socket's file name, `.s.PGSQL.<port>`, as PostgreSQL names its own. */
+const SOCKET_PORT = 5432;
+/** What a Unix socket's path may hold on Linux and macOS (sun_path, less its terminator). */
+const MAX_SOCKET_PATH = 103;
+
+/**
+ * Where the database's Unix socket goes: in its data directory, private like the rest
+ * of it. None on Windows, or where the directory's path is too long for a socket's:
+ * then Steward connects over TCP like the tools do.
+ */
+function unixSocketPath(dataDir: string): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  const socket = path.join(path.resolve(dataDir), `.s.PGSQL.${SOCKET_PORT}`);
+  return Buffer.byteLength(socket) <= MAX_SOCKET_PATH ? socket : undefined;
+}
+
 const serverScript = fileURLToPath(new URL('./embedded-server.ts', import.meta.url));
 
 /** How long the database process may take to open its files and listen. */
@@ -57,10 +79,18 @@ const START_TIMEOUT_MS = 120_000;
  * channel: it says when it listens, and closes its files when told or when this
  * process goes away.
  */
-async function startServerProcess(options: EmbeddedPostgresOptions): Promise<{ port: number; stop(): Promise<void> }> {
+async function startServerProcess(options: EmbeddedPostgresOptions, socketPath: string | undefined): Promise<{ port: number; stop(): Promise<void> }> {
   const child = spawn(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), serverScript, options.dataDir, String(options.port ?? 0), String(options.maxConnections ?? 16)],
+    [
+      '--import',
+      import.meta.resolve('tsx'),
+      serverScript,
+      options.dataDir,
+      String(options.port ?? 0),
+      String(options.maxConnections ?? 16),
+      ...(socketPath ? [socketPath] : []),
+    ],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   const exited = once(child, 'exit');

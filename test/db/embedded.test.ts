@@ -1,7 +1,8 @@
 /** Embedded PGlite: data survives a restart, and one data directory has one owner. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPrismaClient } from '../../src/db/client.ts';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
@@ -32,5 +33,40 @@ describe('startEmbeddedPostgres', () => {
     expect(await again.constituent.findUnique({ where: { email: 'ada@example.org' } })).toMatchObject({ firstName: 'Ada' });
     await again.$disconnect();
     await second.stop();
+  });
+
+  it("serves Steward's own connection on a Unix socket in its data directory and tools on the port, one database", async () => {
+    const socketDir = await mkdtemp(path.join(tmpdir(), 'steward-pglite-'));
+    const embedded = await startEmbeddedPostgres({ dataDir: socketDir });
+    try {
+      expect(embedded.localUrl).toContain(`host=${encodeURIComponent(socketDir)}`);
+      expect(await readdir(socketDir)).toContain('.s.PGSQL.5432');
+      await applyMigrations(embedded.localUrl);
+      const own = createPrismaClient(embedded.localUrl, { maxConnections: 1 });
+      const tool = new pg.Client({ connectionString: embedded.url });
+      await tool.connect();
+      try {
+        // A transaction on the socket and a statement through the port take turns on PGlite's
+        // one session: the tool's statement, sent during the transaction, is answered after it.
+        let answered = false;
+        const { toolCount } = await own.$transaction(async (tx) => {
+          await tx.constituent.create({ data: { email: 'grace@example.org' } });
+          const toolCount = tool.query<{ n: number }>(`SELECT count(*)::int AS n FROM constituent WHERE email = 'grace@example.org'`).then((result) => {
+            answered = true;
+            return result.rows[0]!.n;
+          });
+          for (let statement = 0; statement < 3; statement += 1) await tx.$queryRaw`SELECT 1`;
+          expect(answered).toBe(false);
+          return { toolCount };
+        });
+        expect(await toolCount).toBe(1);
+      } finally {
+        await tool.end();
+        await own.$disconnect();
+      }
+    } finally {
+      await embedded.stop();
+      await rm(socketDir, { recursive: true, force: true });
+    }
   });
 });

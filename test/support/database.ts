@@ -36,7 +36,8 @@ export async function createEmptyTestDatabase(): Promise<Omit<TestDatabase, 'pri
   const dataDir = await mkdtemp(path.join(tmpdir(), 'steward-test-db-'));
   const embedded = await startEmbeddedPostgres({ dataDir });
   return {
-    url: embedded.url,
+    // As Steward itself connects: through the Unix socket.
+    url: embedded.localUrl,
     kind: 'pglite',
     async drop() {
       await embedded.stop();
