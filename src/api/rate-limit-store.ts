@@ -2,6 +2,10 @@
  * The API's rate-limit counters in PostgreSQL, as a store for @fastify/rate-limit:
  * every API process counts a client's requests in the same row, so N processes
  * allow the limit once rather than N times.
+ *
+ * On the embedded database there is one Steward process (PGlite serves one), so
+ * its counts are the process's own, kept in memory with the same fixed windows:
+ * the same limit, without a statement on the one connection ahead of every request.
  */
 import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { FastifyBaseLogger } from 'fastify';
@@ -16,6 +20,8 @@ export interface RateLimitStoreOptions {
   log: Pick<FastifyBaseLogger, 'warn'>;
   /** Least time between two deletions of expired windows by this process. */
   sweepEveryMs?: number;
+  /** Where the windows are kept: in the database for every API process (the default), or in this one process. */
+  counted?: 'database' | 'process';
 }
 
 /** A client's requests in its current window, and the milliseconds until the window ends. */
@@ -30,6 +36,7 @@ export type RateLimitStore = ReturnType<typeof createRateLimitStore>;
 export function createRateLimitStore(options: RateLimitStoreOptions) {
   const { db, log } = options;
   const sweepEveryMs = options.sweepEveryMs ?? SWEEP_EVERY_MS;
+  const windows = options.counted === 'process' ? processWindows() : databaseWindows(db);
   let lastSweepAt = Number.NEGATIVE_INFINITY;
   let sweeping: Promise<void> | undefined;
 
@@ -76,29 +83,14 @@ export function createRateLimitStore(options: RateLimitStoreOptions) {
     }
   }
 
-  /**
-   * Adds `n` requests to a client's window in one statement, so concurrent counts from
-   * any process serialise on the row. Every time is the database's (`now()` is fixed for
-   * the statement, truncated to the column's milliseconds and taken in UTC as Prisma
-   * stores DateTime), so processes whose clocks disagree still share one window.
-   */
-  async function add(key: string, n: number, windowMs: number): Promise<{ hits: number; ttl: number }> {
+  function add(key: string, n: number, windowMs: number): Promise<{ hits: number; ttl: number }> {
     sweepNowAndThen();
-    const [row] = await db.$queryRaw<{ hits: number; ttl: number }[]>`
-      WITH clock AS (SELECT date_trunc('milliseconds', now() AT TIME ZONE 'UTC') AS now)
-      INSERT INTO rate_limit_window AS w (key, hits, expires_at)
-      SELECT ${key}, ${n}::integer, clock.now + ${windowMs}::double precision * interval '1 millisecond' FROM clock
-      ON CONFLICT (key) DO UPDATE
-         SET hits = CASE WHEN w.expires_at <= (SELECT now FROM clock) THEN excluded.hits ELSE w.hits + excluded.hits END,
-             expires_at = CASE WHEN w.expires_at <= (SELECT now FROM clock) THEN excluded.expires_at ELSE w.expires_at END
-      RETURNING hits, (extract(epoch FROM expires_at - (SELECT now FROM clock)) * 1000)::integer AS ttl`;
-    if (!row) throw new Error(`Counting a request for ${key} returned no row`);
-    return row;
+    return windows.add(key, n, windowMs);
   }
 
   /** Deletes the windows that have ended; returns how many. */
-  async function removeExpired(): Promise<number> {
-    return db.$executeRaw`DELETE FROM rate_limit_window WHERE expires_at <= now() AT TIME ZONE 'UTC'`;
+  function removeExpired(): Promise<number> {
+    return windows.removeExpired();
   }
 
   // Fire and forget: a request never waits for the cleanup, and a failed one is
@@ -155,6 +147,61 @@ export function createRateLimitStore(options: RateLimitStoreOptions) {
     /** Waits for a deletion in progress, so a closing app leaves no query running. */
     async settled(): Promise<void> {
       await sweeping;
+    },
+  };
+}
+
+/** Fixed windows of requests per client: `add` counts `n` more and says how many the window holds, and how long it has left. */
+interface Windows {
+  add(key: string, n: number, windowMs: number): Promise<{ hits: number; ttl: number }>;
+  removeExpired(): Promise<number>;
+}
+
+/** Windows in `rate_limit_window`, shared by every process on the database. */
+function databaseWindows(db: Database): Windows {
+  return {
+    /**
+     * Adds `n` requests to a client's window in one statement, so concurrent counts from
+     * any process serialise on the row. Every time is the database's (`now()` is fixed for
+     * the statement, truncated to the column's milliseconds and taken in UTC as Prisma
+     * stores DateTime), so processes whose clocks disagree still share one window.
+     */
+    async add(key, n, windowMs) {
+      const [row] = await db.$queryRaw<{ hits: number; ttl: number }[]>`
+        WITH clock AS (SELECT date_trunc('milliseconds', now() AT TIME ZONE 'UTC') AS now)
+        INSERT INTO rate_limit_window AS w (key, hits, expires_at)
+        SELECT ${key}, ${n}::integer, clock.now + ${windowMs}::double precision * interval '1 millisecond' FROM clock
+        ON CONFLICT (key) DO UPDATE
+           SET hits = CASE WHEN w.expires_at <= (SELECT now FROM clock) THEN excluded.hits ELSE w.hits + excluded.hits END,
+               expires_at = CASE WHEN w.expires_at <= (SELECT now FROM clock) THEN excluded.expires_at ELSE w.expires_at END
+        RETURNING hits, (extract(epoch FROM expires_at - (SELECT now FROM clock)) * 1000)::integer AS ttl`;
+      if (!row) throw new Error(`Counting a request for ${key} returned no row`);
+      return row;
+    },
+    removeExpired: () => db.$executeRaw`DELETE FROM rate_limit_window WHERE expires_at <= now() AT TIME ZONE 'UTC'`,
+  };
+}
+
+/** The same windows in this process's memory, for the one process the embedded database serves. */
+function processWindows(): Windows {
+  const open = new Map<string, { hits: number; expiresAt: number }>();
+  return {
+    async add(key, n, windowMs) {
+      const now = Date.now();
+      let window = open.get(key);
+      if (!window || window.expiresAt <= now) open.set(key, (window = { hits: 0, expiresAt: now + windowMs }));
+      window.hits += n;
+      return { hits: window.hits, ttl: window.expiresAt - now };
+    },
+    async removeExpired() {
+      const now = Date.now();
+      let removed = 0;
+      for (const [key, window] of open) {
+        if (window.expiresAt > now) continue;
+        open.delete(key);
+        removed += 1;
+      }
+      return removed;
     },
   };
 }

@@ -79,6 +79,8 @@ export interface ApiDependencies {
   rateLimit?: number;
   /** Length of a rate-limit window; a minute unless a test wants it shorter. */
   rateLimitWindowMs?: number;
+  /** Where requests are counted: in the database for every API process (the default), or in this process alone (the embedded database serves one). */
+  rateLimitCounted?: 'database' | 'process';
   /** Proxies whose X-Forwarded-For is believed (Fastify's `trustProxy`): rate limits then count clients, not the proxy. */
   trustProxy?: boolean | number | string | undefined;
   /**
@@ -192,9 +194,10 @@ export function buildApi(deps: ApiDependencies): FastifyInstance {
   void app.register(fastifySwagger, { openapi: openApiDocument(), ...openApiTransform });
   const windowMs = deps.rateLimitWindowMs ?? RATE_LIMIT_WINDOW_MS;
   const max = deps.rateLimit ?? DEFAULT_RATE_LIMIT;
-  // Counted in PostgreSQL, so every API process draws on the same budget per key.
+  // Counted in PostgreSQL, so every API process draws on the same budget per key
+  // (in memory where the embedded database serves this process alone).
   // Expired windows are swept once a window (a minute) at most.
-  const rateLimits = createRateLimitStore({ db, log: app.log, sweepEveryMs: windowMs });
+  const rateLimits = createRateLimitStore({ db, log: app.log, sweepEveryMs: windowMs, counted: deps.rateLimitCounted ?? 'database' });
   app.addHook('onClose', async () => {
     await rateLimits.settled();
   });

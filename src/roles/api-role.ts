@@ -59,6 +59,8 @@ export async function startApiRole(context: RoleContext): Promise<RunningApi> {
     ...services,
     connectors: { stripeWebhookSecret: config.STEWARD_STRIPE_WEBHOOK_SECRET, mapped: mapped.connectors },
     rateLimit: config.STEWARD_RATE_LIMIT,
+    // PGlite serves this one process: its counts are the only ones.
+    rateLimitCounted: config.DATABASE_URL ? 'database' : 'process',
     intakeConcurrency: config.DATABASE_URL ? 4 : 1,
     logLevel: config.STEWARD_LOG_LEVEL,
     trustProxy: config.STEWARD_TRUST_PROXY,

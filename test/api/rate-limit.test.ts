@@ -39,7 +39,10 @@ afterAll(async () => {
 });
 
 /** One API process: its own Fastify instance and services over its own pool. */
-async function apiProcess(services: Services, limits: { rateLimit: number; rateLimitWindowMs?: number; trustProxy?: string | number }): Promise<FastifyInstance> {
+async function apiProcess(
+  services: Services,
+  limits: { rateLimit: number; rateLimitWindowMs?: number; trustProxy?: string | number; rateLimitCounted?: 'database' | 'process' },
+): Promise<FastifyInstance> {
   const api = buildApi({ ...services, ...limits });
   apis.push(api);
   await api.ready();
@@ -177,5 +180,40 @@ describe('the API rate limit, shared by every API process', () => {
     }
     expect(await statusOf(listJourneys(a, key))).toBe(200);
     expect(await statusOf(listJourneys(a, key))).toBe(429);
+  });
+});
+
+describe('the API rate limit of the one process on the embedded database', () => {
+  it('counts in the process, with the same budget and windows, writing nothing to the database', async () => {
+    const limits = { rateLimit: 3, rateLimitWindowMs: SHORT_WINDOW_MS, rateLimitCounted: 'process' as const };
+    const api = await apiProcess(first, limits);
+    const { key, id } = await newKey();
+
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => statusOf(listJourneys(api, key))));
+    expect(statuses.filter((status) => status === 200)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(5);
+    const refused = await listJourneys(api, key);
+    expect(refused.json().error.message).toMatch(/^Rate limit reached: 3 requests per 0.4 seconds;/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(await windowRows()).not.toContainEqual(expect.objectContaining({ key: `api:key:${id}` }));
+    // Requests without a key are counted by address in the same way.
+    const keyless = await apiProcess(first, { ...limits, rateLimit: 1 });
+    const health = () => statusOf(keyless.inject({ method: 'GET', url: '/health', remoteAddress: '198.51.100.4' }));
+    expect([await health(), await health()]).toEqual([200, 429]);
+
+    await sleep(SHORT_WINDOW_MS + 100);
+    expect(await statusOf(listJourneys(api, key))).toBe(200);
+  });
+
+  it('gives each of a burst its own place in the window, and forgets the windows that have ended', async () => {
+    const store = createRateLimitStore({ db: database.prisma, log: { warn: () => undefined }, counted: 'process' });
+    const places = await Promise.all(Array.from({ length: 10 }, () => store.count('burst', SHORT_WINDOW_MS)));
+    expect(places.map(({ current }) => current).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(places.every(({ ttl }) => ttl > 0 && ttl <= SHORT_WINDOW_MS)).toBe(true);
+    expect(await store.removeExpired()).toBe(0);
+
+    await sleep(SHORT_WINDOW_MS + 100);
+    expect(await store.removeExpired()).toBe(1);
+    expect((await store.count('burst', SHORT_WINDOW_MS)).current).toBe(1);
   });
 });
