@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema, loadConfig } from '../../src/config.ts';
+import { embeddedSocketUrl } from '../../src/db/embedded.ts';
 import { atCleanup, trackDir, trackGroup } from './cleanup.ts';
 import { pause, progress } from './progress.ts';
 import { createEmptyTestDatabase } from '../../test/support/database.ts';
@@ -87,7 +88,9 @@ export async function startStewardStack(label: string, extra: Record<string, str
   }
   const value = (name: string) => child.lines.map((line) => new RegExp(`^\\[steward\\] ${name}\\s+(\\S+)`).exec(line)?.[1]).find(Boolean);
   const databaseEmbedded = !env.DATABASE_URL;
-  const databaseUrl = databaseEmbedded ? value('Database') : env.DATABASE_URL;
+  // On the embedded database, the benchmark's queries (its raw INSERT included) take the path
+  // Steward's own take, the Unix socket, rather than the port that forwards to it for tools.
+  const databaseUrl = databaseEmbedded ? (embeddedSocketUrl(path.join(dataDir, 'pglite')) ?? value('Database')) : env.DATABASE_URL;
   const temporalAddress = value('Temporal');
   if (!databaseUrl || !temporalAddress) throw new Error(`${label}: no database or Temporal address in its output:\n${child.lines.join('\n')}`);
   return {

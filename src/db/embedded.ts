@@ -39,8 +39,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const url = `postgresql://postgres@127.0.0.1:${server.port}/postgres?sslmode=disable`;
     return {
       url,
-      // libpq's form, which pg reads too: the host is the socket's directory, the port names the file in it.
-      localUrl: socketPath ? `postgresql://postgres@/postgres?host=${encodeURIComponent(path.dirname(socketPath))}&port=${SOCKET_PORT}&sslmode=disable` : url,
+      localUrl: embeddedSocketUrl(options.dataDir) ?? url,
       port: server.port,
       async stop() {
         await server.stop();
@@ -67,6 +66,16 @@ function unixSocketPath(dataDir: string): string | undefined {
   if (process.platform === 'win32') return undefined;
   const socket = path.join(path.resolve(dataDir), `.s.PGSQL.${SOCKET_PORT}`);
   return Buffer.byteLength(socket) <= MAX_SOCKET_PATH ? socket : undefined;
+}
+
+/**
+ * The URL of the Unix socket of the embedded database in `dataDir`, where it has one,
+ * in libpq's form, which pg reads too: the host is the socket's directory, the port
+ * names the file in it.
+ */
+export function embeddedSocketUrl(dataDir: string): string | undefined {
+  const socketPath = unixSocketPath(dataDir);
+  return socketPath ? `postgresql://postgres@/postgres?host=${encodeURIComponent(path.dirname(socketPath))}&port=${SOCKET_PORT}&sslmode=disable` : undefined;
 }
 
 const serverScript = fileURLToPath(new URL('./embedded-server.ts', import.meta.url));

@@ -215,12 +215,15 @@ async function insertEvents(tx: Tx, rows: readonly EventRow[], at: { receivedAt:
       RETURNING "id", "idempotency_key", "seq", "payload_hash", "type"::text AS "type", "constituent_id", "data", "amount", "currency",
                 "occurred_at", "received_at", "routed_at", "historical"
     ), in_force AS (
+      -- Found through the constituents as they were (a new one has no consent yet), by the
+      -- unique indexes: never a scan of the whole table, which grows with every constituent.
       SELECT consent."constituent_id", consent."channel"::text AS "channel", consent."status"::text AS "status",
              consent."authority"::text AS "authority", consent."source", consent."recorded_at"
         FROM "constituent_consent" consent
-        JOIN upserted ON upserted."id" = consent."constituent_id"
-       WHERE (upserted."email", consent."channel"::text) IN (
-               SELECT * FROM unnest(${consentWanted.map(({ email }) => email)}::text[], ${consentWanted.map(({ channel }) => channel)}::text[]))
+       WHERE (consent."constituent_id", consent."channel") IN (
+               SELECT known."id", wanted.channel::"channel"
+                 FROM unnest(${consentWanted.map(({ email }) => email)}::text[], ${consentWanted.map(({ channel }) => channel)}::text[]) AS wanted(email, channel)
+                 JOIN "constituent" known ON known."email" = wanted.email)
        ORDER BY consent."constituent_id", consent."channel"
          FOR UPDATE OF consent
     )
