@@ -21,6 +21,8 @@ export interface TemporalDevServerOptions {
   log: (line: string) => void;
   /** How long to wait for the server to answer. */
   readyTimeoutMs?: number;
+  /** SQLite's journal; Steward runs on the write-ahead log, the benchmark compares it with the default. */
+  journal?: 'wal' | 'delete';
   /** Server dynamic configuration, e.g. history limits in tests. */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
@@ -28,6 +30,8 @@ export interface TemporalDevServerOptions {
 export interface TemporalDevServer {
   address: string;
   uiUrl: string;
+  /** The server's process (the CLI runs the server itself). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -59,6 +63,12 @@ async function startOnce(options: TemporalDevServerOptions, port: number, uiPort
     '--ui-port', String(uiPort),
     '--ui-disable-news-fetch',
     '--log-level', 'error',
+    // SQLite's default rollback journal writes and syncs each commit twice; the
+    // write-ahead log appends and syncs once, and keeps the default FULL sync, so
+    // a committed start or signal still survives a power cut. Measured on one
+    // machine: 1.5x the signal-with-starts per second at 0.8x the server's
+    // processor per call (bench/temporal-journal.ts).
+    '--sqlite-pragma', `journal_mode=${options.journal ?? 'wal'}`,
   ];
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
@@ -102,7 +112,7 @@ async function startOnce(options: TemporalDevServerOptions, port: number, uiPort
     await stop();
     throw error;
   }
-  return { address, uiUrl: `http://${HOST}:${uiPort}`, stop };
+  return { address, uiUrl: `http://${HOST}:${uiPort}`, pid: child.pid!, stop };
 }
 
 /** Polls the frontend until the namespace answers: the server is then ready for clients and workers. */

@@ -1,5 +1,5 @@
-/** The embedded Temporal server keeps workflows across a restart on the same SQLite file. */
-import { mkdtemp, rm } from 'node:fs/promises';
+/** The embedded Temporal server keeps workflows across a restart, and a crash, on the same SQLite file. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -42,6 +42,31 @@ describe('startTemporalDevServer', () => {
     const description = await new Client({ connection }).workflow.getHandle(workflowId).describe();
     await connection.close();
     expect(description).toMatchObject({ workflowId, type: 'nobodyRunsThis', status: { name: 'RUNNING' } });
+  });
+
+  it('journals to a write-ahead log, and keeps a started workflow when the server is killed outright', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'steward-temporal-wal-'));
+    try {
+      const dbFile = path.join(dir, 'temporal.sqlite');
+      const workflowId = 'persisted-across-kill';
+      const first = await start(dbFile);
+      let connection = await Connection.connect({ address: first.address });
+      await new Client({ connection }).workflow.start('nobodyRunsThis', { workflowId, taskQueue: 'unpolled' });
+      await connection.close();
+      // Bytes 18 and 19 of a SQLite file's header are its write and read versions: 2 means WAL.
+      const header = await readFile(dbFile);
+      expect([header[18], header[19]]).toEqual([2, 2]);
+      process.kill(first.pid, 'SIGKILL');
+      await first.stop();
+
+      const second = await start(dbFile);
+      connection = await Connection.connect({ address: second.address });
+      const description = await new Client({ connection }).workflow.getHandle(workflowId).describe();
+      await connection.close();
+      expect(description).toMatchObject({ workflowId, status: { name: 'RUNNING' } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails with the server output when the CLI cannot start', async () => {
