@@ -39,7 +39,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const url = `postgresql://postgres@127.0.0.1:${server.port}/postgres?sslmode=disable`;
     return {
       url,
-      localUrl: embeddedSocketUrl(options.dataDir) ?? url,
+      localUrl: socketPath ? socketUrl(socketPath) : url,
       port: server.port,
       async stop() {
         await server.stop();
@@ -75,7 +75,11 @@ function unixSocketPath(dataDir: string): string | undefined {
  */
 export function embeddedSocketUrl(dataDir: string): string | undefined {
   const socketPath = unixSocketPath(dataDir);
-  return socketPath ? `postgresql://postgres@/postgres?host=${encodeURIComponent(path.dirname(socketPath))}&port=${SOCKET_PORT}&sslmode=disable` : undefined;
+  return socketPath ? socketUrl(socketPath) : undefined;
+}
+
+function socketUrl(socketPath: string): string {
+  return `postgresql://postgres@/postgres?host=${encodeURIComponent(path.dirname(socketPath))}&port=${SOCKET_PORT}&sslmode=disable`;
 }
 
 const serverScript = fileURLToPath(new URL('./embedded-server.ts', import.meta.url));
