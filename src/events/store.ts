@@ -92,9 +92,12 @@ export async function storeEvents(db: Database, inputs: readonly InteractionEven
     } catch (error) {
       if (!(error instanceof LookFirst || isUniqueViolation(error))) throw error;
       // After a look, another request stored one of these ids in the meantime: the next look
-      // finds it. Each such race leaves one id fewer unknown, so the batch's size bounds them;
-      // past that, the conflict is not a race to wait out but a fault to report.
-      if (lookFirst && raced++ >= inputs.length) throw error instanceof LookFirst ? new Error(`storing ${inputs.length} event(s) kept racing other writers after ${raced} looks`) : error;
+      // finds it. Each such race leaves one id fewer unknown, so the batch's size bounds them.
+      // A unique violation elsewhere (a constituent created alongside) promises no such
+      // progress and gets two more tries. Past either, it is a fault to report, not a race.
+      if (lookFirst && raced++ >= (error instanceof LookFirst ? inputs.length : 2)) {
+        throw error instanceof LookFirst ? new Error(`storing ${inputs.length} event(s) kept racing other writers after ${raced} looks`) : error;
+      }
       lookFirst = true;
     }
   }
