@@ -7,22 +7,16 @@
  *
  *   npx tsx bench/temporal-journal.ts [seconds=20] [callers=8] [rounds=2]
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findTemporalCli } from '../src/temporal/binaries.ts';
 import { startTemporalDevServer } from '../src/temporal/devServer.ts';
+import { processorSeconds } from './load/processor.ts';
 import { startRawSignal } from './load/raw-signal.ts';
 
 const [seconds = 20, callers = 8, rounds = 2] = process.argv.slice(2).map(Number);
 type Journal = 'delete' | 'wal';
-
-/** User plus system time of a process so far, in seconds (Linux). */
-function processorSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function measure(journal: Journal, round: number): Promise<string> {
   const dataDir = await mkdtemp(path.join(tmpdir(), `steward-journal-${journal}-`));
@@ -34,7 +28,7 @@ async function measure(journal: Journal, round: number): Promise<string> {
     const call = raw.signalWithStart(`${journal}-${round}`);
     const latencies: number[] = [];
     let next = 0;
-    const processorBefore = processorSeconds(server.pid);
+    const processorBefore = await processorSeconds(server.pid);
     const started = performance.now();
     const until = started + seconds * 1000;
     await Promise.all(
@@ -47,7 +41,7 @@ async function measure(journal: Journal, round: number): Promise<string> {
       }),
     );
     const wallSeconds = (performance.now() - started) / 1000;
-    const processor = processorSeconds(server.pid) - processorBefore;
+    const processor = (await processorSeconds(server.pid)) - processorBefore;
     latencies.sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))]!.toFixed(1);
     return [

@@ -271,6 +271,21 @@ export const ConfigSchema = z.object({
    */
   STEWARD_WORKER_WORKFLOW_HEAP_MB: optional(z.coerce.number().int().min(128).max(65_536)),
   /**
+   * Record where each promise in workflow code was made, so that Temporal's UI can
+   * show where an enrollment waits (its Stack Trace tab). The Temporal SDK does this
+   * on every step of every workflow: a replayed enrollment took 11–24 % more
+   * processor with it (`bench/workflow-replay.ts`). Off, a stack-trace query answers
+   * that stack traces are not enabled; turn it on to debug a stuck enrollment.
+   */
+  STEWARD_WORKFLOW_STACK_TRACES: z.enum(['true', 'false'], 'must be true or false').default('false').transform((value) => value === 'true'),
+  /**
+   * Bound each call into the workflow sandbox to 5 s, so that workflow code that
+   * never returns fails its task instead of holding the workflow thread. Node keeps
+   * that bound by starting a thread for every call: without it a replayed
+   * enrollment took a fifth less processor (`bench/workflow-replay.ts`).
+   */
+  STEWARD_WORKFLOW_CALL_TIMEOUT: z.enum(['true', 'false'], 'must be true or false').default('true').transform((value) => value === 'true'),
+  /**
    * How far, in percent, V8 lets each heap of a process running the worker grow past
    * what it held after its last full collection; 0 leaves V8's own factor (less
    * collecting, more memory). Applies to the whole process, API included.

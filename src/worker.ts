@@ -2,6 +2,7 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.ts';
 import { withThreadHeapBound } from './temporal/worker-heap.ts';
+import { withWorkflowThreadSetup, type WorkflowThreadOptions } from './temporal/workflow-thread-setup.ts';
 
 export interface JourneyWorkerOptions {
   connection: NativeConnection;
@@ -24,21 +25,25 @@ export interface WorkerTuning {
   maxConcurrentLocalActivityExecutions: number;
   /** MB of heap the workflow thread may grow to (see temporal/worker-heap.ts); undefined: V8's default. */
   workflowHeapMb?: number;
+  /** What the workflow thread keeps of the SDK's per-step costs (see temporal/workflow-thread.cjs); undefined: all of it. */
+  workflowThread?: WorkflowThreadOptions;
 }
 
 export function createJourneyWorker(options: JourneyWorkerOptions): Promise<Worker> {
-  const { workflowHeapMb, ...tuning } = options.tuning;
+  const { workflowHeapMb, workflowThread = { stackTraces: true, callTimeout: true }, ...tuning } = options.tuning;
   return withThreadHeapBound(workflowHeapMb, () =>
-    Worker.create({
-      connection: options.connection,
-      namespace: options.namespace,
-      taskQueue: options.taskQueue,
-      workflowBundle: options.workflowBundle,
-      activities: createActivities(options.activities),
-      reuseV8Context: true,
-      ...tuning,
-      // The cache must hold at least the workflows being worked on at once.
-      maxConcurrentWorkflowTaskExecutions: Math.min(tuning.maxConcurrentWorkflowTaskExecutions, tuning.maxCachedWorkflows),
-    }),
+    withWorkflowThreadSetup(workflowThread, () =>
+      Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: options.taskQueue,
+        workflowBundle: options.workflowBundle,
+        activities: createActivities(options.activities),
+        reuseV8Context: true,
+        ...tuning,
+        // The cache must hold at least the workflows being worked on at once.
+        maxConcurrentWorkflowTaskExecutions: Math.min(tuning.maxConcurrentWorkflowTaskExecutions, tuning.maxCachedWorkflows),
+      }),
+    ),
   );
 }

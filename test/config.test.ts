@@ -67,6 +67,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: 'true' })).toThrow(/STEWARD_WEBHOOK_ALLOW_LOOPBACK_HTTP: needs STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true as well/);
   });
 
+  it("keeps the workflow SDK's call time limit and drops its promise stack traces unless told otherwise", () => {
+    expect(loadConfig({})).toMatchObject({ STEWARD_WORKFLOW_STACK_TRACES: false, STEWARD_WORKFLOW_CALL_TIMEOUT: true });
+    expect(loadConfig({ STEWARD_WORKFLOW_STACK_TRACES: 'true', STEWARD_WORKFLOW_CALL_TIMEOUT: 'false' })).toMatchObject({
+      STEWARD_WORKFLOW_STACK_TRACES: true,
+      STEWARD_WORKFLOW_CALL_TIMEOUT: false,
+    });
+  });
+
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
@@ -79,6 +87,8 @@ describe('loadConfig', () => {
     ['STEWARD_SIGN_IN_FAILURES', '0'],
     ['STEWARD_BOUNCE_WEBHOOK_TOKEN', 'short'],
     ['STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'yes'],
+    ['STEWARD_WORKFLOW_STACK_TRACES', 'on'],
+    ['STEWARD_WORKFLOW_CALL_TIMEOUT', '5s'],
   ])('rejects %s=%s, naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
     try {

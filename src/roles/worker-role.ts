@@ -28,6 +28,7 @@ export async function startWorkerRole(context: RoleContext): Promise<void> {
       maxConcurrentActivityTaskExecutions: config.STEWARD_WORKER_ACTIVITIES,
       maxConcurrentLocalActivityExecutions: config.STEWARD_WORKER_LOCAL_ACTIVITIES,
       workflowHeapMb: config.STEWARD_WORKER_WORKFLOW_HEAP_MB ?? workflowHeapMb(config.STEWARD_WORKER_CACHED_WORKFLOWS),
+      workflowThread: { stackTraces: config.STEWARD_WORKFLOW_STACK_TRACES, callTimeout: config.STEWARD_WORKFLOW_CALL_TIMEOUT },
     },
     activities: {
       db,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { giftCsv, giftKey, giftRecipient } from '../../bench/load/gifts.ts';
 import { parseMemoryStatus, processTree } from '../../bench/load/memory.ts';
 import { parseOptions } from '../../bench/load/options.ts';
+import { parseProcessorSeconds, processorByPart } from '../../bench/load/processor.ts';
 import { parseEventFile } from '../../src/events/import-file.ts';
 
 describe('the CSV of row f', () => {
@@ -33,6 +34,23 @@ describe('peak memory from /proc', () => {
 
   it('finds this process in its own tree', async () => {
     expect((await processTree(process.pid))[0]).toBe(process.pid);
+  });
+});
+
+describe('processor time from /proc', () => {
+  it('adds user and system ticks, whatever the process calls itself', () => {
+    // Fields 14 and 15 are utime and stime, in 1/100 s; a name may hold spaces and parentheses.
+    const stat = '4242 (node (worker) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 130 0 0 20 0 11 0 12345 1000000 5000';
+    expect(parseProcessorSeconds(stat)).toBeCloseTo(3.8);
+  });
+
+  it("counts this process's own time as Steward's, and grows as it works", async () => {
+    const before = await processorByPart(process.pid);
+    // Work for 50 ms of processor, however busy the machine: several of /proc's 10 ms ticks.
+    const from = process.cpuUsage();
+    while (process.cpuUsage(from).user < 50_000) Math.sqrt(Math.random());
+    const after = await processorByPart(process.pid);
+    expect(after.steward).toBeGreaterThan(before.steward);
   });
 });
 

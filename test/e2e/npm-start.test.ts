@@ -9,6 +9,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import { simpleParser } from 'mailparser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openToOthers } from '../support/private-files.ts';
@@ -156,6 +157,22 @@ describe('npm start', () => {
     }, 'the thank-you .eml in the outbox');
     expect(thankYou!.subject).toBe('Thank you for your gift, Ada');
     expect(thankYou!.text).toContain('$25.00');
+    // The worker skips the SDK's per-promise stack traces unless told to keep them: a stack-trace query says so.
+    const temporalAddress = first.output.map((line) => /^\[steward\] Temporal\s+(\S+:\d+)$/.exec(line.trim())?.[1]).find(Boolean);
+    expect(temporalAddress).toBeDefined();
+    const connection = await Connection.connect({ address: temporalAddress! });
+    try {
+      const client = new Client({ connection });
+      let workflowId: string | undefined;
+      for await (const run of client.workflow.list({ query: 'WorkflowType = "enrollmentWorkflow"' })) workflowId ??= run.workflowId;
+      const refusal = await client.workflow.getHandle(workflowId!).query('__stack_trace').then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(`${refusal?.message} ${String(refusal?.cause)}`).toMatch(/stack traces are not enabled on this worker/);
+    } finally {
+      await connection.close();
+    }
     // Mail, database, Temporal's file and secrets: nothing in the data directory is anyone else's to read.
     expect(await openToOthers(dataDir)).toEqual([]);
     expect((await postEvent(first.apiUrl, firstGift)).body).toMatchObject({ duplicate: true });
