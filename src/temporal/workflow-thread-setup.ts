@@ -32,12 +32,22 @@ export interface WorkflowThreadSetup extends WorkflowThreadOptions {
 const sdkThreadScript = require.resolve('@temporalio/worker/lib/workflow/workflow-worker-thread.js');
 const stewardThreadScript = fileURLToPath(new URL('./workflow-thread.cjs', import.meta.url));
 
+/** The Worker class as the process started with it; put back after every window. */
+const ProcessWorker = workerThreads.Worker;
+/** Windows run one after another: two workers starting at once could not tell their threads apart. */
+let previousWindow: Promise<unknown> = Promise.resolve();
+
 /** Runs `start` (creating a Temporal worker) with its workflow thread set up as `options` say. */
 export async function withWorkflowThreadSetup<T>(options: WorkflowThreadOptions, start: () => Promise<T>): Promise<T> {
   // Keeping both, the thread is the SDK's own.
   if (options.stackTraces && options.callTimeout) return start();
-  const SdkWorker = workerThreads.Worker;
-  class SetUpWorker extends SdkWorker {
+  const window = previousWindow.then(() => startWithin(options, start));
+  previousWindow = window.catch(() => undefined);
+  return window;
+}
+
+async function startWithin<T>(options: WorkflowThreadOptions, start: () => Promise<T>): Promise<T> {
+  class SetUpWorker extends ProcessWorker {
     constructor(script: string | URL, workerOptions?: WorkerOptions) {
       if (String(script) !== sdkThreadScript) {
         super(script, workerOptions);
@@ -52,6 +62,6 @@ export async function withWorkflowThreadSetup<T>(options: WorkflowThreadOptions,
   try {
     return await start();
   } finally {
-    workerThreads.Worker = SdkWorker;
+    workerThreads.Worker = ProcessWorker;
   }
 }

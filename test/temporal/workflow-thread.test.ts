@@ -113,4 +113,26 @@ describe('the workflow thread', () => {
     expect(answer).toBe(42);
     expect(workerThreads.Worker).toBe(before);
   });
+
+  it('sets up one worker at a time, and puts the module back when a start fails', async () => {
+    const before = workerThreads.Worker;
+    const order: string[] = [];
+    let finishFirst!: () => void;
+    const first = withWorkflowThreadSetup({ stackTraces: false, callTimeout: true }, async () => {
+      order.push('first started');
+      await new Promise<void>((resolve) => (finishFirst = resolve));
+      order.push('first done');
+    });
+    const second = withWorkflowThreadSetup({ stackTraces: false, callTimeout: false }, async () => {
+      order.push('second started');
+      throw new Error('no Temporal');
+    });
+    await eventually(async () => (order.length > 0 ? true : undefined), 'the first start');
+    expect(order).toEqual(['first started']);
+    finishFirst();
+    await first;
+    await expect(second).rejects.toThrow('no Temporal');
+    expect(order).toEqual(['first started', 'first done', 'second started']);
+    expect(workerThreads.Worker).toBe(before);
+  });
 });
