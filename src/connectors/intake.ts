@@ -5,6 +5,7 @@
  * is the idempotency key: a redelivery finds its record and stores nothing new.
  */
 import type { Database, InteractionEvent } from '../db/client.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import { GiftReferenceError } from '../events/refunds.ts';
 import type { RoutingPump } from '../events/routing-pump.ts';
 import type { InteractionEventInput } from '../events/schema.ts';
@@ -107,8 +108,4 @@ export function createConnectorIntake(deps: { db: Database; routing: Pick<Routin
                              ORDER BY "received_at" DESC LIMIT ${KEPT_REFUSALS})`;
     },
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
 }

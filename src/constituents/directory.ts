@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AuditActor } from '../auth/audit.ts';
 import { consentReport, recordConsentChanges, type ConsentReport } from '../consent/consent.ts';
 import { Prisma, type Constituent, type Database } from '../db/client.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import type { ConsentInput } from '../events/schema.ts';
 import { before, decodeCursor, pageOf, type Cursor } from '../api/pagination.ts';
 
@@ -120,7 +121,7 @@ export function createConstituentDirectory(db: Database) {
           return withConsent(created, await recordConsentGiven(tx, created.id, fields.consent, 'API', actor));
         });
       } catch (error) {
-        if ((error as { code?: string }).code === 'P2002') throw new ConstituentError('A constituent with this email already exists', 409, [{ path: 'email', message: 'already on file' }]);
+        if (isUniqueViolation(error)) throw new ConstituentError('A constituent with this email already exists', 409, [{ path: 'email', message: 'already on file' }]);
         throw error;
       }
     },
@@ -135,7 +136,7 @@ export function createConstituentDirectory(db: Database) {
           return withConsent(updated, await recordConsentGiven(tx, id, fields.consent, 'API', actor));
         });
       } catch (error) {
-        if ((error as { code?: string }).code === 'P2002') throw new ConstituentError('Another constituent has this email', 409, [{ path: 'email', message: 'already on file' }]);
+        if (isUniqueViolation(error)) throw new ConstituentError('Another constituent has this email', 409, [{ path: 'email', message: 'already on file' }]);
         throw error;
       }
     },

@@ -1,6 +1,7 @@
 /** Storing an incoming event: first thing done with it, so accepted data is never lost. */
 import { createHash, randomUUID } from 'node:crypto';
 import type { ConsentStatus, Database, InteractionEvent, Prisma } from '../db/client.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import { applyConsentChanges, consentKey, consentReport, type ConsentInput, type ConsentReport, type ConsentsInForce } from '../consent/consent.ts';
 import type { ConsentAuthority } from '../consent/precedence.ts';
 import { applyStoredRefunds, checkRefunds } from './refunds.ts';
@@ -305,13 +306,6 @@ async function recordConsents(tx: Tx, rows: readonly (EventRow & { constituentId
   const results = await applyConsentChanges(tx, changes.flat(), inForce);
   let next = 0;
   return changes.map((forEvent) => forEvent.map(() => consentReport(results[next++]!)));
-}
-
-/** A unique constraint refused a write: P2002 from the query builder, SQLSTATE 23505 from a raw query. */
-function isUniqueViolation(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, meta } = error as { code?: unknown; meta?: { code?: unknown } };
-  return code === 'P2002' || (code === 'P2010' && meta?.code === '23505');
 }
 
 /** An event Steward detected itself (a lapse, a no-show) for a constituent it already knows. */

@@ -6,6 +6,7 @@
  */
 import { Document, isMap, isScalar, parseDocument, stringify, visit } from 'yaml';
 import type { Database, JourneyVersion, Prisma } from '../db/client.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import { storedTemplateCatalog } from '../templates/catalog.ts';
 import { JourneyDefinition } from './definition.ts';
 import { statesInJourneyOrder } from './diagram.ts';
@@ -171,8 +172,8 @@ export function createJourneyAuthoring(db: Database, source: CatalogSource = () 
           });
         } catch (error) {
           // Two saves raced for the same version number: the later one takes the next.
-          if ((error as { code?: string }).code === 'P2002' && attempt < 3) continue;
-          if ((error as { code?: string }).code === 'P2002') throw new JourneyConflictError(`Journey ${definition.id} is being saved by someone else; try again`);
+          if (isUniqueViolation(error) && attempt < 3) continue;
+          if (isUniqueViolation(error)) throw new JourneyConflictError(`Journey ${definition.id} is being saved by someone else; try again`);
           throw error;
         }
       }

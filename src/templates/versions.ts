@@ -11,6 +11,7 @@
  * Draft and archived journey versions keep the pins they had.
  */
 import type { Database, TemplateVersion } from '../db/client.ts';
+import { isUniqueViolation } from '../db/errors.ts';
 import { JourneyDefinition } from '../journeys/definition.ts';
 import { messageSteps } from '../journeys/message-classes.ts';
 import type { InteractionType } from '../journeys/vocabulary.ts';
@@ -183,7 +184,7 @@ export function createTemplateVersions(db: Database, shipped: () => TemplateLibr
           },
         });
       } catch (error) {
-        if ((error as { code?: string }).code === 'P2002') throw new TemplateVersionError(`Someone saved "${name}" at the same moment; save again to make the next version`, 409);
+        if (isUniqueViolation(error)) throw new TemplateVersionError(`Someone saved "${name}" at the same moment; save again to make the next version`, 409);
         throw error;
       }
     },
