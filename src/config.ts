@@ -271,8 +271,8 @@ export const ConfigSchema = z.object({
    */
   STEWARD_WORKER_WORKFLOW_HEAP_MB: optional(z.coerce.number().int().min(128).max(65_536)),
   /**
-   * Record where each promise in workflow code was made, so that Temporal's UI can
-   * show where an enrollment waits (its Stack Trace tab). The Temporal SDK does this
+   * Record where each promise in workflow code was made, so that a `__stack_trace`
+   * query can say where an enrollment waits. The Temporal SDK does this
    * on every step of every workflow: a replayed enrollment took 11–24 % more
    * processor with it (`bench/workflow-replay.ts`). Off, a stack-trace query answers
    * that stack traces are not enabled; turn it on to debug a stuck enrollment.

@@ -25,12 +25,12 @@ export interface WorkerTuning {
   maxConcurrentLocalActivityExecutions: number;
   /** MB of heap the workflow thread may grow to (see temporal/worker-heap.ts); undefined: V8's default. */
   workflowHeapMb?: number;
-  /** What the workflow thread keeps of the SDK's per-step costs (see temporal/workflow-thread.cjs); undefined: all of it. */
-  workflowThread?: WorkflowThreadOptions;
+  /** What the workflow thread keeps of the SDK's per-step costs (see temporal/workflow-thread.cjs). */
+  workflowThread: WorkflowThreadOptions;
 }
 
 export function createJourneyWorker(options: JourneyWorkerOptions): Promise<Worker> {
-  const { workflowHeapMb, workflowThread = { stackTraces: true, callTimeout: true }, ...tuning } = options.tuning;
+  const { workflowHeapMb, workflowThread, ...tuning } = options.tuning;
   return withThreadHeapBound(workflowHeapMb, () =>
     withWorkflowThreadSetup(workflowThread, () =>
       Worker.create({

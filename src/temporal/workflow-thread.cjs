@@ -10,7 +10,7 @@
  * the workflow does (`bench/workflow-replay.ts` measures them):
  *
  * - Stack traces of promises. The SDK hooks every promise created in workflow code
- *   and records the stack it was made at, so that Temporal's UI can show where a
+ *   and records the stack it was made at, for the `__stack_trace` query that says where a
  *   workflow waits. Off, the thread skips that work, and a stack-trace query answers
  *   that stack traces are not enabled on this worker (the SDK's own answer when it
  *   runs without its hook).
