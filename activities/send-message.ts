@@ -12,6 +12,10 @@
  *    skips 2 and 3, and needs no email consent unless the organisation says so;
  * 4. the template renders with the data (else: failed, never a blank).
  *
+ * The workflow makes the first attempt as a local activity, inside its own task, and
+ * hands a failed one over to this same code as an ordinary activity, retried
+ * patiently (see workflows/enrollment.ts, `deliver`).
+ *
  * Then the provider is called, once at a time across every worker: the attempt
  * claims the message first (see src/delivery/send-lease.ts), and an attempt that
  * finds another's claim in force throws SendInProgress for Temporal to retry when
@@ -66,6 +70,12 @@ export interface SendMessageInput {
   at?: string | undefined;
   /** For a template of kind `statement`: the year of giving it reports. */
   statementYear?: number | undefined;
+  /**
+   * What an attempt made inside the workflow task noted before it failed (ids only,
+   * see `noteInHeartbeat`), handed on by the workflow: this attempt uses it as it
+   * would an earlier attempt's heartbeat.
+   */
+  notedBefore?: unknown;
 }
 
 export type SendMessageResult =
@@ -163,7 +173,7 @@ export function createSendMessage(deps: SendMessageDependencies) {
     const existing = await db.message.findUnique({ where: { idempotencyKey: input.idempotencyKey } });
     if (existing && !['pending', 'scheduled'].includes(existing.status)) return settled(existing);
     // An earlier attempt of this activity saw the provider accept it, but could not record that.
-    const acceptedBefore = existing?.status === 'pending' ? acceptedEarlier(existing.id) : undefined;
+    const acceptedBefore = existing?.status === 'pending' ? acceptedEarlier(existing.id, input.notedBefore) : undefined;
     // Another attempt is calling the provider for it: nothing to check or write meanwhile.
     const claimed = existing?.status === 'pending' && !acceptedBefore ? await leaseRemainingMs(db, existing.id) : 0;
     if (claimed > 0) throw sendInProgress(existing!.id, claimed);

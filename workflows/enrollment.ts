@@ -4,8 +4,23 @@
  * with XState's `transition()`; this workflow turns the timers it asks for into
  * Temporal timers and performs every effect through an activity.
  */
-import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  isCancellation,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  TemporalFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { JourneyActivities } from '../activities/index.ts';
+import type { SendMessageInput, SendMessageResult } from '../activities/send-message.ts';
+import { NOTED_BEFORE_FAILURE } from '../src/delivery/noted-failure.ts';
 import { compileJourney } from '../src/journeys/compile.ts';
 import { JourneyRun, type EnrollmentStatus, type JourneyStep } from '../src/journeys/interpreter.ts';
 import { eventInstant } from '../src/journeys/simultaneity.ts';
@@ -34,6 +49,20 @@ const { sendMessage, notifyTaskQueue } = proxyActivities<JourneyActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+/**
+ * Since the `send-in-task` patch: a message's first attempt, made inside the workflow
+ * task that asks for it. When the provider answers at once, as it does nearly
+ * always, the step needs no activity task and no second workflow task. Any failure
+ * (the provider busy or down, another attempt holding the message's claim) hands the
+ * send to the patient `sendMessage` above, with what the attempt noted. The bound
+ * covers the provider's own call budget (35 s for SMTP), so a slow provider fails
+ * this attempt rather than timing it out mid-call.
+ */
+const { sendMessage: sendInTask } = proxyLocalActivities<JourneyActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 1 },
 });
 
 /** Quick database reads and writes: retried quickly. */
@@ -65,6 +94,13 @@ export const LOCAL_RECORDS_PATCH = 'local-records';
  */
 export const SIMULTANEITY_PATCH = 'simultaneity';
 
+/**
+ * The patch id since which a message's first attempt runs inside the workflow task.
+ * It implies `simultaneity` and `local-records`: an enrollment started with it asks
+ * for neither, so its history carries one patch marker, not three.
+ */
+export const SEND_IN_TASK_PATCH = 'send-in-task';
+
 /** How many processed event ids are remembered to drop redelivered signals. */
 const SEEN_EVENT_MEMORY = 500;
 
@@ -72,7 +108,8 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   const { enrollmentId, constituentId } = input;
   const queue: QueuedItem[] = [...(input.carried?.queue ?? [])];
   const seen = new Set(input.carried?.seenEventIds ?? []);
-  const simultaneous = patched(SIMULTANEITY_PATCH);
+  const sendsInTask = patched(SEND_IN_TASK_PATCH);
+  const simultaneous = sendsInTask || patched(SIMULTANEITY_PATCH);
   const timers = simultaneous
     ? new WakeUps()
     : new JourneyTimers((timerId, due) => (due ? queue.unshift({ kind: 'timer', timerId }) : queue.push({ kind: 'timer', timerId })));
@@ -101,7 +138,7 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       : null,
   );
 
-  const local = patched(LOCAL_RECORDS_PATCH);
+  const local = sendsInTask || patched(LOCAL_RECORDS_PATCH);
   const { recordTransition, loadJourney, loadConstituentFacts, cancelMessage, createTask, setAttribute, recordGoal } = local
     ? recordsAsLocalActivities
     : recordsAsActivities;
@@ -223,7 +260,8 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
   /** Sends (or schedules) one message; a permanent failure becomes an event the journey can branch on. */
   async function deliver(channel: 'email' | 'sms', template: string, idempotencyKey: string, step: number): Promise<void> {
     const triggerEventId = (run!.snapshot.context as { trigger: { eventId: string } | null }).trigger?.eventId;
-    const result = await sendMessage({ channel, enrollmentId, constituentId, template, eventId: triggerEventId, idempotencyKey, at: new Date().toISOString() });
+    const request: SendMessageInput = { channel, enrollmentId, constituentId, template, eventId: triggerEventId, idempotencyKey, at: new Date().toISOString() };
+    const result = sendsInTask ? await sendSoon(request) : await sendMessage(request);
     if (result.status === 'scheduled') {
       waitForSend({ channel, template, idempotencyKey, until: Date.parse(result.until), step });
     } else if (result.status === 'failed' && run!.status === 'active') {
@@ -236,6 +274,17 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
           data: { channel, template, code: result.code },
         },
       });
+    }
+  }
+
+  /** The first attempt inside this workflow task; should it fail, the patient activity, told what it noted. */
+  async function sendSoon(request: SendMessageInput): Promise<SendMessageResult> {
+    try {
+      return await sendInTask(request);
+    } catch (error) {
+      // A local activity's failure arrives as the attempt's own failure, or wrapped as an ActivityFailure.
+      if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;
+      return sendMessage({ ...request, notedBefore: notedBy(error) });
     }
   }
 
@@ -293,6 +342,12 @@ export async function enrollmentWorkflow(input: EnrollmentWorkflowInput): Promis
       }
     }
   }
+}
+
+/** What a failed attempt noted before failing (see activity-heartbeat.ts); undefined when it noted nothing. */
+function notedBy(failure: TemporalFailure): unknown {
+  const attempt = failure instanceof ActivityFailure ? failure.cause : failure;
+  return attempt instanceof ApplicationFailure && attempt.type === NOTED_BEFORE_FAILURE ? attempt.details?.[0] : undefined;
 }
 
 /** Removal ends an enrollment even while its journey is paused. */

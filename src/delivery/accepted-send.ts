@@ -21,9 +21,13 @@ export function noteAccepted(sent: AcceptedSend): void {
   noteInHeartbeat(sent);
 }
 
-/** The provider's id for this message, when an earlier attempt of the activity saw it accepted. */
-export function acceptedEarlier(messageId: string): string | undefined {
-  const noted = notedByEarlierAttempt() as Partial<AcceptedSend> | undefined;
+/**
+ * The provider's id for this message, when an earlier attempt saw it accepted: an
+ * earlier attempt of this activity (its heartbeat), or a failed attempt inside the
+ * workflow task whose note the workflow `carried` over.
+ */
+export function acceptedEarlier(messageId: string, carried?: unknown): string | undefined {
+  const noted = notedByEarlierAttempt(carried) as Partial<AcceptedSend> | undefined;
   return noted?.acceptedMessageId === messageId && typeof noted.providerMessageId === 'string' ? noted.providerMessageId : undefined;
 }
 

@@ -6,7 +6,8 @@
  * caller records it under that claim.
  */
 import type { Database, Message } from '../db/client.ts';
-import { activityCancellation, stopIfCancelled } from './activity-heartbeat.ts';
+import { ApplicationFailure } from '@temporalio/activity';
+import { LOCAL_TURN_WAIT_MS, stopIfCancelled, turnWaitSignal } from './activity-heartbeat.ts';
 import type { SendGate } from './send-gate.ts';
 import { claimSend, leaseRemainingMs, releaseLease, sendInProgress, type SendLease } from './send-lease.ts';
 
@@ -46,7 +47,7 @@ export async function callUnderLease<T>(
   },
 ): Promise<ClaimedCall<T>> {
   const { messageId, discipline } = request;
-  const leaveGate = await discipline.gate.acquire(activityCancellation());
+  const leaveGate = await awaitTurn(discipline.gate);
   try {
     stopIfCancelled();
     const lease = await claimSend(db, messageId, leaseLength(discipline));
@@ -65,5 +66,15 @@ export async function callUnderLease<T>(
     }
   } finally {
     leaveGate();
+  }
+}
+
+/** The provider's turn; an attempt inside a workflow task that waited its fill fails as `ProviderBusy`, before claiming anything. */
+async function awaitTurn(gate: SendGate): Promise<() => void> {
+  try {
+    return await gate.acquire(turnWaitSignal());
+  } catch (error) {
+    if (!(error instanceof DOMException && error.name === 'TimeoutError')) throw error;
+    throw ApplicationFailure.retryable(`the provider had no free turn within ${LOCAL_TURN_WAIT_MS} ms`, 'ProviderBusy');
   }
 }

@@ -13,7 +13,8 @@ import { deliverStaffNotice } from '../../activities/deliver-email.ts';
 import { createSendMessage, type SendMessageInput } from '../../activities/send-message.ts';
 import type { Database } from '../../src/db/client.ts';
 import { unrestrictedMessaging } from '../../src/delivery/settings.ts';
-import { withHeartbeat } from '../../src/delivery/activity-heartbeat.ts';
+import { noteInHeartbeat, withHeartbeat } from '../../src/delivery/activity-heartbeat.ts';
+import { NOTED_BEFORE_FAILURE } from '../../src/delivery/noted-failure.ts';
 import { clearOutsideCap, reserveUnderCap } from '../../src/delivery/caps.ts';
 import { claimSend, recordUnderLease } from '../../src/delivery/send-lease.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
@@ -249,5 +250,84 @@ describe(`a claimed send (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     expect(heartbeats).toBeGreaterThan(0);
     expect(smtp.received.length).toBe(before);
     expect(await messageFor(input)).toMatchObject({ status: 'pending', sendAttempts: 0, leaseToken: null });
+  });
+
+  // The workflow makes a message's first attempt as a local activity, inside its own task.
+  describe('attempted inside the workflow task (a local activity)', () => {
+    it('sends without heartbeating, since a local activity has no heartbeat to keep', async () => {
+      const input = emailInput((await consentingDonor()).id);
+      const before = smtp.received.length;
+      const local = new MockActivityEnvironment({ isLocal: true });
+      let heartbeats = 0;
+      local.on('heartbeat', () => heartbeats++);
+      const sending = local.run(sendMessage(), input);
+      await arrived(before + 1);
+      smtp.accept(before);
+      expect(await sending).toMatchObject({ status: 'sent' });
+      expect(heartbeats).toBe(0);
+      expect(await messageFor(input)).toMatchObject({ status: 'sent', sendAttempts: 1, leaseToken: null });
+    });
+
+    it('fails carrying what it noted, and the ordinary activity given the note records without sending again', async () => {
+      const input = emailInput((await consentingDonor()).id);
+      const donor = await db.constituent.findUniqueOrThrow({ where: { id: input.constituentId } });
+      const message = await db.message.create({
+        data: { idempotencyKey: input.idempotencyKey, constituentId: donor.id, channel: 'email', template: input.template, recipient: donor.email!, status: 'pending', countedAt: new Date() },
+      });
+      // The local attempt claimed the send, the server accepted it, then the database stopped answering.
+      await claimSend(db, message.id, 60_000);
+      const accepted = { acceptedMessageId: message.id, providerMessageId: `<${message.id}@steward.localhost>` };
+      const local = new MockActivityEnvironment({ isLocal: true });
+      const failure = await local
+        .run(() =>
+          withHeartbeat(async () => {
+            noteInHeartbeat(accepted);
+            throw new Error('database down');
+          }),
+        )
+        .catch((error: unknown) => error);
+      // The note travels in the failure (ids only: Temporal keeps it in the workflow's history).
+      expect(failure).toMatchObject({ type: NOTED_BEFORE_FAILURE, message: 'database down', details: [accepted] });
+
+      const before = smtp.received.length;
+      const patient = new MockActivityEnvironment({ attempt: 1 });
+      expect(await patient.run(sendMessage(), { ...input, notedBefore: (failure as { details: unknown[] }).details[0] })).toMatchObject({ status: 'sent' });
+      expect(smtp.received.length).toBe(before);
+      expect(await messageFor(input)).toMatchObject({ status: 'sent', providerMessageId: accepted.providerMessageId, leaseToken: null, subject: expect.any(String) });
+    });
+
+    it('fails as it would outside Temporal when it noted nothing', async () => {
+      const local = new MockActivityEnvironment({ isLocal: true });
+      await expect(local.run(() => withHeartbeat(() => Promise.reject(new Error('connection refused'))))).rejects.toThrow(/^connection refused$/);
+    });
+
+    it('gives up before claiming anything when the provider has no free turn soon, leaving the send to the ordinary activity', async () => {
+      const oneAtATime = createMailTransport(smtp.url, undefined, { maxConnections: 1, maxMessages: 100, perSecond: null });
+      const send = createSendMessage({ db, mailer: oneAtATime, mailFrom, messaging: unrestrictedMessaging() });
+      try {
+        const holding = emailInput((await consentingDonor()).id);
+        const before = smtp.received.length;
+        const first = send(holding);
+        await arrived(before + 1);
+
+        // The only turn is taken (the server holds its answer): the local attempt waits a moment, then fails.
+        const waiting = emailInput((await consentingDonor()).id);
+        const local = new MockActivityEnvironment({ isLocal: true });
+        await expect(local.run(send, waiting)).rejects.toMatchObject({ type: 'ProviderBusy', nonRetryable: false });
+        expect(await messageFor(waiting)).toMatchObject({ status: 'pending', sendAttempts: 0, leaseToken: null });
+
+        // The ordinary activity queues for the turn instead, and sends once it is free.
+        const patient = new MockActivityEnvironment();
+        const queued = patient.run(send, waiting);
+        smtp.accept(before);
+        expect(await first).toMatchObject({ status: 'sent' });
+        await arrived(before + 2);
+        smtp.accept(before + 1);
+        expect(await queued).toMatchObject({ status: 'sent' });
+        expect(await messageFor(waiting)).toMatchObject({ status: 'sent', sendAttempts: 1 });
+      } finally {
+        oneAtATime.close();
+      }
+    });
   });
 });

@@ -22,6 +22,8 @@ export interface SmtpSinkOptions {
   unknownMailboxes?: ReadonlySet<string>;
   /** Every message refused once its data has arrived, with this reply (a content filter: 554 5.7.1 …). */
   refuseMessages?: SmtpRefusal;
+  /** The first this many messages answered with a passing refusal once their data has arrived (451 4.3.0, a busy server); later ones accepted. */
+  deferFirst?: number;
   /** Every sender refused at MAIL FROM with this reply (a relay that does not know the sender's domain: 553 5.1.8 …). */
   refuseSenders?: SmtpRefusal;
 }
@@ -40,6 +42,7 @@ function refusal({ code, text }: SmtpRefusal): Error {
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
   const closed = new Set<string>();
+  let deferred = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -61,6 +64,10 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           if (options.acceptDelayMs) await new Promise((resolve) => setTimeout(resolve, options.acceptDelayMs));
           if (closed.has(session.id)) return;
           if (options.refuseMessages) return callback(refusal(options.refuseMessages));
+          if (deferred < (options.deferFirst ?? 0)) {
+            deferred += 1;
+            return callback(refusal({ code: 451, text: '4.3.0 Try again later' }));
+          }
           messages.push(mail);
           callback();
         })
