@@ -1,6 +1,7 @@
 /** The Temporal worker that runs enrollment workflows and their activities. */
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.ts';
+import { scrubActivityFailures } from './temporal/scrubbed-failures.ts';
 import { withThreadHeapBound } from './temporal/worker-heap.ts';
 import { withWorkflowThreadSetup, type WorkflowThreadOptions } from './temporal/workflow-thread-setup.ts';
 
@@ -39,6 +40,7 @@ export function createJourneyWorker(options: JourneyWorkerOptions): Promise<Work
         taskQueue: options.taskQueue,
         workflowBundle: options.workflowBundle,
         activities: createActivities(options.activities),
+        interceptors: { activity: [scrubActivityFailures] },
         reuseV8Context: true,
         ...tuning,
         // The cache must hold at least the workflows being worked on at once.

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions, type LogLevel } from 'fastify';
+import { scrub } from '../privacy/scrub.ts';
 
 export type { LogLevel };
 
@@ -30,9 +31,6 @@ const REDACTED_PATHS = [
   ...PERSONAL_FIELDS.flatMap((field) => [field, `*.${field}`]),
 ];
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-const PHONE = /\+\d[\d\s().-]{6,}\d/g;
-const API_KEY = /stw_[A-Za-z0-9_-]+/g;
 /** How deep an error's causes are written. */
 const MAX_CAUSES = 3;
 
@@ -88,8 +86,4 @@ export function errorForLog(error: unknown, depth = 0): { type: string; message:
     stack: scrub(error.stack ?? ''),
     ...(error.cause !== undefined && depth < MAX_CAUSES ? { cause: errorForLog(error.cause, depth + 1) } : {}),
   };
-}
-
-function scrub(text: string): string {
-  return text.replace(API_KEY, '[key]').replace(EMAIL, '[email]').replace(PHONE, '[phone]');
 }

@@ -11,6 +11,7 @@ import { createActivities, type ActivityDependencies } from '../../activities/in
 import type { Database } from '../../src/db/client.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { testServerExecutable } from '../../src/temporal/binaries.ts';
+import { scrubActivityFailures } from '../../src/temporal/scrubbed-failures.ts';
 import { bundleWorkflows } from '../../src/temporal/workflow-bundle.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
@@ -54,6 +55,8 @@ export async function startTestRuntime(): Promise<TestRuntime> {
         taskQueue,
         workflowBundle: bundle,
         activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>', ...extra }),
+        // As Steward's worker does (src/worker.ts): no personal data in failures kept in history.
+        interceptors: { activity: [scrubActivityFailures] },
       }),
     async stop() {
       mailer.close();

@@ -22,7 +22,11 @@ export interface SmtpSinkOptions {
   unknownMailboxes?: ReadonlySet<string>;
   /** Every message refused once its data has arrived, with this reply (a content filter: 554 5.7.1 …). */
   refuseMessages?: SmtpRefusal;
-  /** The first this many messages answered with a passing refusal once their data has arrived (451 4.3.0, a busy server); later ones accepted. */
+  /**
+   * The first this many messages answered with a passing refusal once their data has
+   * arrived, quoting the recipient as greylisting servers do (450 4.2.0 <address>: …);
+   * later ones accepted.
+   */
   deferFirst?: number;
   /** Every sender refused at MAIL FROM with this reply (a relay that does not know the sender's domain: 553 5.1.8 …). */
   refuseSenders?: SmtpRefusal;
@@ -66,7 +70,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
           if (options.refuseMessages) return callback(refusal(options.refuseMessages));
           if (deferred < (options.deferFirst ?? 0)) {
             deferred += 1;
-            return callback(refusal({ code: 451, text: '4.3.0 Try again later' }));
+            const recipient = session.envelope.rcptTo[0]?.address ?? '';
+            return callback(refusal({ code: 450, text: `4.2.0 <${recipient}>: Recipient address rejected: Greylisted, try again later` }));
           }
           messages.push(mail);
           callback();

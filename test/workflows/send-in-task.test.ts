@@ -72,13 +72,14 @@ describe('a message sent inside the workflow task', () => {
     expect(await db.message.findFirstOrThrow({ where: { enrollmentId } })).toMatchObject({ status: 'sent', sendAttempts: 1 });
   });
 
-  it('hands a send the provider refused for now to the sendMessage activity, which sends it once', async () => {
+  it('hands a send the provider refused for now to the sendMessage activity, which sends it once, with no address in history', async () => {
     let arrived = 0;
     const smtp = await startSmtpSink({ deferFirst: 1, onReceiving: () => arrived++ });
     const mailer = createMailTransport(smtp.url);
     try {
       const worker = await runtime.worker({ mailer });
-      const { enrollmentId, handle } = await firstGift(`handed-${randomUUID()}@example.org`);
+      const email = `handed-${randomUUID()}@example.org`;
+      const { enrollmentId, handle } = await firstGift(email);
       expect(await worker.runUntil(handle.result())).toBe('completed');
 
       // The first attempt's message was refused for now; the activity's was accepted.
@@ -88,6 +89,12 @@ describe('a message sent inside the workflow task', () => {
       const scheduled = step.filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
       expect(scheduled.map((event) => event.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual(['sendMessage']);
       expect(await db.message.findFirstOrThrow({ where: { enrollmentId } })).toMatchObject({ status: 'sent', sendAttempts: 2, leaseToken: null });
+      // The refusal quoted the address; the failed attempt kept in history says [email] instead.
+      const failed = step.find((event) => event.markerRecordedEventAttributes?.failure);
+      expect(failed?.markerRecordedEventAttributes?.failure?.message).toContain('<[email]>: Recipient address rejected');
+      const history = JSON.stringify(await handle.fetchHistory());
+      expect(history).not.toContain(email);
+      expect(history).not.toContain(email.split('@')[0]);
     } finally {
       mailer.close();
       await smtp.stop();

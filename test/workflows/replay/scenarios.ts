@@ -15,7 +15,9 @@ import { publishJourneyCatalog } from '../../../src/journeys/publish-catalog.ts'
 import { createTaskService } from '../../../src/tasks/service.ts';
 import { JourneyDefinition } from '../../../src/journeys/definition.ts';
 import { enrollmentStateQuery, migrateSignal, pauseSignal, resumeSignal } from '../../../workflows/contract.ts';
+import { createMailTransport } from '../../../src/mail/transport.ts';
 import type { TestRuntime } from '../../support/runtime.ts';
+import { startSmtpSink } from '../../support/smtp-sink.ts';
 import { storeJourneyVersion } from '../../support/runtime-timeline.ts';
 import { eventually } from '../../support/wait.ts';
 
@@ -205,6 +207,23 @@ export const replayScenarios: ReplayScenario[] = [
         },
         { messaging: unrestrictedMessaging({ window: window('03:00-04:00') }) },
       );
+    },
+  },
+  {
+    name: 'send-handed-to-activity',
+    async run(runtime) {
+      await publishOnly(runtime.db, 'first-gift-thank-you');
+      // The mail server refuses the first message for now: the attempt inside the workflow
+      // task fails and the sendMessage activity sends it.
+      const smtp = await startSmtpSink({ deferFirst: 1 });
+      const mailer = createMailTransport(smtp.url);
+      try {
+        const [workflowId] = await send(runtime, 'donation', address('handed'), { amount: 25, currency: 'USD' });
+        return await runToEnd(runtime, workflowId!, undefined, { mailer });
+      } finally {
+        mailer.close();
+        await smtp.stop();
+      }
     },
   },
 ];
