@@ -97,7 +97,7 @@ export const SIMULTANEITY_PATCH = 'simultaneity';
 /**
  * The patch id since which a message's first attempt runs inside the workflow task.
  * It implies `simultaneity` and `local-records`: an enrollment started with it asks
- * for neither, so its history carries one patch marker, not three.
+ * for neither, so its history carries one patch marker, not two.
  */
 export const SEND_IN_TASK_PATCH = 'send-in-task';
 
