@@ -84,6 +84,14 @@ const sendMessage = () => createSendMessage({ db, mailer, mailFrom, messaging: u
 const arrived = (count: number) => eventually(async () => (smtp.received.length >= count ? true : undefined), `${count} message(s) at the mail server`);
 const messageFor = (input: SendMessageInput) => db.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
 
+/** The message an attempt made for `input` and cleared to go (counted under the cap), before claiming it. */
+async function pendingMessageFor(input: SendMessageInput) {
+  const donor = await db.constituent.findUniqueOrThrow({ where: { id: input.constituentId } });
+  return db.message.create({
+    data: { idempotencyKey: input.idempotencyKey, constituentId: donor.id, channel: 'email', template: input.template, recipient: donor.email!, status: 'pending', countedAt: new Date() },
+  });
+}
+
 describe(`a claimed send (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
   it('gives the claim to exactly one of many attempts at once', async () => {
     const donor = await consentingDonor();
@@ -142,10 +150,7 @@ describe(`a claimed send (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
 
   it('lets the next attempt send once the claim of an attempt that died has lapsed', async () => {
     const input = emailInput((await consentingDonor()).id);
-    const donor = await db.constituent.findUniqueOrThrow({ where: { id: input.constituentId } });
-    const message = await db.message.create({
-      data: { idempotencyKey: input.idempotencyKey, constituentId: donor.id, channel: 'email', template: input.template, recipient: donor.email!, status: 'pending', countedAt: new Date() },
-    });
+    const message = await pendingMessageFor(input);
     // A worker claimed the send and died before it called the provider or recorded anything.
     expect(await claimSend(db, message.id, 500)).toMatchObject({ attempt: 1 });
     const before = smtp.received.length;
@@ -218,10 +223,7 @@ describe(`a claimed send (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
 
   it('records, without sending again, a message an earlier attempt saw accepted but could not record', async () => {
     const input = emailInput((await consentingDonor()).id);
-    const donor = await db.constituent.findUniqueOrThrow({ where: { id: input.constituentId } });
-    const message = await db.message.create({
-      data: { idempotencyKey: input.idempotencyKey, constituentId: donor.id, channel: 'email', template: input.template, recipient: donor.email!, status: 'pending', countedAt: new Date() },
-    });
+    const message = await pendingMessageFor(input);
     // The earlier attempt claimed the send, the server accepted it, then the database stopped answering:
     // its claim is still in force and the row still says pending.
     await claimSend(db, message.id, 60_000);
@@ -270,10 +272,7 @@ describe(`a claimed send (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
 
     it('fails carrying what it noted, and the ordinary activity given the note records without sending again', async () => {
       const input = emailInput((await consentingDonor()).id);
-      const donor = await db.constituent.findUniqueOrThrow({ where: { id: input.constituentId } });
-      const message = await db.message.create({
-        data: { idempotencyKey: input.idempotencyKey, constituentId: donor.id, channel: 'email', template: input.template, recipient: donor.email!, status: 'pending', countedAt: new Date() },
-      });
+      const message = await pendingMessageFor(input);
       // The local attempt claimed the send, the server accepted it, then the database stopped answering.
       await claimSend(db, message.id, 60_000);
       const accepted = { acceptedMessageId: message.id, providerMessageId: `<${message.id}@steward.localhost>` };
