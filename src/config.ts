@@ -286,6 +286,12 @@ export const ConfigSchema = z.object({
    */
   STEWARD_WORKFLOW_CALL_TIMEOUT: z.enum(['true', 'false'], 'must be true or false').default('true').transform((value) => value === 'true'),
   /**
+   * The nice value (0–19, Linux) of the worker's workflow thread, which runs every
+   * enrollment's steps: above 0, a machine short of processor serves the API, the
+   * router and the activities before it. 0 runs it as the rest of the process.
+   */
+  STEWARD_WORKFLOW_THREAD_NICE: z.coerce.number().int().min(0).max(19).default(0),
+  /**
    * How far, in percent, V8 lets each heap of a process running the worker grow past
    * what it held after its last full collection; 0 leaves V8's own factor (less
    * collecting, more memory). Applies to the whole process, API included.

@@ -1,8 +1,9 @@
 /** The Temporal worker that runs enrollment workflows and their activities. */
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.ts';
+import type { Config } from './config.ts';
 import { scrubActivityFailures } from './temporal/scrubbed-failures.ts';
-import { withThreadHeapBound } from './temporal/worker-heap.ts';
+import { withThreadHeapBound, workflowHeapMb } from './temporal/worker-heap.ts';
 import { withWorkflowThreadSetup, type WorkflowThreadOptions } from './temporal/workflow-thread-setup.ts';
 
 export interface JourneyWorkerOptions {
@@ -30,6 +31,27 @@ export interface WorkerTuning {
   workflowThread: WorkflowThreadOptions;
 }
 
+/** The tuning the settings ask for (see config.ts for each setting's reasons). */
+export function workerTuning(config: Config): WorkerTuning {
+  return {
+    maxCachedWorkflows: config.STEWARD_WORKER_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions: config.STEWARD_WORKER_WORKFLOW_TASKS,
+    maxConcurrentActivityTaskExecutions: config.STEWARD_WORKER_ACTIVITIES,
+    maxConcurrentLocalActivityExecutions: config.STEWARD_WORKER_LOCAL_ACTIVITIES,
+    workflowHeapMb: config.STEWARD_WORKER_WORKFLOW_HEAP_MB ?? workflowHeapMb(config.STEWARD_WORKER_CACHED_WORKFLOWS),
+    workflowThread: {
+      stackTraces: config.STEWARD_WORKFLOW_STACK_TRACES,
+      callTimeout: config.STEWARD_WORKFLOW_CALL_TIMEOUT,
+      niceness: config.STEWARD_WORKFLOW_THREAD_NICE,
+    },
+  };
+}
+
+/**
+ * Steward's worker, and the only way to make one: tests and the worker role alike,
+ * so a test never passes on a worker that lacks what production sets up (the
+ * failure scrub, the workflow thread, its heap bound).
+ */
 export function createJourneyWorker(options: JourneyWorkerOptions): Promise<Worker> {
   const { workflowHeapMb, workflowThread, ...tuning } = options.tuning;
   return withThreadHeapBound(workflowHeapMb, () =>

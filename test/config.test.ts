@@ -73,6 +73,8 @@ describe('loadConfig', () => {
       STEWARD_WORKFLOW_STACK_TRACES: true,
       STEWARD_WORKFLOW_CALL_TIMEOUT: false,
     });
+    expect(loadConfig({}).STEWARD_WORKFLOW_THREAD_NICE).toBe(0);
+    expect(loadConfig({ STEWARD_WORKFLOW_THREAD_NICE: '10' }).STEWARD_WORKFLOW_THREAD_NICE).toBe(10);
   });
 
   it.each([
@@ -89,6 +91,8 @@ describe('loadConfig', () => {
     ['STEWARD_WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'yes'],
     ['STEWARD_WORKFLOW_STACK_TRACES', 'on'],
     ['STEWARD_WORKFLOW_CALL_TIMEOUT', '5s'],
+    ['STEWARD_WORKFLOW_THREAD_NICE', '20'],
+    ['STEWARD_WORKFLOW_THREAD_NICE', '-5'],
   ])('rejects %s=%s, naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(ConfigError);
     try {

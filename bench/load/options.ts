@@ -1,4 +1,6 @@
 /** The load benchmark's flags: full-size defaults, a CI-sized --quick, and overrides. */
+import { ConfigSchema } from '../../src/config.ts';
+
 /** Every row; a bare run measures those that suit its database (h needs DATABASE_URL). */
 export const ROW_IDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] as const;
 export type RowId = (typeof ROW_IDS)[number];
@@ -29,12 +31,14 @@ export interface LoadOptions {
   importRows: number;
   /** Constituents each journey's forecast simulates over 365 days (row g). */
   forecastConstituents: number;
+  /** Steward settings every stack of the run starts with, on top of the benchmark's own (--set). */
+  settings: Record<string, string>;
 }
 
 const USAGE = `npm run bench:load -- [--quick] [--only=a,b,c,d,e,f,g,h] [--rate=10] [--duration=300]
     [--intake-rate=100] [--intake-duration=60] [--concurrency=1,8,32] [--seconds=10] [--rounds=2]
     [--sleepers=1000,10000,20000] [--histories=5] [--settle=90] [--import-rows=50000]
-    [--forecast-constituents=100000]
+    [--forecast-constituents=100000] [--set=STEWARD_SETTING=value,…]
 
   a  intake: POST /events closed loop at each concurrency, open loop at --intake-rate, /events/batch
   b  raw baselines: INSERT … ON CONFLICT DO NOTHING and signalWithStart, alternated with a
@@ -44,7 +48,10 @@ const USAGE = `npm run bench:load -- [--quick] [--only=a,b,c,d,e,f,g,h] [--rate=
   f  steward events import of a CSV of --import-rows past gifts: stored, routed, the command's peak RSS
   g  forecast of --forecast-constituents × 365 days per journey, against one-by-one simulation
   h  the open loop of a against an API-only process with a worker process beside it, against
-     a raw INSERT open loop at the same rate (DATABASE_URL only)`;
+     a raw INSERT open loop at the same rate (DATABASE_URL only)
+
+  --set gives every Steward the run starts a setting of its own, e.g.
+  --set=STEWARD_WORKFLOW_THREAD_NICE=10, to set one build against itself.`;
 
 /**
  * Parses argv (without node and the script); throws with the usage on a bad flag.
@@ -59,7 +66,7 @@ export function parseOptions(argv: string[], databaseServer = Boolean(process.en
   }
   if (flags.has('help')) throw new Error(USAGE);
   const quick = flags.get('quick') === 'true';
-  const defaults: Omit<LoadOptions, 'rows'> = quick
+  const defaults: Omit<LoadOptions, 'rows' | 'settings'> = quick
     ? {
         quick,
         concurrencies: [1, 8, 32],
@@ -92,7 +99,7 @@ export function parseOptions(argv: string[], databaseServer = Boolean(process.en
         importRows: 50_000,
         forecastConstituents: 100_000,
       };
-  const known = new Set(['quick', 'only', 'rate', 'duration', 'intake-rate', 'intake-duration', 'concurrency', 'seconds', 'rounds', 'sleepers', 'histories', 'settle', 'import-rows', 'forecast-constituents']);
+  const known = new Set(['quick', 'only', 'rate', 'duration', 'intake-rate', 'intake-duration', 'concurrency', 'seconds', 'rounds', 'sleepers', 'histories', 'settle', 'import-rows', 'forecast-constituents', 'set']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`Unknown flag --${name}\n\n${USAGE}`);
 
   const rows = new Set<RowId>();
@@ -116,7 +123,19 @@ export function parseOptions(argv: string[], databaseServer = Boolean(process.en
     sleepers: (list(flags, 'sleepers') ?? defaults.sleepers).sort((a, b) => a - b),
     importRows: whole(flags, 'import-rows') ?? defaults.importRows,
     forecastConstituents: whole(flags, 'forecast-constituents') ?? defaults.forecastConstituents,
+    settings: settings(flags.get('set')),
   };
+}
+
+/** `KEY=value,KEY=value`: Steward settings only (each is checked against Steward's schema when a stack starts). */
+function settings(raw: string | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of (raw ?? '').split(',').filter(Boolean)) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!match || !(match[1]! in ConfigSchema.shape)) throw new Error(`--set: "${pair}" is not SETTING=value for a Steward setting`);
+    result[match[1]!] = match[2]!;
+  }
+  return result;
 }
 
 function number(flags: Map<string, string>, name: string): number | undefined {

@@ -23,7 +23,7 @@ import { measureRawSleepers } from './raw-sleepers.ts';
 import { measureSleepers } from './sleepers.ts';
 import { measureSplitIntake } from './split-intake.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
-import { startStewardProcess, startStewardStack, type StewardProcess, type StewardStack } from './stack.ts';
+import { setRunSettings, startStewardProcess, startStewardStack, type StewardProcess, type StewardStack } from './stack.ts';
 
 /** The workflow cache Steward's worker has by default, given to the bare worker too. */
 const defaultCachedWorkflows = ConfigSchema.shape.STEWARD_WORKER_CACHED_WORKFLOWS.parse(undefined);
@@ -164,7 +164,9 @@ async function main(): Promise<void> {
   installExitHandlers(progress);
   const startedAt = new Date();
   const database = process.env.DATABASE_URL ? 'DATABASE_URL (PostgreSQL server)' : 'embedded PGlite';
-  progress(`run ${runId}: rows ${[...options.rows].join(', ')}${options.quick ? ' (quick)' : ''} on ${database}`);
+  setRunSettings(options.settings);
+  const settingsNote = Object.entries(options.settings).map(([key, value]) => `${key}=${value}`).join(', ');
+  progress(`run ${runId}: rows ${[...options.rows].join(', ')}${options.quick ? ' (quick)' : ''} on ${database}${settingsNote ? `, with ${settingsNote}` : ''}`);
 
   const results: Results = { failures: [] };
   try {

@@ -41,6 +41,14 @@ export interface StewardStack extends StewardProcess {
   env: Record<string, string>;
 }
 
+/** What --set asks every stack and process of this run to start with. */
+let runSettings: Record<string, string> = {};
+
+/** Settings for every Steward this run starts from now on (the benchmark's own come first, these over them). */
+export function setRunSettings(settings: Record<string, string>): void {
+  runSettings = { ...settings };
+}
+
 /** The settings of a benchmark run: any hour is a sending hour, no frequency cap, no rate limit in the way. */
 function benchEnv(dataDir: string, extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
@@ -58,6 +66,7 @@ function benchEnv(dataDir: string, extra: Record<string, string>): Record<string
     STEWARD_SEND_WINDOW: '00:00-24:00',
     STEWARD_EMAIL_CAP: 'none',
     STEWARD_RATE_LIMIT: '1000000000',
+    ...runSettings,
     ...extra,
   });
   loadConfig(env); // a bad setting stops the benchmark here, named, rather than in a child

@@ -7,9 +7,9 @@ import { startWatching } from '../events/drop-offs.ts';
 import { createEventRouter } from '../events/router.ts';
 import { taskQueueIds } from '../tasks/queues.ts';
 import { ensureUpkeepSchedules } from '../temporal/schedules.ts';
-import { limitHeapGrowth, workflowHeapMb } from '../temporal/worker-heap.ts';
+import { limitHeapGrowth } from '../temporal/worker-heap.ts';
 import { bundleWorkflows } from '../temporal/workflow-bundle.ts';
-import { createJourneyWorker } from '../worker.ts';
+import { createJourneyWorker, workerTuning } from '../worker.ts';
 import { dropOffSettings, type RoleContext } from './context.ts';
 
 export async function startWorkerRole(context: RoleContext): Promise<void> {
@@ -22,14 +22,7 @@ export async function startWorkerRole(context: RoleContext): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: await bundleWorkflows(),
-    tuning: {
-      maxCachedWorkflows: config.STEWARD_WORKER_CACHED_WORKFLOWS,
-      maxConcurrentWorkflowTaskExecutions: config.STEWARD_WORKER_WORKFLOW_TASKS,
-      maxConcurrentActivityTaskExecutions: config.STEWARD_WORKER_ACTIVITIES,
-      maxConcurrentLocalActivityExecutions: config.STEWARD_WORKER_LOCAL_ACTIVITIES,
-      workflowHeapMb: config.STEWARD_WORKER_WORKFLOW_HEAP_MB ?? workflowHeapMb(config.STEWARD_WORKER_CACHED_WORKFLOWS),
-      workflowThread: { stackTraces: config.STEWARD_WORKFLOW_STACK_TRACES, callTimeout: config.STEWARD_WORKFLOW_CALL_TIMEOUT },
-    },
+    tuning: workerTuning(config),
     activities: {
       db,
       mailer,

@@ -22,6 +22,8 @@ export interface WorkflowThreadOptions {
   stackTraces: boolean;
   /** Bound each call into the workflow sandbox in time (the SDK's 5 s). */
   callTimeout: boolean;
+  /** The thread's nice value on Linux, 0 (as the process) to 19 (served last); 0 unless given. */
+  niceness?: number;
 }
 
 /** What workflow-thread.cjs receives as its workerData. */
@@ -39,8 +41,8 @@ let previousWindow: Promise<unknown> = Promise.resolve();
 
 /** Runs `start` (creating a Temporal worker) with its workflow thread set up as `options` say. */
 export async function withWorkflowThreadSetup<T>(options: WorkflowThreadOptions, start: () => Promise<T>): Promise<T> {
-  // Keeping both, the thread is the SDK's own.
-  if (options.stackTraces && options.callTimeout) return start();
+  // Keeping both, at the process's priority, the thread is the SDK's own.
+  if (options.stackTraces && options.callTimeout && !options.niceness) return start();
   const window = previousWindow.then(() => startWithin(options, start));
   previousWindow = window.catch(() => undefined);
   return window;

@@ -19,6 +19,8 @@
  *   several calls per step. Off, a step that never ends (a loop in workflow code)
  *   holds the thread until the worker restarts, instead of failing its task.
  */
+const fs = require('node:fs');
+const os = require('node:os');
 const vm = require('node:vm');
 const { workerData } = require('node:worker_threads');
 
@@ -49,6 +51,25 @@ function withoutCallTimeout() {
   };
 }
 
+/**
+ * Runs this thread, and the threads it starts, at a lower OS priority, so that on
+ * a busy machine the API's thread, the router and the activities are served
+ * first. Linux sets a nice value per thread: this thread's id is the last part of
+ * /proc/thread-self. Elsewhere priority is per process, and the thread refuses to
+ * start rather than lower the API's priority with it.
+ * @param {number} niceness
+ */
+function atLowerPriority(niceness) {
+  let threadId;
+  try {
+    threadId = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    throw new Error('STEWARD_WORKFLOW_THREAD_NICE needs Linux (it sets the nice value of one thread); set it to 0 here');
+  }
+  os.setPriority(threadId, niceness);
+}
+
+if (setup.niceness) atLowerPriority(setup.niceness);
 if (!setup.stackTraces) withoutPromiseStacks();
 if (!setup.callTimeout) withoutCallTimeout();
 require(setup.sdkScript);

@@ -70,3 +70,15 @@ describe('row h', () => {
     expect(parseOptions(['--only=h'], false).rows).toEqual(new Set(['h']));
   });
 });
+
+describe('--set', () => {
+  it('gives every stack Steward settings of its own, and refuses what is not one', () => {
+    expect(parseOptions([]).settings).toEqual({});
+    expect(parseOptions(['--set=STEWARD_WORKFLOW_THREAD_NICE=10,STEWARD_WORKER_WORKFLOW_TASKS=20']).settings).toEqual({
+      STEWARD_WORKFLOW_THREAD_NICE: '10',
+      STEWARD_WORKER_WORKFLOW_TASKS: '20',
+    });
+    expect(() => parseOptions(['--set=NOT_A_SETTING=1'])).toThrow('--set: "NOT_A_SETTING=1" is not SETTING=value for a Steward setting');
+    expect(() => parseOptions(['--set=STEWARD_WORKFLOW_THREAD_NICE'])).toThrow('is not SETTING=value');
+  });
+});

@@ -4,6 +4,7 @@
  * real worker of the time-skipping test server.
  */
 import { randomUUID } from 'node:crypto';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import workerThreads from 'node:worker_threads';
 import { once } from 'node:events';
@@ -40,6 +41,19 @@ async function withWorker<T>(options: WorkflowThreadOptions, use: (taskQueue: st
     Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, reuseV8Context: true, ...extra }),
   );
   return worker.runUntil(use(taskQueue));
+}
+
+/** Each thread of this process and its nice value (field 19 of /proc/self/task/<tid>/stat). */
+async function threadNiceness(): Promise<Map<number, number>> {
+  const result = new Map<number, number>();
+  for (const tid of await readdir('/proc/self/task')) {
+    const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => undefined);
+    if (!stat) continue; // the thread ended meanwhile
+    // After the command name in parentheses (which may hold spaces), the third field is the state.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    result.set(Number(tid), Number(fields[19 - 3]));
+  }
+  return result;
 }
 
 /** The SDK's limit on a call into the sandbox is not among its typed options; a short one makes a long step easy to write. */
@@ -100,6 +114,21 @@ describe('the workflow thread', () => {
       },
       shortCallLimit,
     );
+  });
+
+  it.runIf(process.platform === 'linux')('runs the workflow thread at the nice value asked for, and only that thread', async () => {
+    const before = await threadNiceness();
+    await withWorker({ stackTraces: true, callTimeout: true, niceness: 7 }, async (taskQueue) => {
+      const handle = await env.client.workflow.start('waitsToBeTold', { workflowId: randomUUID(), taskQueue });
+      await handle.signal('finish');
+      expect(await handle.result()).toBe('finished');
+      const during = await threadNiceness();
+      const lowered = [...during].filter(([thread, nice]) => nice === 7 && !before.has(thread));
+      expect(lowered.length).toBeGreaterThan(0);
+      // The thread that asked (the test's, where the API would run) keeps its priority.
+      const self = Number((await readlink('/proc/thread-self')).split('/').pop());
+      expect(during.get(self)).toBe(before.get(self));
+    });
   });
 
   it('starts any other thread as asked, and puts the module back afterwards', async () => {
