@@ -6,14 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createActivities, type ActivityDependencies } from '../../activities/index.ts';
+import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import type { ActivityDependencies } from '../../activities/index.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createMailTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { testServerExecutable } from '../../src/temporal/binaries.ts';
-import { scrubActivityFailures } from '../../src/temporal/scrubbed-failures.ts';
 import { bundleWorkflows } from '../../src/temporal/workflow-bundle.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { createTestWorker } from './journey-worker.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
 
 export interface TestRuntime {
@@ -50,14 +50,7 @@ export async function startTestRuntime(): Promise<TestRuntime> {
     mailer,
     taskQueue,
     worker: (extra = {}) =>
-      Worker.create({
-        connection: env.nativeConnection,
-        taskQueue,
-        workflowBundle: bundle,
-        activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>', ...extra }),
-        // As Steward's worker does (src/worker.ts): no personal data in failures kept in history.
-        interceptors: { activity: [scrubActivityFailures] },
-      }),
+      createTestWorker({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle: bundle, activities: { db, mailer, ...extra } }),
     async stop() {
       mailer.close();
       await Promise.all([env.teardown(), database.drop(), smtp.stop()]);

@@ -9,9 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
 import type { Database } from '../../src/db/client.ts';
 import { JourneyDefinition } from '../../src/journeys/definition.ts';
 import { publishJourneyCatalog } from '../../src/journeys/publish-catalog.ts';
@@ -21,11 +20,11 @@ import { storeEvent } from '../../src/events/store.ts';
 import { InteractionEventInput } from '../../src/events/schema.ts';
 import { findTemporalCli } from '../../src/temporal/binaries.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/temporal/devServer.ts';
-import { bundleWorkflows } from '../../src/temporal/workflow-bundle.ts';
 import { enrollmentStateQuery, interactionSignal } from '../../workflows/contract.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { eventually } from '../support/wait.ts';
+import { createTestWorker } from '../support/journey-worker.ts';
 
 let dir: string;
 let database: TestDatabase;
@@ -95,12 +94,7 @@ describe('continue-as-new', () => {
     const workerConnection = await NativeConnection.connect({ address: server.address });
     const mailer = createMailTransport(smtp.url);
     try {
-      const worker = await Worker.create({
-        connection: workerConnection,
-        taskQueue,
-        workflowBundle: await bundleWorkflows(),
-        activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>' }),
-      });
+      const worker = await createTestWorker({ connection: workerConnection, taskQueue, activities: { db, mailer } });
       const outcome = await worker.runUntil(async () => {
         const flips = 24;
         for (let flip = 0; flip < flips; flip += 1) {

@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
 import { buildApi } from '../../src/api/server.ts';
 import type { Database } from '../../src/db/client.ts';
 import { loadJourneyCatalog } from '../../src/journeys/catalog.ts';
@@ -22,11 +21,11 @@ import { createMailTransport } from '../../src/mail/transport.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { findTemporalCli } from '../../src/temporal/binaries.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/temporal/devServer.ts';
-import { bundleWorkflows } from '../../src/temporal/workflow-bundle.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { eventually } from '../support/wait.ts';
 import { injectWithKey, makeKey, routed } from '../support/api.ts';
+import { createTestWorker } from '../support/journey-worker.ts';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const cliPath = findTemporalCli({ STEWARD_TEMPORAL_CLI: process.env.STEWARD_TEMPORAL_CLI || undefined })!;
@@ -167,12 +166,7 @@ describe('resilience', () => {
     const workerConnection = await NativeConnection.connect({ address: temporalServer.address });
     const mailer = createMailTransport(smtp.url);
     try {
-      const worker = await Worker.create({
-        connection: workerConnection,
-        taskQueue,
-        workflowBundle: await bundleWorkflows(),
-        activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>' }),
-      });
+      const worker = await createTestWorker({ connection: workerConnection, taskQueue, activities: { db, mailer } });
       const enrollment = await db.enrollment.findFirstOrThrow({ where: { constituent: { email } } });
       const outcome = await worker.runUntil(client.workflow.getHandle(enrollment.workflowId).result());
       expect(outcome).toBe('converted');

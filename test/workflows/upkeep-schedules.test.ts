@@ -9,9 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
+import type { ActivityDependencies } from '../../activities/index.ts';
 import type { Database } from '../../src/db/client.ts';
 import { unrestrictedMessaging } from '../../src/delivery/settings.ts';
 import { createEventRouter } from '../../src/events/router.ts';
@@ -24,10 +24,10 @@ import { createMailTransport } from '../../src/mail/transport.ts';
 import { findTemporalCli } from '../../src/temporal/binaries.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/temporal/devServer.ts';
 import { ensureUpkeepSchedules, type UpkeepSettings } from '../../src/temporal/schedules.ts';
-import { bundleWorkflows } from '../../src/temporal/workflow-bundle.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { eventually } from '../support/wait.ts';
+import { createTestWorker } from '../support/journey-worker.ts';
 
 let dir: string;
 let database: TestDatabase;
@@ -66,16 +66,11 @@ afterAll(async () => {
 });
 
 /** Runs `body` with a worker on the upkeep queue, over its own connection and mail transport. */
-async function withWorker(options: Omit<Parameters<typeof createActivities>[0], 'db' | 'mailer' | 'mailFrom'>, body: () => Promise<void>): Promise<void> {
+async function withWorker(options: Omit<ActivityDependencies, 'db' | 'mailer' | 'mailFrom'>, body: () => Promise<void>): Promise<void> {
   const workerConnection = await NativeConnection.connect({ address: server.address });
   const mailer = createMailTransport(smtp.url);
   try {
-    const worker = await Worker.create({
-      connection: workerConnection,
-      taskQueue,
-      workflowBundle: await bundleWorkflows(),
-      activities: createActivities({ db, mailer, mailFrom: 'Steward <hello@steward.localhost>', ...options }),
-    });
+    const worker = await createTestWorker({ connection: workerConnection, taskQueue, activities: { db, mailer, ...options } });
     await worker.runUntil(body);
   } finally {
     mailer.close();
