@@ -37,8 +37,16 @@ const COMMON_OUTCOMES = ['reached', 'left-message', 'no-answer', 'done'];
  */
 export const OUTCOME_PATTERN = '[a-z0-9][a-z0-9\\-]*';
 
+/** What the person looking may do from a card: work the task, open the journey it came from. */
+interface CardViewer {
+  canWork: boolean;
+  canOpenJourneys: boolean;
+}
+
+const cardViewer = (principal: Principal): CardViewer => ({ canWork: may(principal, 'tasks.work'), canOpenJourneys: may(principal, 'records.read') });
+
 export function inboxPage(data: InboxData, principal: Principal): Html {
-  const canWork = may(principal, 'tasks.work');
+  const viewer = cardViewer(principal);
   const current = data.queues.find((queue) => queue.id === data.queue);
   const timeZone = data.timeZone ?? 'UTC';
   return html`<h1>Task inbox</h1>
@@ -50,7 +58,7 @@ export function inboxPage(data: InboxData, principal: Principal): Html {
   ${
     data.tasks.length === 0
       ? html`<p class="empty">Nothing waiting in this queue. 🎉</p>`
-      : html`<ul class="tasks" data-testid="tasks">${data.tasks.map((task) => taskCard(task, canWork, timeZone, `/app/inbox?queue=${data.queue}`))}</ul>`
+      : html`<ul class="tasks" data-testid="tasks">${data.tasks.map((task) => taskCard(task, viewer, timeZone, `/app/inbox?queue=${data.queue}`))}</ul>`
   }`;
 }
 
@@ -59,10 +67,10 @@ export function taskPage(task: InboxTask, principal: Principal, timeZone: string
   const queue = queueName(task.queue);
   return html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/app/inbox?queue=${task.queue}">${queue}</a> › <span aria-current="page">${task.title}</span></nav>
   <h1>${task.title}${task.constituentName ? html` <span class="muted">· ${task.constituentName}</span>` : ''}</h1>
-  <ul class="tasks single">${taskCard(task, may(principal, 'tasks.work'), timeZone, `/app/tasks/${task.id}`)}</ul>`;
+  <ul class="tasks single">${taskCard(task, cardViewer(principal), timeZone, `/app/tasks/${task.id}`)}</ul>`;
 }
 
-function taskCard(task: InboxTask, canWork: boolean, timeZone: string, back: string): Html {
+function taskCard(task: InboxTask, viewer: CardViewer, timeZone: string, back: string): Html {
   const which = ` task: ${task.title}${task.constituentName ? `, ${task.constituentName}` : ''}`;
   const open = task.status === 'open' || task.status === 'claimed';
   return html`<li class="task${task.overdue ? ' is-overdue' : ''}" data-task="${task.id}">
@@ -70,7 +78,7 @@ function taskCard(task: InboxTask, canWork: boolean, timeZone: string, back: str
       <h2 class="task-title"><a href="/app/tasks/${task.id}">${task.title}</a></h2>
       <p class="muted small">
         ${task.constituentId ? html`<a href="/app/constituents/${task.constituentId}">${task.constituentName ?? 'Constituent'}</a>` : ''}
-        ${task.journeyId ? html` · journey <a href="/app/journeys/${task.journeyId}">${task.journeyId}</a>` : ''}
+        ${task.journeyId ? html` · journey ${journeyRef(task.journeyId, viewer)}` : ''}
       </p>
       <p class="small">${badge(task.status, statusTone[task.status])}${task.assignee ? html` <span class="muted">${task.assignee}</span>` : ''}
         ${task.dueAt ? html` · due <time datetime="${task.dueAt.toISOString()}">${formatLocalTime(task.dueAt, timeZone)}</time>` : ''}
@@ -78,8 +86,13 @@ function taskCard(task: InboxTask, canWork: boolean, timeZone: string, back: str
       ${task.status === 'completed' ? completion(task, timeZone) : ''}
       ${task.card ? cardDetails(task.card, timeZone) : ''}
     </div>
-    ${canWork && open ? actions(task, which, back) : ''}
+    ${viewer.canWork && open ? actions(task, which, back) : ''}
   </li>`;
+}
+
+/** The journey a task came from: a link for those who may open journeys, its id alone for staff, who may not. */
+function journeyRef(journeyId: string, viewer: CardViewer): Html {
+  return viewer.canOpenJourneys ? html`<a href="/app/journeys/${journeyId}">${journeyId}</a>` : html`<span data-testid="journey">${journeyId}</span>`;
 }
 
 function completion(task: InboxTask, timeZone: string): Html {

@@ -61,6 +61,16 @@ describe('inboxPage', () => {
     expect(claimed).toContain('<label for="notes-t4">Notes<span class="visually-hidden"> on task: Call back, Jane Addams</span></label>');
   });
 
+  it('links a task to its journey only for those who may open journeys; staff see the journey named', () => {
+    const fromJourney = { ...task('t5', 'Call a lapsed donor', 'Jane Addams'), journeyId: 'lapsed-donor-winback' };
+    const as = (grants: ('staff' | 'viewer' | 'marketer')[]) =>
+      inboxPage({ queues: [], queue: 'major-gifts', tasks: [fromJourney] }, { kind: 'person', id: 'p', name: 'Maria', grants }).text;
+    expect(as(['staff'])).not.toContain('href="/app/journeys/');
+    expect(as(['staff'])).toContain('journey <span data-testid="journey">lapsed-donor-winback</span>');
+    expect(as(['marketer'])).toContain('journey <a href="/app/journeys/lapsed-donor-winback">lapsed-donor-winback</a>');
+    expect(as(['viewer', 'staff'])).toContain('href="/app/journeys/lapsed-donor-winback"');
+  });
+
   it('names the task in each outcome field’s label too', () => {
     expect(page).toContain('<label for="outcome-t1">Outcome<span class="visually-hidden"> of task: Call to thank a major donor, Octavia Hill</span></label>');
     expect(page).not.toContain('<b>now</b>');
