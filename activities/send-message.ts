@@ -389,7 +389,8 @@ const BOUNCING_COMMANDS = new Set(['RCPT TO', 'DATA']);
 /** SMTP 5xx and Twilio's refusals are final; everything else may pass. */
 function permanentFailure(error: unknown): PermanentFailure | undefined {
   if (error instanceof PermanentSmsError) {
-    return { code: failureCode('sms', error.code, error.message), providerCode: error.code, detail: error.message, badAddress: error.badNumber, bounce: false };
+    // A number that can never receive is the receiving side's refusal, as a 550 to RCPT TO is: a bounce.
+    return { code: failureCode('sms', error.code, error.message), providerCode: error.code, detail: error.message, badAddress: error.badNumber, bounce: error.badNumber };
   }
   const { responseCode, command } = (error ?? {}) as { responseCode?: unknown; command?: unknown };
   if (typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600) {

@@ -49,9 +49,11 @@ export class PermanentSmsError extends Error {
 /**
  * Twilio error codes that mean the recipient's number will never work: invalid
  * number, not a mobile, an unreachable or unknown destination, the recipient
- * opted out (STOP) at Twilio's side.
+ * opted out (STOP) at Twilio's side. Not 21408 (the account may not send to the
+ * number's region): that is the organisation's own setting, and the number may
+ * receive once it is changed.
  */
-const BAD_NUMBER_CODES = new Set([21211, 21214, 21265, 21407, 21408, 21610, 21612, 21614, 30003, 30005, 30006]);
+const BAD_NUMBER_CODES = new Set([21211, 21214, 21265, 21407, 21610, 21612, 21614, 30003, 30005, 30006]);
 
 export function isBadNumberCode(code: number | string | undefined | null): boolean {
   return code !== undefined && code !== null && BAD_NUMBER_CODES.has(Number(code));

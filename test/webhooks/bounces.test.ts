@@ -220,6 +220,42 @@ describe('a mail server refusing as the email is sent', () => {
   });
 });
 
+describe('Twilio refusing a text as it is sent', () => {
+  async function refusedText(phone: string, code: number) {
+    const constituent = await donor(`refused-${randomUUID()}@bounces.example`, { phone });
+    const { sendMessage } = createActivities({ db, mailer: stack.runtime.mailer, mailFrom: 'hello@hope.example', messaging: stack.messaging });
+    stack.twilioDouble.failNext({ kind: 'error', code });
+    const input: SendMessageInput = { channel: 'sms', enrollmentId: null, constituentId: constituent.id, template: 'winback-sms', idempotencyKey: randomUUID() };
+    const result = await sendMessage(input);
+    // A retry answers from the record, and tells no one again.
+    expect(await sendMessage(input)).toEqual(result);
+    return { constituent, result, message: await db.message.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } }) };
+  }
+
+  it('tells the CRM once of a number Twilio says is invalid (21211), and suppresses it', async () => {
+    const phone = '+15035550171';
+    const { constituent, result, message } = await refusedText(phone, 21211);
+    expect(result).toEqual({ messageId: message.id, status: 'failed', code: 'invalid-number' });
+    expect(message).toMatchObject({ status: 'failed', errorCode: '21211', providerMessageId: null });
+    expect(await bouncesOf(message.id)).toEqual([
+      {
+        message: expect.objectContaining({ id: message.id, channel: 'sms', status: 'failed', recipient: phone, errorCode: '21211', error: expect.stringContaining('21211') }),
+        constituent: expect.objectContaining({ id: constituent.id, phone }),
+      },
+    ]);
+    expect(await db.suppression.findUniqueOrThrow({ where: { channel_address: { channel: 'sms', address: phone } } })).toMatchObject({ reason: 'invalid-number' });
+    expect(stack.twilioDouble.rejected).toEqual([]);
+  });
+
+  it("tells the CRM nothing, and keeps the number, when the account may not send to the number's region (21408)", async () => {
+    const phone = '+15035550172';
+    const { result, message } = await refusedText(phone, 21408);
+    expect(result).toEqual({ messageId: message.id, status: 'failed', code: 'refused' });
+    expect(await bouncesOf(message.id)).toEqual([]);
+    expect(await db.suppression.findUnique({ where: { channel_address: { channel: 'sms', address: phone } } })).toBeNull();
+  });
+});
+
 describe("Twilio's delivery receipts", () => {
   const spec = JSON.parse(readFileSync(new URL('../fixtures/twilio-oai/twilio_api_v2010.json', import.meta.url), 'utf8')) as {
     components: { schemas: Record<string, { enum?: string[] }> };
