@@ -73,6 +73,7 @@ export async function recordAudit(writer: AuditWriter, actor: AuditActor, record
       action: record.action,
       objectType: record.objectType,
       objectId: record.objectId,
+      constituentId: typeof record.detail?.constituentId === 'string' ? record.detail.constituentId : null,
       ...(record.detail ? { detail: record.detail as object } : {}),
     },
   });
@@ -103,7 +104,7 @@ export async function listAudit(db: Database, query: AuditQuery) {
       AND: [
         query.actor ? { OR: [{ actorId: query.actor }, { actorName: { startsWith: query.actor, mode: 'insensitive' as const } }] } : {},
         query.action ? (query.action.includes('.') ? { action: query.action } : { action: { startsWith: `${query.action}.` } }) : {},
-        query.object ? { OR: [{ objectId: query.object }, { detail: { path: ['constituentId'], equals: query.object } }] } : {},
+        query.object ? { OR: [{ objectId: query.object }, { constituentId: query.object }] } : {},
         query.since || query.until ? { at: { ...(query.since ? { gte: new Date(query.since) } : {}), ...(query.until ? { lte: new Date(query.until) } : {}) } } : {},
         cursor ? { OR: [{ at: { lt: cursor.at } }, { at: cursor.at, id: { lt: cursor.id } }] } : {},
       ],

@@ -72,6 +72,24 @@ describe('applyMigrations', () => {
     expect(columns).toHaveLength(1);
   });
 
+  it("gives audit entries written before the constituent column the constituent their detail names", async () => {
+    const audit = '20261228090000_audit_by_object';
+    await rm(path.join(migrationsDir, audit), { recursive: true });
+    await applyMigrations(database.url, { dir: migrationsDir });
+    await query(`INSERT INTO "audit_entry" ("id", "actor_kind", "actor_name", "action", "object_type", "object_id", "detail") VALUES
+      ('a1', 'system', 'Steward', 'task.completed', 'task', 't1', '{"constituentId": "c1", "title": "Call"}'),
+      ('a2', 'system', 'Steward', 'task.claimed', 'task', 't2', '{"constituentId": null}'),
+      ('a3', 'system', 'Steward', 'key.created', 'key', 'k1', NULL)`);
+    await cp(path.join(MIGRATIONS_DIR, audit), path.join(migrationsDir, audit), { recursive: true });
+
+    expect(await applyMigrations(database.url, { dir: migrationsDir })).toEqual({ applied: [audit] });
+    expect(await query('SELECT "id", "constituent_id" FROM "audit_entry" ORDER BY "id"')).toEqual([
+      { id: 'a1', constituent_id: 'c1' },
+      { id: 'a2', constituent_id: null },
+      { id: 'a3', constituent_id: null },
+    ]);
+  });
+
   it('leaves nothing behind when a migration fails part-way', async () => {
     await applyMigrations(database.url, { dir: migrationsDir });
     await addMigration('29990101000000_broken', 'CREATE TABLE "half_done" ("id" TEXT);\nSELECT 1 / 0;');
