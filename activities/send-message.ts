@@ -49,7 +49,7 @@ import { messageClassOf, type TemplateClass } from '../src/journeys/message-clas
 import { sendEmailMessage } from '../src/mail/send.ts';
 import { trackEmail } from '../src/engagement/tracked-links.ts';
 import type { MailTransport } from '../src/mail/transport.ts';
-import { isBadNumberCode, PermanentSmsError } from '../src/sms/twilio.ts';
+import { isBadNumberCode, isOptedOutCode, PermanentSmsError } from '../src/sms/twilio.ts';
 import { receiptForMessage } from '../src/receipts/message-data.ts';
 import { noReceipts } from '../src/receipts/settings.ts';
 import { statementOf } from '../src/receipts/statement.ts';
@@ -390,7 +390,9 @@ const BOUNCING_COMMANDS = new Set(['RCPT TO', 'DATA']);
 function permanentFailure(error: unknown): PermanentFailure | undefined {
   if (error instanceof PermanentSmsError) {
     // A number that can never receive is the receiving side's refusal, as a 550 to RCPT TO is: a bounce.
-    return { code: failureCode('sms', error.code, error.message), providerCode: error.code, detail: error.message, badAddress: error.badNumber, bounce: error.badNumber };
+    // A recipient who sent STOP is not one: the number is suppressed all the same, and no one is told of a bounce.
+    const bounce = error.badNumber && !isOptedOutCode(error.code);
+    return { code: failureCode('sms', error.code, error.message), providerCode: error.code, detail: error.message, badAddress: error.badNumber, bounce };
   }
   const { responseCode, command } = (error ?? {}) as { responseCode?: unknown; command?: unknown };
   if (typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600) {

@@ -55,6 +55,13 @@ export class PermanentSmsError extends Error {
  */
 const BAD_NUMBER_CODES = new Set([21211, 21214, 21265, 21407, 21610, 21612, 21614, 30003, 30005, 30006]);
 
+/** 21610: the recipient sent STOP, and Twilio refuses to text them; the number works, the person said no. */
+const OPTED_OUT_CODE = 21610;
+
+export function isOptedOutCode(code: number | string | undefined | null): boolean {
+  return code !== undefined && code !== null && Number(code) === OPTED_OUT_CODE;
+}
+
 export function isBadNumberCode(code: number | string | undefined | null): boolean {
   return code !== undefined && code !== null && BAD_NUMBER_CODES.has(Number(code));
 }

@@ -247,6 +247,14 @@ describe('Twilio refusing a text as it is sent', () => {
     expect(stack.twilioDouble.rejected).toEqual([]);
   });
 
+  it('tells the CRM of no bounce for a recipient who sent STOP (21610), and suppresses the number', async () => {
+    const phone = '+15035550173';
+    const { result, message } = await refusedText(phone, 21610);
+    expect(result).toEqual({ messageId: message.id, status: 'failed', code: 'invalid-number' });
+    expect(await bouncesOf(message.id)).toEqual([]);
+    expect(await db.suppression.findUniqueOrThrow({ where: { channel_address: { channel: 'sms', address: phone } } })).toMatchObject({ reason: 'invalid-number' });
+  });
+
   it("tells the CRM nothing, and keeps the number, when the account may not send to the number's region (21408)", async () => {
     const phone = '+15035550172';
     const { result, message } = await refusedText(phone, 21408);
