@@ -11,17 +11,10 @@ import { analyticsQueries } from '../../src/analytics/metrics.ts';
 import { Prisma, type Database } from '../../src/db/client.ts';
 import { PrismaClient } from '../../src/db/generated/prisma/client.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { describePlan, indexesUsed, planOf, type PlanNode } from '../support/query-plan.ts';
 import { pageQueries, seedVolume, type SeededVolume } from '../support/volume.ts';
 
 const BIG_TABLES = new Set(['interaction_event', 'constituent', 'enrollment', 'enrollment_transition', 'message', 'staff_task']);
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Heap Fetches'?: number;
-  Plans?: PlanNode[];
-}
 
 let database: TestDatabase;
 let db: Database;
@@ -38,32 +31,8 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(() => database?.drop());
 
-/** Every node of a plan, init plans and subplans included, depth first. */
-function nodesOf(node: PlanNode): PlanNode[] {
-  return [node, ...(node.Plans ?? []).flatMap(nodesOf)];
-}
-
-async function planOf(statement: Prisma.Sql | { sql: string; params: unknown[] }): Promise<PlanNode[]> {
-  const rows =
-    statement instanceof Prisma.Sql
-      ? await db.$queryRaw<Record<string, unknown>[]>(Prisma.sql`EXPLAIN (FORMAT JSON) ${statement}`)
-      : await db.$queryRawUnsafe<Record<string, unknown>[]>(`EXPLAIN (FORMAT JSON) ${statement.sql}`, ...statement.params);
-  const output = Object.values(rows[0]!)[0];
-  const [explained] = (typeof output === 'string' ? JSON.parse(output) : output) as { Plan: PlanNode }[];
-  return nodesOf(explained!.Plan);
-}
-
-/** One line per node, to show with a failed expectation. */
-function describePlan(nodes: PlanNode[]): string {
-  return nodes.map((node) => [node['Node Type'], node['Relation Name'] && `on ${node['Relation Name']}`, node['Index Name'] && `using ${node['Index Name']}`].filter(Boolean).join(' ')).join('\n');
-}
-
 function seqScansOfBigTables(nodes: PlanNode[]): string[] {
   return nodes.filter((node) => node['Node Type'] === 'Seq Scan' && BIG_TABLES.has(node['Relation Name'] ?? '')).map((node) => node['Relation Name']!);
-}
-
-function indexesUsed(nodes: PlanNode[]): string[] {
-  return nodes.flatMap((node) => (node['Index Name'] ? [node['Index Name']] : []));
 }
 
 describe('the seed', () => {
@@ -88,14 +57,14 @@ describe('analytics about one journey read only that journey’s rows, through i
   ];
 
   it.each(perJourney)('%s', async (_name, query) => {
-    const nodes = await planOf(query());
+    const nodes = await planOf(db, query());
     expect(seqScansOfBigTables(nodes), describePlan(nodes)).toEqual([]);
     // The journey's enrollments are found through one of the journey_version_id indexes.
     expect(indexesUsed(nodes).some((name) => name.startsWith('enrollment_journey_version_id_')), describePlan(nodes)).toBe(true);
   });
 
   it('attributes gifts by looking up each enrollment’s constituent, not by reading every gift', async () => {
-    const nodes = await planOf(analyticsQueries.journeyMetrics(seeded.journeyId, { now: seeded.now }));
+    const nodes = await planOf(db, analyticsQueries.journeyMetrics(seeded.journeyId, { now: seeded.now }));
     const giftReads = nodes.filter((node) => node['Relation Name'] === 'interaction_event');
     expect(giftReads.length, describePlan(nodes)).toBeGreaterThan(0);
     expect(giftReads.every((node) => node['Index Name']?.startsWith('interaction_event_constituent_id_')), describePlan(nodes)).toBe(true);
@@ -106,7 +75,7 @@ describe('analytics over everything', () => {
   it('journeySummaries counts each version’s enrollments from the index alone, and finds gifts per enrollment', async () => {
     // Every journey is every enrollment, so the work grows with the enrollments; what
     // must not happen is reading the enrollment table or every gift ever made for it.
-    const nodes = await planOf(analyticsQueries.journeySummaries(seeded.now));
+    const nodes = await planOf(db, analyticsQueries.journeySummaries(seeded.now));
     expect(seqScansOfBigTables(nodes), describePlan(nodes)).toEqual([]);
     expect(
       nodes.some((node) => node['Node Type'] === 'Index Only Scan' && node['Index Name'] === 'enrollment_journey_version_id_status_entered_at_idx'),
@@ -119,7 +88,7 @@ describe('analytics over everything', () => {
     // constituent_id) index or, while the history is short (three years here), as the
     // whole (constituent_id, type, occurred_at) index in donor order, which spares a sort;
     // the planner picks, and both read index entries only.
-    const nodes = await planOf(analyticsQueries.retention(seeded.now));
+    const nodes = await planOf(db, analyticsQueries.retention(seeded.now));
     const giftReads = nodes.filter((node) => node['Relation Name'] === 'interaction_event');
     expect(seqScansOfBigTables(nodes), describePlan(nodes)).toEqual([]);
     expect(giftReads.length, describePlan(nodes)).toBeGreaterThan(0);
@@ -131,7 +100,7 @@ describe('analytics over everything', () => {
     // Medians over every claimed and completed task need each task's times, so the
     // table is read whole, and that is the right plan: an index would be read whole
     // too, and the table behind it besides. What must hold is a single pass.
-    const nodes = await planOf(analyticsQueries.taskQueues(seeded.now));
+    const nodes = await planOf(db, analyticsQueries.taskQueues(seeded.now));
     const scans = nodes.filter((node) => node['Relation Name'] !== undefined);
     expect(scans.map((node) => node['Relation Name']), describePlan(nodes)).toEqual(['staff_task']);
   });
@@ -157,7 +126,7 @@ describe('page lists read one journey, constituent, enrollment or queue through 
       await run();
       expect(statements.length, name).toBeGreaterThan(0);
       for (const statement of statements) {
-        const nodes = await planOf(statement);
+        const nodes = await planOf(db, statement);
         explained += 1;
         const scanned = seqScansOfBigTables(nodes);
         if (scanned.length > 0) findings.push(`${name}: Seq Scan on ${scanned.join(', ')}\n${statement.sql}\n${describePlan(nodes)}`);

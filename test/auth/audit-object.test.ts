@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQuery, listAudit, recordAudit, SYSTEM_ACTOR } from '../../src/auth/audit.ts';
 import type { Database } from '../../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { indexesUsed, planOf } from '../support/query-plan.ts';
 
 let database: TestDatabase;
 let db: Database;
@@ -17,14 +18,6 @@ beforeAll(async () => {
   db = database.prisma;
 });
 afterAll(() => database?.drop());
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodesOf = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodesOf)];
 
 describe('the audit filter by object', () => {
   it("finds a constituent's own entries and those that concerned them, newest first, and nothing else", async () => {
@@ -49,14 +42,9 @@ describe('the audit filter by object', () => {
     const plan = await db.$transaction(async (tx) => {
       // On a table this small the planner would rightly read it whole; forbidden that, it shows what indexes can serve.
       await tx.$executeRawUnsafe('SET LOCAL enable_seqscan = off');
-      const rows = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
-        `EXPLAIN (FORMAT JSON) SELECT id FROM audit_entry WHERE object_id = $1 OR constituent_id = $1 ORDER BY at DESC, id DESC LIMIT 51`,
-        randomUUID(),
-      );
-      const output = Object.values(rows[0]!)[0];
-      return nodesOf(((typeof output === 'string' ? JSON.parse(output) : output) as { Plan: PlanNode }[])[0]!.Plan);
+      return planOf(tx, { sql: 'SELECT id FROM audit_entry WHERE object_id = $1 OR constituent_id = $1 ORDER BY at DESC, id DESC LIMIT 51', params: [randomUUID()] });
     });
     expect(plan.filter((node) => node['Node Type'] === 'Seq Scan')).toEqual([]);
-    expect(plan.map((node) => node['Index Name']).filter(Boolean).sort()).toEqual(['audit_entry_constituent_id_at_idx', 'audit_entry_object_id_at_idx']);
+    expect(indexesUsed(plan).sort()).toEqual(['audit_entry_constituent_id_at_idx', 'audit_entry_object_id_at_idx']);
   });
 });
